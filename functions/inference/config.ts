@@ -1,0 +1,48 @@
+import { z } from 'zod';
+import { env, readConfig } from '../shared/config.js';
+
+export const InferenceConfigSchema = z
+  .object({
+    REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+    ANOMALIES_QUEUE_URL: env.url(),
+    /** Where records that can never be processed go at once, with their reason attached. */
+    SAMPLES_DLQ_URL: env.url(),
+    MODEL_DIR: env.text('models/dist'),
+    /** Directory with onnxruntime-web's .wasm/.mjs; defaults to the package's own dist folder. */
+    ORT_WASM_DIR: z.string().min(1).optional(),
+    WINDOW_TTL_SECONDS: env.integer(6 * 3600, 60),
+    INVENTORY_TTL_SECONDS: env.integer(3600, 60),
+    EVENT_DEDUP_TTL_SECONDS: env.integer(24 * 3600, 60),
+    /** How many samples beyond one window Redis keeps per series, so a burst of samples can all be scored. */
+    WINDOW_SLACK: env.integer(64, 0, 4096),
+    OPEN_AFTER_SAMPLES: env.integer(2, 1, 100),
+    CLOSE_AFTER_SAMPLES: env.integer(10, 1, 1000),
+    TIME_TO_LIMIT_ALERT_SECONDS: env.integer(1800, 0),
+    REDIS_COMMAND_TIMEOUT_MS: env.integer(2000, 50),
+    PUSHGATEWAY_URL: env.optionalUrl(),
+    KUBEPULSE_STAGE: env.text('dev'),
+  })
+  .transform((raw) => ({
+    redisUrl: raw.REDIS_URL,
+    anomaliesQueueUrl: raw.ANOMALIES_QUEUE_URL,
+    samplesDlqUrl: raw.SAMPLES_DLQ_URL,
+    modelDir: raw.MODEL_DIR,
+    ortWasmDir: raw.ORT_WASM_DIR,
+    windowTtlSeconds: raw.WINDOW_TTL_SECONDS,
+    inventoryTtlSeconds: raw.INVENTORY_TTL_SECONDS,
+    eventDedupTtlSeconds: raw.EVENT_DEDUP_TTL_SECONDS,
+    windowSlack: raw.WINDOW_SLACK,
+    policy: {
+      openAfter: raw.OPEN_AFTER_SAMPLES,
+      closeAfter: raw.CLOSE_AFTER_SAMPLES,
+      timeToLimitAlertSeconds: raw.TIME_TO_LIMIT_ALERT_SECONDS,
+    },
+    redisCommandTimeoutMs: raw.REDIS_COMMAND_TIMEOUT_MS,
+    pushgatewayUrl: raw.PUSHGATEWAY_URL,
+    stage: raw.KUBEPULSE_STAGE,
+  }));
+
+export type InferenceConfig = z.infer<typeof InferenceConfigSchema>;
+
+export const readInferenceConfig = (source: Record<string, string | undefined> = process.env) =>
+  readConfig(InferenceConfigSchema, source);

@@ -1,0 +1,101 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { ModelContractError } from '../../shared/errors.js';
+import { FEATURE_NAMES } from './features.js';
+
+/** The metadata file written by models/kubepulse_models/train.py, as far as this code relies on it. */
+export const ModelMetadata = z.object({
+  schemaVersion: z.literal(1),
+  modelVersion: z.string().min(1),
+  window: z.number().int().min(8).max(1024),
+  stepSeconds: z.number().int().positive(),
+  horizons: z.array(z.number().int().positive()).min(1),
+  forecaster: z.object({
+    file: z.string().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    input: z.object({ name: z.string(), shape: z.array(z.number().int()) }),
+    output: z.object({ name: z.string(), shape: z.array(z.number().int()) }),
+    inputTransform: z.literal('subtract_last'),
+    outputTransform: z.literal('add_last'),
+    residualStd: z.array(z.number().nonnegative()),
+  }),
+  classifier: z.object({
+    file: z.string().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    input: z.object({ name: z.string(), shape: z.array(z.number().int()) }),
+    outputs: z.object({ label: z.string(), probabilities: z.string() }),
+    features: z.array(z.string()).min(1),
+    threshold: z.number().min(0).max(1),
+  }),
+});
+export type ModelMetadata = z.infer<typeof ModelMetadata>;
+
+export interface ModelBundle {
+  metadata: ModelMetadata;
+  forecasterBytes: Uint8Array;
+  classifierBytes: Uint8Array;
+}
+
+/**
+ * Reads the model files and refuses anything that does not match what the scoring code was written for:
+ * a corrupted or swapped file (hash), a different feature list, or shapes that disagree with the window.
+ */
+export async function loadModelBundle(modelDir: string): Promise<ModelBundle> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(join(modelDir, 'metadata.json'), 'utf8'));
+  } catch (error) {
+    throw new ModelContractError(`cannot read ${join(modelDir, 'metadata.json')}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const parsed = ModelMetadata.safeParse(raw);
+  if (!parsed.success) {
+    throw new ModelContractError(`model metadata does not match the expected contract: ${z.prettifyError(parsed.error)}`);
+  }
+  const metadata = parsed.data;
+  const [forecasterBytes, classifierBytes] = await Promise.all([
+    readVerified(modelDir, metadata.forecaster.file, metadata.forecaster.sha256),
+    readVerified(modelDir, metadata.classifier.file, metadata.classifier.sha256),
+  ]);
+  checkConsistency(metadata);
+  return { metadata, forecasterBytes, classifierBytes };
+}
+
+async function readVerified(dir: string, file: string, sha256: string): Promise<Uint8Array> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(join(dir, file));
+  } catch (error) {
+    throw new ModelContractError(`cannot read model file ${join(dir, file)}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const actual = createHash('sha256').update(bytes).digest('hex');
+  if (actual !== sha256) {
+    throw new ModelContractError(`model file ${file} has sha256 ${actual}, metadata says ${sha256}`);
+  }
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+export function checkConsistency(metadata: ModelMetadata): void {
+  const problems: string[] = [];
+  const { forecaster, classifier, window, horizons } = metadata;
+  if (forecaster.input.shape.at(-1) !== window) {
+    problems.push(`forecaster input width ${forecaster.input.shape.at(-1)} != window ${window}`);
+  }
+  if (forecaster.output.shape.at(-1) !== horizons.length) {
+    problems.push(`forecaster output width ${forecaster.output.shape.at(-1)} != ${horizons.length} horizons`);
+  }
+  if (forecaster.residualStd.length !== horizons.length) problems.push('residualStd length != horizons');
+  if (classifier.input.shape.at(-1) !== classifier.features.length) {
+    problems.push('classifier input width != number of features');
+  }
+  if (JSON.stringify(classifier.features) !== JSON.stringify(FEATURE_NAMES)) {
+    problems.push(`classifier features ${classifier.features.join(',')} != code's ${FEATURE_NAMES.join(',')}`);
+  }
+  if (horizons.some((h, i) => i > 0 && h <= horizons[i - 1]!)) problems.push('horizons must increase');
+  if (problems.length > 0) throw new ModelContractError(`model metadata inconsistent: ${problems.join('; ')}`);
+}

@@ -1,0 +1,436 @@
+import { createHash } from 'node:crypto';
+import type {
+  Anomaly,
+  EventAnomaly,
+  FailureEvent,
+  MetricName,
+  PodInventory,
+  ScoredSignal,
+  ShipperMessage,
+  UsageAnomaly,
+} from '../../shared/contracts/index.js';
+import { SCHEMA_VERSION } from '../../shared/contracts/index.js';
+import { ConcurrentUpdateError } from '../../shared/errors.js';
+import type { LoggerPort } from '../../shared/logger.js';
+import { type HysteresisPolicy, type IncidentTransition, observe } from './hysteresis.js';
+import type { ModelMetadata } from './model-metadata.js';
+import { chooseNormalisation, type Normalisation, secondsToLimit } from './normalise.js';
+import { decodeSeriesState, encodeSeriesState, type SeriesState } from './series-state.js';
+import {
+  type EventRef,
+  eventRefOf,
+  type LoadResult,
+  type PodRef,
+  podRefOf,
+  type SeriesStore,
+  type StateCommit,
+  seriesKeyOf,
+} from './series-store.js';
+import { summariseWindow } from './window-summary.js';
+import type { WindowScores } from './window-scorer.js';
+
+export interface DetectionPolicy extends HysteresisPolicy {
+  /** A forecast reaching the limit sooner than this counts as anomalous even if the shape looks normal. */
+  timeToLimitAlertSeconds: number;
+}
+
+export interface ScorerPort {
+  readonly metadata: ModelMetadata;
+  score(windows: Float32Array, count: number): Promise<WindowScores>;
+}
+
+export interface AnomalyPublisher {
+  /** Sends every anomaly or throws; a partial send must throw too (the caller retries all of them). */
+  publish(anomalies: readonly Anomaly[]): Promise<void>;
+}
+
+export interface InferenceDeps {
+  store: Pick<SeriesStore, 'load' | 'commit'>;
+  scorer: ScorerPort;
+  publisher: AnomalyPublisher;
+  policy: DetectionPolicy;
+  logger: LoggerPort;
+}
+
+export interface ShipperRecord {
+  recordId: string;
+  message: ShipperMessage;
+}
+
+export interface BatchStats {
+  samplesIn: number;
+  duplicateSamples: number;
+  lateSamples: number;
+  windowsScored: number;
+  anomaliesPublished: number;
+  redisRoundTrips: number;
+}
+
+export interface BatchOutcome {
+  /** Records that must be retried, with why; every other record was fully processed. */
+  failures: Map<string, Error>;
+  stats: BatchStats;
+  published: Anomaly[];
+}
+
+const SCORED_METRICS: Partial<Record<MetricName, ScoredSignal>> = {
+  memory_working_set_bytes: 'memory',
+  cpu_usage_cores: 'cpu',
+};
+
+/** The 90% band around a forecast, from the forecaster's residual spread on held-out data. */
+const BAND_Z = 1.645;
+
+interface SeriesInput {
+  seriesKey: string;
+  clusterId: string;
+  namespace: string;
+  pod: string;
+  container: string;
+  metric: MetricName;
+  signal: ScoredSignal | undefined;
+  samples: Map<number, number>;
+  recordIds: Set<string>;
+}
+
+interface EventInput {
+  clusterId: string;
+  event: FailureEvent;
+  ref: EventRef;
+  recordId: string;
+}
+
+interface ScoredRow {
+  series: SeriesInput;
+  at: number;
+  window: Float32Array;
+}
+
+/**
+ * The inference core: merge each record's samples into its series' window in Redis, score every new sample's
+ * window with one batched call per model, run each series' incident hysteresis, and publish anomalies through an
+ * outbox, so a failure at any step leaves the records to be retried without losing or duplicating an incident.
+ */
+export async function processShipperRecords(records: readonly ShipperRecord[], deps: InferenceDeps): Promise<BatchOutcome> {
+  const { store, scorer, publisher, policy, logger } = deps;
+  const metadata = scorer.metadata;
+  const stats: BatchStats = {
+    samplesIn: 0,
+    duplicateSamples: 0,
+    lateSamples: 0,
+    windowsScored: 0,
+    anomaliesPublished: 0,
+    redisRoundTrips: 0,
+  };
+  const failures = new Map<string, Error>();
+  const failAll = (error: Error) => {
+    for (const record of records) failures.set(record.recordId, error);
+    return { failures, stats, published: [] };
+  };
+
+  const { series, events, inventoryWrites, podsToRead } = gather(records, stats);
+  if (series.size === 0 && events.length === 0 && inventoryWrites.length === 0) return { failures, stats, published: [] };
+
+  let loaded: LoadResult;
+  try {
+    stats.redisRoundTrips++;
+    loaded = await store.load({
+      appends: [...series.values()].map((s) => ({
+        seriesKey: s.seriesKey,
+        samples: [...s.samples.entries()].sort((a, b) => a[0] - b[0]),
+      })),
+      inventoryWrites,
+      inventoryReads: [...podsToRead],
+      eventsToCheck: events.map((e) => e.ref),
+    });
+  } catch (error) {
+    logger.error('loading windows from Redis failed; the batch will be retried', { error });
+    return failAll(error as Error);
+  }
+
+  // Build one row per new sample that has a full window behind it.
+  const width = metadata.window;
+  const rows: ScoredRow[] = [];
+  const states = new Map<string, SeriesState>();
+  const normalisations = new Map<string, Normalisation>();
+  for (const input of series.values()) {
+    const stored = loaded.series.get(input.seriesKey)!;
+    stats.duplicateSamples += input.samples.size - stored.added;
+    if (!input.signal) continue;
+    const state = decodeSeriesState(stored.state);
+    states.set(input.seriesKey, state);
+    for (const ts of input.samples.keys()) if (ts <= state.lastScoredAt) stats.lateSamples++;
+    const { timestamps, values } = stored;
+    const inventory = loaded.inventory.get(podRefOf(input.clusterId, input.namespace, input.pod)) ?? null;
+    const normalisation = chooseNormalisation(input.signal, input.container, inventory, values);
+    normalisations.set(input.seriesKey, normalisation);
+    for (let i = width - 1; i < values.length; i++) {
+      if (timestamps[i]! <= state.lastScoredAt) continue;
+      const window = new Float32Array(width);
+      for (let j = 0; j < width; j++) window[j] = values[i - width + 1 + j]! / normalisation.denominator;
+      rows.push({ series: input, at: timestamps[i]!, window });
+    }
+  }
+
+  let scores: WindowScores;
+  try {
+    const packed = new Float32Array(rows.length * width);
+    rows.forEach((row, i) => packed.set(row.window, i * width));
+    scores = await scorer.score(packed, rows.length);
+    stats.windowsScored = rows.length;
+  } catch (error) {
+    logger.error('scoring failed; the batch will be retried', { error });
+    return failAll(error as Error);
+  }
+
+  // Hysteresis per series, in time order (rows were built in time order per series).
+  const horizonsSeconds = metadata.horizons.map((h) => h * metadata.stepSeconds);
+  const horizons = metadata.horizons.length;
+  const newAnomalies = new Map<string, Anomaly[]>();
+  const nextStates = new Map<string, SeriesState>();
+  rows.forEach((row, i) => {
+    const key = row.series.seriesKey;
+    const state = nextStates.get(key) ?? states.get(key)!;
+    const normalisation = normalisations.get(key)!;
+    const forecast = scores.forecast.subarray(i * horizons, (i + 1) * horizons);
+    const probability = scores.probability[i]!;
+    const last = row.window[width - 1]!;
+    const toLimit = normalisation.basis === 'limit' ? secondsToLimit(last, forecast, horizonsSeconds) : null;
+    const forecastBreach = toLimit !== null && toLimit <= policy.timeToLimitAlertSeconds;
+    const classified = probability >= metadata.classifier.threshold;
+    const { state: incident, transition } = observe(
+      state.incident,
+      forecastBreach || classified,
+      row.at,
+      policy,
+      (openedAt) => incidentIdOf(key, openedAt),
+    );
+    nextStates.set(key, { ...state, lastScoredAt: row.at, incident });
+    if (transition) {
+      const inventory = loaded.inventory.get(podRefOf(row.series.clusterId, row.series.namespace, row.series.pod)) ?? null;
+      const anomaly = usageAnomaly({
+        row,
+        transition,
+        inventory,
+        probability,
+        threshold: metadata.classifier.threshold,
+        reasons: [...(forecastBreach ? (['forecast-limit-breach'] as const) : []), ...(classified ? (['classifier'] as const) : [])],
+        forecast,
+        residualStd: metadata.forecaster.residualStd,
+        horizonsSeconds,
+        toLimit,
+        normalisation,
+        stepSeconds: metadata.stepSeconds,
+        modelVersion: metadata.modelVersion,
+      });
+      newAnomalies.set(key, [...(newAnomalies.get(key) ?? []), anomaly]);
+    }
+  });
+
+  // Round trip 2: commit new states, with anything still to publish kept in the outbox.
+  const commits: StateCommit[] = [];
+  const toPublishBySeries = new Map<string, Anomaly[]>();
+  for (const [key, state] of states) {
+    const next = nextStates.get(key) ?? state;
+    const outbox = [...state.outbox, ...(newAnomalies.get(key) ?? [])];
+    if (next === state && outbox.length === 0) continue;
+    if (outbox.length > 0) toPublishBySeries.set(key, outbox);
+    commits.push({ seriesKey: key, expectedVersion: state.version, fields: encodeSeriesState({ ...next, outbox }) });
+  }
+  let conflicts: Set<string>;
+  try {
+    stats.redisRoundTrips++;
+    conflicts = await store.commit(commits);
+  } catch (error) {
+    logger.error('committing series state to Redis failed; the batch will be retried', { error });
+    return failAll(error as Error);
+  }
+  for (const key of conflicts) {
+    const conflict = new ConcurrentUpdateError(`series ${key} was updated concurrently`);
+    for (const recordId of series.get(key)!.recordIds) failures.set(recordId, conflict);
+    toPublishBySeries.delete(key);
+    logger.warn('series state changed under us; its records will be retried', { seriesKey: key });
+  }
+
+  const eventAnomalies = events
+    .filter((e) => !loaded.seenEvents.has(e.ref))
+    .map((e) => eventAnomaly(e, loaded.inventory.get(podRefOf(e.clusterId, e.event.namespace, e.event.pod)) ?? null));
+  const toPublish = [...[...toPublishBySeries.values()].flat(), ...eventAnomalies];
+  if (toPublish.length === 0) return { failures, stats, published: [] };
+
+  try {
+    await publisher.publish(toPublish);
+    stats.anomaliesPublished = toPublish.length;
+  } catch (error) {
+    // The outbox keeps them; retrying these records publishes them again with the same ids.
+    logger.error('publishing anomalies failed; their records will be retried', { error, count: toPublish.length });
+    for (const key of toPublishBySeries.keys()) {
+      for (const recordId of series.get(key)!.recordIds) failures.set(recordId, error as Error);
+    }
+    for (const e of eventAnomalies) failures.set(eventRecordId(events, e), error as Error);
+    return { failures, stats, published: [] };
+  }
+
+  // Round trip 3, only after a publish: empty the outboxes and remember the forwarded events.
+  const clears: StateCommit[] = [...toPublishBySeries.keys()].map((key) => ({
+    seriesKey: key,
+    expectedVersion: states.get(key)!.version + 1,
+    fields: { outbox: '' },
+  }));
+  try {
+    stats.redisRoundTrips++;
+    await store.commit(
+      clears,
+      eventAnomalies.map((e) => eventRefOf(e.clusterId, e.event.eventId)),
+    );
+  } catch (error) {
+    // Already published: a later invocation will publish the outbox again under the same ids, which
+    // consumers deduplicate. Failing the records here would only cause the same repeat sooner.
+    logger.warn('clearing the outbox failed after publishing; consumers may see a repeat with the same id', {
+      error,
+    });
+  }
+  return { failures, stats, published: toPublish };
+}
+
+function gather(records: readonly ShipperRecord[], stats: BatchStats) {
+  const series = new Map<string, SeriesInput>();
+  const events: EventInput[] = [];
+  const inventoryWrites: Array<{ clusterId: string; pod: PodInventory }> = [];
+  const podsToRead = new Set<PodRef>();
+  for (const { recordId, message } of records) {
+    switch (message.kind) {
+      case 'sample-batch':
+        for (const s of message.series) {
+          const seriesKey = seriesKeyOf(message.clusterId, s.namespace, s.pod, s.container, s.metric);
+          let input = series.get(seriesKey);
+          if (!input) {
+            input = {
+              seriesKey,
+              clusterId: message.clusterId,
+              namespace: s.namespace,
+              pod: s.pod,
+              container: s.container,
+              metric: s.metric,
+              signal: SCORED_METRICS[s.metric],
+              samples: new Map(),
+              recordIds: new Set(),
+            };
+            series.set(seriesKey, input);
+          }
+          input.recordIds.add(recordId);
+          for (const [ts, value] of s.samples) {
+            stats.samplesIn++;
+            if (!input.samples.has(ts)) input.samples.set(ts, value);
+          }
+          if (input.signal) podsToRead.add(podRefOf(message.clusterId, s.namespace, s.pod));
+        }
+        break;
+      case 'inventory-snapshot':
+        for (const pod of message.pods) inventoryWrites.push({ clusterId: message.clusterId, pod });
+        break;
+      case 'failure-events':
+        for (const event of message.events) {
+          events.push({ clusterId: message.clusterId, event, ref: eventRefOf(message.clusterId, event.eventId), recordId });
+          podsToRead.add(podRefOf(message.clusterId, event.namespace, event.pod));
+        }
+        break;
+    }
+  }
+  return { series, events, inventoryWrites, podsToRead };
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 24);
+}
+
+/** Deterministic, so a retried transition produces the same id and consumers can deduplicate it. */
+export function incidentIdOf(seriesKey: string, openedAt: number): string {
+  return `inc-${shortHash(`${seriesKey}@${openedAt}`)}`;
+}
+
+const round = (value: number) => Math.round(value * 1e4) / 1e4;
+const isoOf = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
+
+function usageAnomaly(input: {
+  row: ScoredRow;
+  transition: IncidentTransition;
+  inventory: PodInventory | null;
+  probability: number;
+  threshold: number;
+  reasons: UsageAnomaly['reasons'];
+  forecast: Float32Array;
+  residualStd: readonly number[];
+  horizonsSeconds: number[];
+  toLimit: number | null;
+  normalisation: Normalisation;
+  stepSeconds: number;
+  modelVersion: string;
+}): UsageAnomaly {
+  const { row, transition, inventory, forecast, residualStd } = input;
+  const values = Array.from(forecast, round);
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    kind: 'anomaly',
+    source: 'usage',
+    clusterId: row.series.clusterId,
+    anomalyId: `${transition.incidentId}:${transition.kind}`,
+    incidentId: transition.incidentId,
+    status: transition.kind,
+    detectedAt: isoOf(row.at),
+    target: {
+      namespace: row.series.namespace,
+      pod: row.series.pod,
+      container: row.series.container,
+      ...(inventory?.owner ? { owner: inventory.owner } : {}),
+      ...(inventory?.node ? { node: inventory.node } : {}),
+    },
+    inventory,
+    signal: row.series.signal!,
+    metric: row.series.metric,
+    reasons: input.reasons,
+    score: round(input.probability),
+    threshold: input.threshold,
+    forecast: {
+      horizonsSeconds: input.horizonsSeconds,
+      values,
+      lower: values.map((v, h) => round(v - BAND_Z * residualStd[h]!)),
+      upper: values.map((v, h) => round(v + BAND_Z * residualStd[h]!)),
+    },
+    predictedSecondsToLimit: input.toLimit === null ? null : Math.round(input.toLimit),
+    predictedLimitAt: input.toLimit === null ? null : isoOf(row.at + Math.round(input.toLimit)),
+    asOf: row.at,
+    normalisation: input.normalisation,
+    window: summariseWindow(row.window, row.at, input.stepSeconds),
+    modelVersion: input.modelVersion,
+  };
+}
+
+function eventAnomaly({ clusterId, event }: EventInput, inventory: PodInventory | null): EventAnomaly {
+  const owner = event.owner ?? inventory?.owner;
+  const subject = owner ? `${owner.kind}/${owner.name}` : `Pod/${event.pod}`;
+  const node = event.node ?? inventory?.node;
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    kind: 'anomaly',
+    source: 'event',
+    clusterId,
+    anomalyId: `evt-${shortHash(`${clusterId}|${event.eventId}`)}`,
+    incidentId: `inc-${shortHash(`${clusterId}|${event.namespace}|${subject}|${event.reason}`)}`,
+    status: 'opened',
+    detectedAt: event.observedAt,
+    target: {
+      namespace: event.namespace,
+      pod: event.pod,
+      ...(event.container ? { container: event.container } : {}),
+      ...(owner ? { owner } : {}),
+      ...(node ? { node } : {}),
+    },
+    inventory,
+    event,
+  };
+}
+
+function eventRecordId(events: readonly EventInput[], anomaly: EventAnomaly): string {
+  return events.find((e) => e.clusterId === anomaly.clusterId && e.event.eventId === anomaly.event.eventId)!.recordId;
+}

@@ -1,0 +1,261 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import { type PodInventory, PodInventory as PodInventorySchema } from '../../shared/contracts/index.js';
+import { DependencyUnavailableError } from '../../shared/errors.js';
+
+/**
+ * Each series' sliding window lives in Redis as one string of fixed 12-byte records (uint32 LE unix seconds,
+ * float64 LE value) sorted by time. A Lua script merges new samples in atomically: duplicate timestamps keep
+ * the stored value, late samples are inserted in order, the window is trimmed to its maximum length and its
+ * TTL refreshed, so a series that disappears also disappears from Redis. The window and the series' state
+ * come back in the same reply, so a whole invocation reads everything in one pipelined round trip.
+ */
+export const RECORD_BYTES = 12;
+
+const APPEND_WINDOW_LUA = `
+local RECORD = ${RECORD_BYTES}
+local ttl = tonumber(ARGV[1])
+local maxBytes = tonumber(ARGV[2]) * RECORD
+local incoming = ARGV[3]
+local stored = redis.call('GET', KEYS[1]) or ''
+local added = 0
+local merged
+local storedLast = -1
+if #stored > 0 then storedLast = struct.unpack('<I4', stored, #stored - RECORD + 1) end
+if struct.unpack('<I4', incoming, 1) > storedLast then
+  merged = stored .. incoming
+  added = #incoming / RECORD
+else
+  local parts = {}
+  local i, j = 1, 1
+  while i <= #stored or j <= #incoming do
+    if j > #incoming then
+      parts[#parts + 1] = string.sub(stored, i)
+      break
+    end
+    if i > #stored then
+      parts[#parts + 1] = string.sub(incoming, j)
+      added = added + (#incoming - j + 1) / RECORD
+      break
+    end
+    local ts = struct.unpack('<I4', stored, i)
+    local ti = struct.unpack('<I4', incoming, j)
+    if ts < ti then
+      parts[#parts + 1] = string.sub(stored, i, i + RECORD - 1)
+      i = i + RECORD
+    elseif ts > ti then
+      parts[#parts + 1] = string.sub(incoming, j, j + RECORD - 1)
+      j = j + RECORD
+      added = added + 1
+    else
+      parts[#parts + 1] = string.sub(stored, i, i + RECORD - 1)
+      i = i + RECORD
+      j = j + RECORD
+    end
+  end
+  merged = table.concat(parts)
+end
+if #merged > maxBytes then merged = string.sub(merged, #merged - maxBytes + 1) end
+redis.call('SET', KEYS[1], merged, 'EX', ttl)
+return {added, merged, redis.call('HGETALL', KEYS[2])}
+`;
+
+// Compare-and-set on the state's version: two invocations scoring the same series at once cannot both win.
+const COMMIT_STATE_LUA = `
+local current = tonumber(redis.call('HGET', KEYS[1], 'v') or '0')
+if current ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'v', current + 1, unpack(ARGV, 3))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
+return 1
+`;
+
+export interface SeriesAppend {
+  seriesKey: string;
+  /** Sorted by time, unique timestamps. */
+  samples: ReadonlyArray<readonly [number, number]>;
+}
+
+export interface StoredSeries {
+  added: number;
+  timestamps: Uint32Array;
+  values: Float64Array;
+  state: Record<string, string>;
+}
+
+/** Identifies a pod across clusters: `cluster|namespace/pod`. */
+export type PodRef = string;
+/** Identifies a failure event across clusters: `cluster|eventId`. */
+export type EventRef = string;
+
+export interface LoadRequest {
+  appends: SeriesAppend[];
+  inventoryWrites: Array<{ clusterId: string; pod: PodInventory }>;
+  inventoryReads: PodRef[];
+  eventsToCheck: EventRef[];
+}
+
+export interface LoadResult {
+  series: Map<string, StoredSeries>;
+  inventory: Map<PodRef, PodInventory | null>;
+  seenEvents: Set<EventRef>;
+}
+
+export interface StateCommit {
+  seriesKey: string;
+  expectedVersion: number;
+  fields: Record<string, string>;
+}
+
+export interface SeriesStoreOptions {
+  windowCapacity: number;
+  windowTtlSeconds: number;
+  inventoryTtlSeconds: number;
+  eventDedupTtlSeconds: number;
+}
+
+type ScriptedPipeline = ChainableCommander & {
+  kpAppendWindowBuffer(windowKey: string, stateKey: string, ttl: number, capacity: number, packed: Buffer): ScriptedPipeline;
+  kpCommitState(stateKey: string, expectedVersion: number, ttl: number, ...fields: string[]): ScriptedPipeline;
+};
+
+export function seriesKeyOf(clusterId: string, namespace: string, pod: string, container: string, metric: string): string {
+  return `${clusterId}|${namespace}|${pod}|${container}|${metric}`;
+}
+
+export function podRefOf(clusterId: string, namespace: string, pod: string): PodRef {
+  return `${clusterId}|${namespace}/${pod}`;
+}
+
+export function eventRefOf(clusterId: string, eventId: string): EventRef {
+  return `${clusterId}|${eventId}`;
+}
+
+// The braces are a Redis Cluster hash tag: a series' window and state share a slot, as one script needs.
+const windowKey = (seriesKey: string) => `kp:{${seriesKey}}:w`;
+const stateKey = (seriesKey: string) => `kp:{${seriesKey}}:s`;
+
+export class SeriesStore {
+  private readonly inventoryKey = (pod: PodRef) => `kp:inv:${pod}`;
+  private readonly eventKey = (event: EventRef) => `kp:evt:${event}`;
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly options: SeriesStoreOptions,
+  ) {
+    if (!('kpAppendWindow' in redis)) {
+      redis.defineCommand('kpAppendWindow', { numberOfKeys: 2, lua: APPEND_WINDOW_LUA });
+      redis.defineCommand('kpCommitState', { numberOfKeys: 1, lua: COMMIT_STATE_LUA });
+    }
+  }
+
+  /** Round trip 1: store inventory, merge every series' new samples, read windows, states and inventory. */
+  async load(request: LoadRequest): Promise<LoadResult> {
+    const { windowTtlSeconds, windowCapacity, inventoryTtlSeconds } = this.options;
+    const pipeline = this.redis.pipeline() as ScriptedPipeline;
+    for (const { clusterId, pod } of request.inventoryWrites) {
+      const key = this.inventoryKey(podRefOf(clusterId, pod.namespace, pod.pod));
+      pipeline.set(key, JSON.stringify(pod), 'EX', inventoryTtlSeconds);
+    }
+    for (const append of request.appends) {
+      pipeline.kpAppendWindowBuffer(
+        windowKey(append.seriesKey),
+        stateKey(append.seriesKey),
+        windowTtlSeconds,
+        windowCapacity,
+        packSamples(append.samples),
+      );
+    }
+    for (const pod of request.inventoryReads) pipeline.get(this.inventoryKey(pod));
+    for (const event of request.eventsToCheck) pipeline.exists(this.eventKey(event));
+
+    const replies = await execPipeline(pipeline);
+    let cursor = request.inventoryWrites.length;
+    const series = new Map<string, StoredSeries>();
+    for (const append of request.appends) {
+      const [added, packed, stateFlat] = replies[cursor++] as [number, Buffer, Buffer[]];
+      const { timestamps, values } = unpackSamples(packed);
+      const state: Record<string, string> = {};
+      for (let i = 0; i + 1 < stateFlat.length; i += 2) state[stateFlat[i]!.toString()] = stateFlat[i + 1]!.toString();
+      series.set(append.seriesKey, { added: Number(added), timestamps, values, state });
+    }
+    const inventory = new Map<PodRef, PodInventory | null>();
+    for (const pod of request.inventoryReads) {
+      inventory.set(pod, parseStoredInventory(replies[cursor++] as string | null));
+    }
+    const seenEvents = new Set<EventRef>();
+    for (const event of request.eventsToCheck) {
+      if (Number(replies[cursor++]) === 1) seenEvents.add(event);
+    }
+    return { series, inventory, seenEvents };
+  }
+
+  /**
+   * Round trip 2 (and 3, when something was published): compare-and-set each series' state and mark
+   * forwarded events. Returns the series whose state another invocation changed first.
+   */
+  async commit(commits: StateCommit[], eventsToMark: EventRef[] = []): Promise<Set<string>> {
+    if (commits.length === 0 && eventsToMark.length === 0) return new Set();
+    const pipeline = this.redis.pipeline() as ScriptedPipeline;
+    for (const commit of commits) {
+      pipeline.kpCommitState(
+        stateKey(commit.seriesKey),
+        commit.expectedVersion,
+        this.options.windowTtlSeconds,
+        ...Object.entries(commit.fields).flat(),
+      );
+    }
+    for (const event of eventsToMark) {
+      pipeline.set(this.eventKey(event), '1', 'EX', this.options.eventDedupTtlSeconds);
+    }
+    const replies = await execPipeline(pipeline);
+    const conflicts = new Set<string>();
+    commits.forEach((commit, index) => {
+      if (Number(replies[index]) !== 1) conflicts.add(commit.seriesKey);
+    });
+    return conflicts;
+  }
+}
+
+async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
+  let results: Array<[Error | null, unknown]> | null;
+  try {
+    results = await pipeline.exec();
+  } catch (error) {
+    throw new DependencyUnavailableError('redis', (error as Error).message, { cause: error });
+  }
+  if (results === null) throw new DependencyUnavailableError('redis', 'pipeline was discarded');
+  return results.map(([error, reply]) => {
+    if (error) {
+      // A script error is a bug or a corrupted key, not an outage; still retryable so nothing is lost.
+      throw new DependencyUnavailableError('redis', error.message, { cause: error });
+    }
+    return reply;
+  });
+}
+
+export function packSamples(samples: ReadonlyArray<readonly [number, number]>): Buffer {
+  const buffer = Buffer.allocUnsafe(samples.length * RECORD_BYTES);
+  samples.forEach(([ts, value], i) => {
+    buffer.writeUInt32LE(ts, i * RECORD_BYTES);
+    buffer.writeDoubleLE(value, i * RECORD_BYTES + 4);
+  });
+  return buffer;
+}
+
+export function unpackSamples(packed: Buffer): { timestamps: Uint32Array; values: Float64Array } {
+  const count = Math.floor(packed.length / RECORD_BYTES);
+  const timestamps = new Uint32Array(count);
+  const values = new Float64Array(count);
+  for (let i = 0; i < count; i++) {
+    timestamps[i] = packed.readUInt32LE(i * RECORD_BYTES);
+    values[i] = packed.readDoubleLE(i * RECORD_BYTES + 4);
+  }
+  return { timestamps, values };
+}
+
+function parseStoredInventory(raw: string | Buffer | null): PodInventory | null {
+  if (raw === null) return null;
+  const parsed = PodInventorySchema.safeParse(JSON.parse(raw.toString()));
+  // Stored inventory was validated on the way in; a mismatch means an older schema, treated as unknown.
+  return parsed.success ? parsed.data : null;
+}
+

@@ -1,0 +1,88 @@
+import type * as OrtApi from 'onnxruntime-web';
+import { extractFeatures, FEATURE_NAMES } from './features.js';
+import type { ModelBundle, ModelMetadata } from './model-metadata.js';
+
+/** The part of onnxruntime's API both onnxruntime-web and onnxruntime-node share. */
+export type OrtModule = Pick<typeof OrtApi, 'InferenceSession' | 'Tensor'>;
+
+export interface WindowScores {
+  /** Forecast in normalised units, `count * horizons.length`, row-major. */
+  forecast: Float32Array;
+  /** P(anomalous) per window. */
+  probability: Float32Array;
+}
+
+/**
+ * Scores many normalised windows with one call per model. The forecaster sees each window relative to its
+ * last value (so it learns shapes, not levels); its output is shifted back here.
+ */
+export class WindowScorer {
+  readonly metadata: ModelMetadata;
+  private readonly featureCount = FEATURE_NAMES.length;
+
+  private constructor(
+    private readonly ort: OrtModule,
+    private readonly forecaster: OrtApi.InferenceSession,
+    private readonly classifier: OrtApi.InferenceSession,
+    bundle: ModelBundle,
+  ) {
+    this.metadata = bundle.metadata;
+  }
+
+  static async create(ort: OrtModule, bundle: ModelBundle): Promise<WindowScorer> {
+    const options: OrtApi.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+    const [forecaster, classifier] = await Promise.all([
+      ort.InferenceSession.create(bundle.forecasterBytes, sessionOptionsFor(ort, options)),
+      ort.InferenceSession.create(bundle.classifierBytes, sessionOptionsFor(ort, options)),
+    ]);
+    return new WindowScorer(ort, forecaster, classifier, bundle);
+  }
+
+  get window(): number {
+    return this.metadata.window;
+  }
+
+  /** `windows` holds `count` windows of `metadata.window` values each, row-major, already normalised. */
+  async score(windows: Float32Array, count: number): Promise<WindowScores> {
+    const width = this.metadata.window;
+    const horizons = this.metadata.horizons.length;
+    if (count === 0) return { forecast: new Float32Array(0), probability: new Float32Array(0) };
+    if (windows.length < count * width) throw new RangeError(`need ${count * width} values, got ${windows.length}`);
+
+    const relative = new Float32Array(count * width);
+    const features = new Float32Array(count * this.featureCount);
+    for (let i = 0; i < count; i++) {
+      const row = windows.subarray(i * width, (i + 1) * width);
+      const last = row[width - 1]!;
+      for (let j = 0; j < width; j++) relative[i * width + j] = row[j]! - last;
+      extractFeatures(row, features, i * this.featureCount);
+    }
+
+    const { forecaster, classifier } = this.metadata;
+    const [forecastOut, classifierOut] = await Promise.all([
+      this.forecaster.run({ [forecaster.input.name]: new this.ort.Tensor('float32', relative, [count, width]) }),
+      this.classifier.run({
+        [classifier.input.name]: new this.ort.Tensor('float32', features, [count, this.featureCount]),
+      }),
+    ]);
+
+    const forecast = new Float32Array(forecastOut[forecaster.output.name]!.data as Float32Array);
+    for (let i = 0; i < count; i++) {
+      const last = windows[i * width + width - 1]!;
+      for (let h = 0; h < horizons; h++) forecast[i * horizons + h]! += last;
+    }
+    const probabilities = classifierOut[classifier.outputs.probabilities]!.data as Float32Array;
+    const probability = new Float32Array(count);
+    for (let i = 0; i < count; i++) probability[i] = probabilities[i * 2 + 1]!;
+    return { forecast, probability };
+  }
+}
+
+// onnxruntime-web only knows the 'wasm' provider and onnxruntime-node only 'cpu'; ask each for its own.
+function sessionOptionsFor(
+  ort: OrtModule,
+  base: OrtApi.InferenceSession.SessionOptions,
+): OrtApi.InferenceSession.SessionOptions {
+  const isWeb = 'env' in ort && typeof (ort as { env?: { wasm?: unknown } }).env?.wasm === 'object';
+  return { ...base, executionProviders: [isWeb ? 'wasm' : 'cpu'] };
+}

@@ -1,0 +1,33 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { createLogger } from '../shared/logger.js';
+import { pushMetrics } from '../shared/metrics.js';
+import { readInferenceConfig } from './config.js';
+import { handleSamplesEvent } from './handle-samples-event.js';
+import { createInferenceRuntime, type InferenceRuntime } from './runtime.js';
+
+// Read once per container: a bad configuration fails the cold start loudly instead of every record quietly.
+const config = readInferenceConfig();
+const logger = createLogger('kubepulse-inference', { stage: config.stage });
+const processor = new BatchProcessor(EventType.SQS);
+let runtime: Promise<InferenceRuntime> | undefined;
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  runtime ??= createInferenceRuntime(config, logger).catch((error) => {
+    runtime = undefined;
+    throw error;
+  });
+  const deps = await runtime;
+  const { failures } = await handleSamplesEvent(event.Records, deps);
+  const response = await processPartialResponse(
+    event,
+    async (record: SQSRecord) => {
+      const failure = failures.get(record.messageId);
+      if (failure) throw failure;
+    },
+    processor,
+    { context, throwOnFullBatchFailure: false },
+  );
+  await pushMetrics(deps.registry, config.pushgatewayUrl, 'kubepulse-inference', logger);
+  return response;
+};

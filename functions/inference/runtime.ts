@@ -1,0 +1,106 @@
+import { pathToFileURL } from 'node:url';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { Redis } from 'ioredis';
+import type { Registry } from 'prom-client';
+import type { Anomaly } from '../shared/contracts/index.js';
+import type { LoggerPort } from '../shared/logger.js';
+import { createRegistry } from '../shared/metrics.js';
+import { sendAll } from '../shared/sqs-publisher.js';
+import type { InferenceConfig } from './config.js';
+import { loadModelBundle } from './core/model-metadata.js';
+import type { AnomalyPublisher } from './core/process-batch.js';
+import { SeriesStore } from './core/series-store.js';
+import { type OrtModule, WindowScorer } from './core/window-scorer.js';
+import type { SamplesEventDeps } from './handle-samples-event.js';
+import { createInferenceMetrics } from './metrics.js';
+
+export interface InferenceRuntime extends SamplesEventDeps {
+  redis: Redis;
+  registry: Registry;
+  close(): Promise<void>;
+}
+
+/** onnxruntime-web with one thread (Lambda gives no SharedArrayBuffer workers) and its files where we ship them. */
+export async function loadOrtWeb(wasmDir: string | undefined): Promise<OrtModule> {
+  const ort = await import('onnxruntime-web');
+  ort.env.wasm.numThreads = 1;
+  if (wasmDir) ort.env.wasm.wasmPaths = pathToFileURL(`${wasmDir.replace(/\/$/, '')}/`).href;
+  return ort;
+}
+
+export function createRedis(url: string, commandTimeoutMs: number): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    // Fail fast while Redis is away: the records go back to SQS instead of piling up in memory.
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: commandTimeoutMs,
+    connectTimeout: commandTimeoutMs,
+    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
+  });
+}
+
+/** Everything an invocation needs, built once per container. */
+export async function createInferenceRuntime(
+  config: InferenceConfig,
+  logger: LoggerPort,
+  options: { ort?: OrtModule; sqs?: SQSClient } = {},
+): Promise<InferenceRuntime> {
+  const redis = createRedis(config.redisUrl, config.redisCommandTimeoutMs);
+  redis.on('error', (error) => logger.warn('redis connection error', { error: error.message }));
+  const [ort, bundle] = await Promise.all([
+    options.ort ? Promise.resolve(options.ort) : loadOrtWeb(config.ortWasmDir),
+    loadModelBundle(config.modelDir),
+  ]);
+  const scorer = await WindowScorer.create(ort, bundle);
+  try {
+    await redis.connect();
+  } catch (error) {
+    // Not fatal at start-up: each invocation fails its records until Redis is back, and ioredis reconnects.
+    logger.warn('redis not reachable at start-up', { error: (error as Error).message });
+  }
+  const sqs = options.sqs ?? new SQSClient({});
+  const registry = createRegistry('inference');
+  const publisher: AnomalyPublisher = {
+    publish: (anomalies: readonly Anomaly[]) =>
+      sendAll(
+        sqs,
+        config.anomaliesQueueUrl,
+        anomalies.map((a) => ({
+          id: a.anomalyId,
+          body: a,
+          attributes: { 'kubepulse-kind': 'anomaly', 'kubepulse-cluster': a.clusterId },
+        })),
+      ),
+  };
+  logger.info('inference runtime ready', {
+    modelVersion: bundle.metadata.modelVersion,
+    window: bundle.metadata.window,
+    stepSeconds: bundle.metadata.stepSeconds,
+  });
+  return {
+    redis,
+    registry,
+    sqs,
+    samplesDlqUrl: config.samplesDlqUrl,
+    logger,
+    metrics: createInferenceMetrics(registry),
+    core: {
+      store: new SeriesStore(redis, {
+        windowCapacity: bundle.metadata.window + config.windowSlack,
+        windowTtlSeconds: config.windowTtlSeconds,
+        inventoryTtlSeconds: config.inventoryTtlSeconds,
+        eventDedupTtlSeconds: config.eventDedupTtlSeconds,
+      }),
+      scorer,
+      publisher,
+      policy: config.policy,
+      logger,
+    },
+    async close() {
+      redis.disconnect();
+      if (!options.sqs) sqs.destroy();
+    },
+  };
+}
+

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+
+/**
+ * Reads configuration from the environment once, at start-up, and reports every missing or invalid
+ * variable at once rather than the first one.
+ */
+export function readConfig<Schema extends z.ZodType>(
+  schema: Schema,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<Schema> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+/** Helpers for environment variables, which are always strings. */
+export const env = {
+  url: () => z.url(),
+  integer: (defaultValue: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+    z.coerce.number().int().min(min).max(max).default(defaultValue),
+  number: (defaultValue: number, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY) =>
+    z.coerce.number().min(min).max(max).default(defaultValue),
+  text: (defaultValue: string) => z.string().min(1).default(defaultValue),
+  optionalUrl: () => z.url().optional(),
+};

@@ -1,0 +1,95 @@
+import { z } from 'zod';
+import { ClusterId, ContainerName, IsoTimestamp, NamespaceName, ObjectName, SchemaVersion } from './common.js';
+
+/**
+ * The parameters of each remediation action. What an action may do (risk, bounds, who approves) lives in
+ * the action registry; this is only the wire shape the planner signs and the executor re-checks.
+ */
+const ScalableKind = z.enum(['Deployment', 'StatefulSet']);
+
+export const ScaleAction = z.object({
+  action: z.literal('scale'),
+  namespace: NamespaceName,
+  kind: ScalableKind,
+  name: ObjectName,
+  replicas: z.number().int().min(0).max(1000),
+});
+export const RolloutRestartAction = z.object({
+  action: z.literal('rollout-restart'),
+  namespace: NamespaceName,
+  kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']),
+  name: ObjectName,
+});
+export const SetResourcesAction = z.object({
+  action: z.literal('set-resources'),
+  namespace: NamespaceName,
+  kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']),
+  name: ObjectName,
+  container: ContainerName,
+  limits: z.object({ memoryBytes: z.number().positive().optional(), cpuCores: z.number().positive().optional() }),
+  requests: z
+    .object({ memoryBytes: z.number().positive().optional(), cpuCores: z.number().positive().optional() })
+    .optional(),
+});
+export const DeletePodAction = z.object({
+  action: z.literal('delete-pod'),
+  namespace: NamespaceName,
+  pod: ObjectName,
+});
+export const CordonAction = z.object({ action: z.literal('cordon'), node: ObjectName });
+export const UncordonAction = z.object({ action: z.literal('uncordon'), node: ObjectName });
+
+export const RemediationAction = z.discriminatedUnion('action', [
+  ScaleAction,
+  RolloutRestartAction,
+  SetResourcesAction,
+  DeletePodAction,
+  CordonAction,
+  UncordonAction,
+]);
+export type RemediationAction = z.infer<typeof RemediationAction>;
+export type ActionName = RemediationAction['action'];
+
+export const PlanSignature = z.object({
+  algorithm: z.literal('HMAC-SHA256'),
+  keyId: z.string().min(1).max(64),
+  /** Hex HMAC over the canonical JSON of the plan without its signature. */
+  value: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+export const RemediationPlan = z.object({
+  schemaVersion: SchemaVersion,
+  kind: z.literal('remediation-plan'),
+  clusterId: ClusterId,
+  planId: z.string().min(1).max(128),
+  incidentId: z.string().min(1).max(128),
+  createdAt: IsoTimestamp,
+  expiresAt: IsoTimestamp,
+  source: z.enum(['llm', 'runbook', 'human']),
+  rationale: z.string().max(4000),
+  confidence: z.number().min(0).max(1),
+  dryRun: z.boolean(),
+  actions: z.array(RemediationAction).min(1).max(5),
+  signature: PlanSignature,
+});
+export type RemediationPlan = z.infer<typeof RemediationPlan>;
+
+export const StepOutcome = z.object({
+  action: RemediationAction,
+  status: z.enum(['applied', 'skipped-already-done', 'refused', 'failed', 'rolled-back']),
+  detail: z.string().max(2000).default(''),
+});
+
+export const ExecutionResult = z.object({
+  schemaVersion: SchemaVersion,
+  kind: z.literal('execution-result'),
+  clusterId: ClusterId,
+  planId: z.string().min(1).max(128),
+  incidentId: z.string().min(1).max(128),
+  status: z.enum(['verified', 'applied-unverified', 'rolled-back', 'refused', 'failed']),
+  steps: z.array(StepOutcome),
+  startedAt: IsoTimestamp,
+  finishedAt: IsoTimestamp,
+  error: z.string().max(2000).optional(),
+});
+export type ExecutionResult = z.infer<typeof ExecutionResult>;

@@ -1,0 +1,141 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { MalformedMessageError, MessageTooLargeError } from '../errors.js';
+import type { SampleBatch } from './shipper.js';
+
+/**
+ * SQS limits: a message (body + attributes) is at most 256 KiB and a batch request holds at most 10 entries
+ * and 256 KiB in total. Bodies above COMPRESS_ABOVE_BYTES are gzipped and base64-encoded inside a small
+ * envelope; anything still above MAX_BODY_BYTES must be split by the sender (see splitSampleBatch).
+ */
+export const SQS_MAX_MESSAGE_BYTES = 262_144;
+export const SQS_MAX_BATCH_ENTRIES = 10;
+/** Leaves room for message attributes. */
+export const MAX_BODY_BYTES = 240 * 1024;
+export const COMPRESS_ABOVE_BYTES = 16 * 1024;
+/** Refuse to inflate more than this: a small gzip body must not become a memory bomb. */
+export const MAX_DECOMPRESSED_BYTES = 8 * 1024 * 1024;
+
+const GZIP_ENCODING = 'gzip+base64';
+
+interface CompressedEnvelope {
+  encoding: typeof GZIP_ENCODING;
+  data: string;
+}
+
+export function encodeMessageBody(message: unknown): string {
+  const json = JSON.stringify(message);
+  const jsonBytes = Buffer.byteLength(json);
+  if (jsonBytes <= COMPRESS_ABOVE_BYTES) return json;
+  const envelope: CompressedEnvelope = {
+    encoding: GZIP_ENCODING,
+    data: gzipSync(json, { level: 6 }).toString('base64'),
+  };
+  const body = JSON.stringify(envelope);
+  if (Buffer.byteLength(body) > MAX_BODY_BYTES) {
+    throw new MessageTooLargeError(
+      `message of ${jsonBytes} bytes is ${Buffer.byteLength(body)} bytes compressed, above ${MAX_BODY_BYTES}; split it`,
+    );
+  }
+  return body;
+}
+
+/** Parses a body written by encodeMessageBody; the result still has to be validated against a schema. */
+export function decodeMessageBody(body: string): unknown {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch (error) {
+    throw new MalformedMessageError(`body is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  if (!isCompressedEnvelope(parsed)) return parsed;
+  let inflated: Buffer;
+  try {
+    inflated = gunzipSync(Buffer.from(parsed.data, 'base64'), { maxOutputLength: MAX_DECOMPRESSED_BYTES });
+  } catch (error) {
+    throw new MalformedMessageError(`compressed body does not inflate: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  try {
+    return JSON.parse(inflated.toString('utf8'));
+  } catch (error) {
+    throw new MalformedMessageError(`inflated body is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+function isCompressedEnvelope(value: unknown): value is CompressedEnvelope {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    (value as { encoding?: unknown }).encoding === GZIP_ENCODING &&
+    typeof (value as { data?: unknown }).data === 'string'
+  );
+}
+
+/**
+ * Splits a sample batch into batches whose encoded bodies fit maxBodyBytes: whole series where they fit,
+ * a series' samples in halves where one series alone is too big. Each part gets a derived, stable batchId.
+ */
+export function splitSampleBatch(batch: SampleBatch, maxBodyBytes = MAX_BODY_BYTES): SampleBatch[] {
+  const fits = (candidate: SampleBatch) => {
+    try {
+      return Buffer.byteLength(encodeMessageBody(candidate)) <= maxBodyBytes;
+    } catch (error) {
+      if (error instanceof MessageTooLargeError) return false;
+      throw error;
+    }
+  };
+  if (fits(batch)) return [batch];
+
+  const parts: SampleBatch['series'][] = [];
+  const pending = [...batch.series];
+  let current: SampleBatch['series'] = [];
+  while (pending.length > 0) {
+    const series = pending.shift()!;
+    const withSeries = [...current, series];
+    if (fits({ ...batch, series: withSeries })) {
+      current = withSeries;
+      continue;
+    }
+    if (current.length > 0) {
+      parts.push(current);
+      current = [];
+      pending.unshift(series);
+      continue;
+    }
+    if (series.samples.length < 2) {
+      throw new MessageTooLargeError(`a single sample of ${series.metric} does not fit in ${maxBodyBytes} bytes`);
+    }
+    const half = Math.ceil(series.samples.length / 2);
+    pending.unshift(
+      { ...series, samples: series.samples.slice(0, half) },
+      { ...series, samples: series.samples.slice(half) },
+    );
+  }
+  if (current.length > 0) parts.push(current);
+  return parts.map((series, index) => ({ ...batch, batchId: `${batch.batchId}.${index}`, series }));
+}
+
+/** Groups encoded bodies into SendMessageBatch requests within SQS's entry-count and total-size limits. */
+export function groupForSendBatch<T extends { body: string }>(
+  entries: readonly T[],
+  maxEntries = SQS_MAX_BATCH_ENTRIES,
+  maxBytes = SQS_MAX_MESSAGE_BYTES,
+): T[][] {
+  const groups: T[][] = [];
+  let group: T[] = [];
+  let groupBytes = 0;
+  for (const entry of entries) {
+    const bytes = Buffer.byteLength(entry.body);
+    if (bytes > maxBytes) throw new MessageTooLargeError(`one body is ${bytes} bytes, above ${maxBytes}`);
+    if (group.length === maxEntries || groupBytes + bytes > maxBytes) {
+      groups.push(group);
+      group = [];
+      groupBytes = 0;
+    }
+    group.push(entry);
+    groupBytes += bytes;
+  }
+  if (group.length > 0) groups.push(group);
+  return groups;
+}
