@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['functions', 'local', 'infra', 'test'];
+const roots =
+  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['functions', 'local', 'infra', 'test'];
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {

@@ -31,7 +31,8 @@ export async function handleSamplesEvent(
     deps.core,
   );
   const failures = new Map(outcome.failures);
-  for (const { record, error } of malformed) if (notQuarantined.has(record.messageId)) failures.set(record.messageId, error);
+  for (const { record, error } of malformed)
+    if (notQuarantined.has(record.messageId)) failures.set(record.messageId, error);
   if (failures.size > 0) {
     deps.logger.warn('records left for retry', {
       count: failures.size,

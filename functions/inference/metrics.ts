@@ -21,7 +21,11 @@ export function createInferenceMetrics(registry: Registry) {
   };
   return {
     ...metrics,
-    recordBatch(stats: BatchStats, records: { ok: number; retried: number; quarantined: number }, seconds: number) {
+    recordBatch(
+      stats: BatchStats,
+      records: { ok: number; retried: number; quarantined: number },
+      seconds: number,
+    ) {
       metrics.samples.inc({ outcome: 'received' }, stats.samplesIn);
       metrics.samples.inc({ outcome: 'duplicate' }, stats.duplicateSamples);
       metrics.samples.inc({ outcome: 'late' }, stats.lateSamples);

@@ -1,7 +1,7 @@
 import {
   type MessageAttributeValue,
-  type SendMessageBatchRequestEntry,
   SendMessageBatchCommand,
+  type SendMessageBatchRequestEntry,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { encodeMessageBody, groupForSendBatch } from './contracts/index.js';
@@ -23,7 +23,11 @@ export interface OutgoingMessage {
  * Sends messages in SendMessageBatch requests within SQS's limits. Throws a retryable error if any entry fails,
  * naming them: the caller retries the whole set, which is safe because every message carries a stable id.
  */
-export async function sendAll(sqs: SQSClient, queueUrl: string, messages: readonly OutgoingMessage[]): Promise<void> {
+export async function sendAll(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: readonly OutgoingMessage[],
+): Promise<void> {
   const entries = messages.map((message, index) => {
     const entry: SendMessageBatchRequestEntry = {
       Id: `m${index}`,
@@ -37,21 +41,33 @@ export async function sendAll(sqs: SQSClient, queueUrl: string, messages: readon
   for (const group of groupForSendBatch(entries)) {
     let failed: string[];
     try {
-      const response = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: group.map((g) => g.entry) }));
+      const response = await sqs.send(
+        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: group.map((g) => g.entry) }),
+      );
       failed = (response.Failed ?? []).map((f) => `${f.Id}: ${f.Code} ${f.Message ?? ''}`.trim());
     } catch (error) {
-      throw new DependencyUnavailableError('sqs', `SendMessageBatch to ${queueUrl} failed: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new DependencyUnavailableError(
+        'sqs',
+        `SendMessageBatch to ${queueUrl} failed: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
     if (failed.length > 0) {
-      throw new DependencyUnavailableError('sqs', `${failed.length} entries were not accepted: ${failed.join('; ')}`);
+      throw new DependencyUnavailableError(
+        'sqs',
+        `${failed.length} entries were not accepted: ${failed.join('; ')}`,
+      );
     }
   }
 }
 
 function stringAttributes(attributes: Record<string, string>): Record<string, MessageAttributeValue> {
   return Object.fromEntries(
-    Object.entries(attributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value.slice(0, 1024) }]),
+    Object.entries(attributes).map(([name, value]) => [
+      name,
+      { DataType: 'String', StringValue: value.slice(0, 1024) },
+    ]),
   );
 }

@@ -1,6 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { type z, prettifyError } from 'zod';
+import { prettifyError, type z } from 'zod';
 import { decodeMessageBody } from './contracts/index.js';
 import { describeError, MalformedMessageError } from './errors.js';
 import type { LoggerPort } from './logger.js';

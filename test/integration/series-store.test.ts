@@ -10,13 +10,28 @@ describe('series store on a real Redis', () => {
   let redis: Redis;
   let store: SeriesStore;
   const key = seriesKeyOf('dev', 'shop', 'web-1', 'app', 'memory_working_set_bytes');
-  const options = { windowCapacity: 8, windowTtlSeconds: 600, inventoryTtlSeconds: 600, eventDedupTtlSeconds: 600 };
+  const options = {
+    windowCapacity: 8,
+    windowTtlSeconds: 600,
+    inventoryTtlSeconds: 600,
+    eventDedupTtlSeconds: 600,
+  };
   const load = (samples: Array<[number, number]>) =>
-    store.load({ appends: [{ seriesKey: key, samples }], inventoryWrites: [], inventoryReads: [], eventsToCheck: [] });
+    store.load({
+      appends: [{ seriesKey: key, samples }],
+      inventoryWrites: [],
+      inventoryReads: [],
+      eventsToCheck: [],
+    });
 
   before(async () => {
     server = await TestRedisServer.start();
-    redis = new Redis(server.url, { maxRetriesPerRequest: 0, enableOfflineQueue: false, lazyConnect: true, retryStrategy: () => 100 });
+    redis = new Redis(server.url, {
+      maxRetriesPerRequest: 0,
+      enableOfflineQueue: false,
+      lazyConnect: true,
+      retryStrategy: () => 100,
+    });
     redis.on('error', () => {});
     await redis.connect();
     store = new SeriesStore(redis, options);
@@ -30,15 +45,26 @@ describe('series store on a real Redis', () => {
   });
 
   it('appends in time order, ignores duplicate timestamps and keeps the first value', async () => {
-    await load([[100, 1], [130, 2]]);
-    const result = (await load([[130, 99], [160, 3]])).series.get(key)!;
+    await load([
+      [100, 1],
+      [130, 2],
+    ]);
+    const result = (
+      await load([
+        [130, 99],
+        [160, 3],
+      ])
+    ).series.get(key)!;
     assert.equal(result.added, 1);
     assert.deepEqual([...result.timestamps], [100, 130, 160]);
     assert.deepEqual([...result.values], [1, 2, 3]);
   });
 
   it('inserts late samples in order and trims to capacity, keeping the newest', async () => {
-    await load([[100, 1], [160, 3]]);
+    await load([
+      [100, 1],
+      [160, 3],
+    ]);
     const merged = (await load([[130, 2]])).series.get(key)!;
     assert.equal(merged.added, 1);
     assert.deepEqual([...merged.timestamps], [100, 130, 160]);
@@ -62,11 +88,16 @@ describe('series store on a real Redis', () => {
   });
 
   it('compare-and-sets state: a stale version is reported as a conflict', async () => {
-    assert.equal((await store.commit([{ seriesKey: key, expectedVersion: 0, fields: { lastScoredAt: '100' } }])).size, 0);
+    assert.equal(
+      (await store.commit([{ seriesKey: key, expectedVersion: 0, fields: { lastScoredAt: '100' } }])).size,
+      0,
+    );
     const state = (await load([[100, 1]])).series.get(key)!.state;
     assert.equal(state.v, '1');
     assert.equal(state.lastScoredAt, '100');
-    const conflicts = await store.commit([{ seriesKey: key, expectedVersion: 0, fields: { lastScoredAt: '130' } }]);
+    const conflicts = await store.commit([
+      { seriesKey: key, expectedVersion: 0, fields: { lastScoredAt: '130' } },
+    ]);
     assert.deepEqual([...conflicts], [key]);
   });
 

@@ -11,7 +11,11 @@ export interface SyntheticPod {
   memoryAt(step: number): number;
 }
 
-export function inventoryFor(clusterId: string, pods: SyntheticPod[], takenAt = '2026-11-21T00:00:00Z'): InventorySnapshot {
+export function inventoryFor(
+  clusterId: string,
+  pods: SyntheticPod[],
+  takenAt = '2026-11-21T00:00:00Z',
+): InventorySnapshot {
   return {
     schemaVersion: 1,
     kind: 'inventory-snapshot',
@@ -27,7 +31,9 @@ export function inventoryFor(clusterId: string, pods: SyntheticPod[], takenAt = 
       node: 'node-a',
       phase: 'Running',
       labels: {},
-      containers: [{ name: p.container, requests: {}, limits: { memoryBytes: p.limitBytes }, restartCount: 0 }],
+      containers: [
+        { name: p.container, requests: {}, limits: { memoryBytes: p.limitBytes }, restartCount: 0 },
+      ],
     })),
   };
 }
@@ -40,7 +46,10 @@ export function sampleBatches(
 ): SampleBatch[] {
   const batches: SampleBatch[] = [];
   for (let first = options.from; first < options.to; first += options.stepsPerBatch) {
-    const steps = Array.from({ length: Math.min(options.stepsPerBatch, options.to - first) }, (_, k) => first + k);
+    const steps = Array.from(
+      { length: Math.min(options.stepsPerBatch, options.to - first) },
+      (_, k) => first + k,
+    );
     batches.push({
       schemaVersion: 1,
       kind: 'sample-batch',
@@ -53,7 +62,9 @@ export function sampleBatches(
         namespace: p.namespace,
         pod: p.pod,
         container: p.container,
-        samples: steps.map((s) => [options.startAt + s * options.stepSeconds, Math.round(p.memoryAt(s))] as [number, number]),
+        samples: steps.map(
+          (s) => [options.startAt + s * options.stepSeconds, Math.round(p.memoryAt(s))] as [number, number],
+        ),
       })),
     });
   }

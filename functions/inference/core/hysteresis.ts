@@ -18,9 +18,16 @@ export interface IncidentState {
   openedAt: number | null;
 }
 
-export const INITIAL_INCIDENT_STATE: IncidentState = { phase: 'normal', streak: 0, incidentId: null, openedAt: null };
+export const INITIAL_INCIDENT_STATE: IncidentState = {
+  phase: 'normal',
+  streak: 0,
+  incidentId: null,
+  openedAt: null,
+};
 
-export type IncidentTransition = { kind: 'opened'; incidentId: string; at: number } | { kind: 'resolved'; incidentId: string; at: number };
+export type IncidentTransition =
+  | { kind: 'opened'; incidentId: string; at: number }
+  | { kind: 'resolved'; incidentId: string; at: number };
 
 export function observe(
   state: IncidentState,

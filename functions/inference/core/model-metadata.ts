@@ -47,13 +47,18 @@ export async function loadModelBundle(modelDir: string): Promise<ModelBundle> {
   try {
     raw = JSON.parse(await readFile(join(modelDir, 'metadata.json'), 'utf8'));
   } catch (error) {
-    throw new ModelContractError(`cannot read ${join(modelDir, 'metadata.json')}: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new ModelContractError(
+      `cannot read ${join(modelDir, 'metadata.json')}: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   const parsed = ModelMetadata.safeParse(raw);
   if (!parsed.success) {
-    throw new ModelContractError(`model metadata does not match the expected contract: ${z.prettifyError(parsed.error)}`);
+    throw new ModelContractError(
+      `model metadata does not match the expected contract: ${z.prettifyError(parsed.error)}`,
+    );
   }
   const metadata = parsed.data;
   const [forecasterBytes, classifierBytes] = await Promise.all([
@@ -94,8 +99,11 @@ export function checkConsistency(metadata: ModelMetadata): void {
     problems.push('classifier input width != number of features');
   }
   if (JSON.stringify(classifier.features) !== JSON.stringify(FEATURE_NAMES)) {
-    problems.push(`classifier features ${classifier.features.join(',')} != code's ${FEATURE_NAMES.join(',')}`);
+    problems.push(
+      `classifier features ${classifier.features.join(',')} != code's ${FEATURE_NAMES.join(',')}`,
+    );
   }
   if (horizons.some((h, i) => i > 0 && h <= horizons[i - 1]!)) problems.push('horizons must increase');
-  if (problems.length > 0) throw new ModelContractError(`model metadata inconsistent: ${problems.join('; ')}`);
+  if (problems.length > 0)
+    throw new ModelContractError(`model metadata inconsistent: ${problems.join('; ')}`);
 }

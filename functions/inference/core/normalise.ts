@@ -37,7 +37,11 @@ export function chooseNormalisation(
  * Seconds until the forecast first reaches 1.0 (the limit), interpolating linearly from the last observed
  * value through the forecast points; null if it stays below within the horizon.
  */
-export function secondsToLimit(last: number, forecast: ArrayLike<number>, horizonsSeconds: readonly number[]): number | null {
+export function secondsToLimit(
+  last: number,
+  forecast: ArrayLike<number>,
+  horizonsSeconds: readonly number[],
+): number | null {
   if (last >= 1) return 0;
   let previousValue = last;
   let previousSeconds = 0;

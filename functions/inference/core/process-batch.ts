@@ -26,8 +26,8 @@ import {
   type StateCommit,
   seriesKeyOf,
 } from './series-store.js';
-import { summariseWindow } from './window-summary.js';
 import type { WindowScores } from './window-scorer.js';
+import { summariseWindow } from './window-summary.js';
 
 export interface DetectionPolicy extends HysteresisPolicy {
   /** A forecast reaching the limit sooner than this counts as anomalous even if the shape looks normal. */
@@ -111,7 +111,10 @@ interface ScoredRow {
  * window with one batched call per model, run each series' incident hysteresis, and publish anomalies through an
  * outbox, so a failure at any step leaves the records to be retried without losing or duplicating an incident.
  */
-export async function processShipperRecords(records: readonly ShipperRecord[], deps: InferenceDeps): Promise<BatchOutcome> {
+export async function processShipperRecords(
+  records: readonly ShipperRecord[],
+  deps: InferenceDeps,
+): Promise<BatchOutcome> {
   const { store, scorer, publisher, policy, logger } = deps;
   const metadata = scorer.metadata;
   const stats: BatchStats = {
@@ -129,7 +132,8 @@ export async function processShipperRecords(records: readonly ShipperRecord[], d
   };
 
   const { series, events, inventoryWrites, podsToRead } = gather(records, stats);
-  if (series.size === 0 && events.length === 0 && inventoryWrites.length === 0) return { failures, stats, published: [] };
+  if (series.size === 0 && events.length === 0 && inventoryWrites.length === 0)
+    return { failures, stats, published: [] };
 
   let loaded: LoadResult;
   try {
@@ -175,7 +179,7 @@ export async function processShipperRecords(records: readonly ShipperRecord[], d
   let scores: WindowScores;
   try {
     const packed = new Float32Array(rows.length * width);
-    rows.forEach((row, i) => packed.set(row.window, i * width));
+    for (const [i, row] of rows.entries()) packed.set(row.window, i * width);
     scores = await scorer.score(packed, rows.length);
     stats.windowsScored = rows.length;
   } catch (error) {
@@ -207,14 +211,18 @@ export async function processShipperRecords(records: readonly ShipperRecord[], d
     );
     nextStates.set(key, { ...state, lastScoredAt: row.at, incident });
     if (transition) {
-      const inventory = loaded.inventory.get(podRefOf(row.series.clusterId, row.series.namespace, row.series.pod)) ?? null;
+      const inventory =
+        loaded.inventory.get(podRefOf(row.series.clusterId, row.series.namespace, row.series.pod)) ?? null;
       const anomaly = usageAnomaly({
         row,
         transition,
         inventory,
         probability,
         threshold: metadata.classifier.threshold,
-        reasons: [...(forecastBreach ? (['forecast-limit-breach'] as const) : []), ...(classified ? (['classifier'] as const) : [])],
+        reasons: [
+          ...(forecastBreach ? (['forecast-limit-breach'] as const) : []),
+          ...(classified ? (['classifier'] as const) : []),
+        ],
         forecast,
         residualStd: metadata.forecaster.residualStd,
         horizonsSeconds,
@@ -235,7 +243,11 @@ export async function processShipperRecords(records: readonly ShipperRecord[], d
     const outbox = [...state.outbox, ...(newAnomalies.get(key) ?? [])];
     if (next === state && outbox.length === 0) continue;
     if (outbox.length > 0) toPublishBySeries.set(key, outbox);
-    commits.push({ seriesKey: key, expectedVersion: state.version, fields: encodeSeriesState({ ...next, outbox }) });
+    commits.push({
+      seriesKey: key,
+      expectedVersion: state.version,
+      fields: encodeSeriesState({ ...next, outbox }),
+    });
   }
   let conflicts: Set<string>;
   try {
@@ -254,7 +266,9 @@ export async function processShipperRecords(records: readonly ShipperRecord[], d
 
   const eventAnomalies = events
     .filter((e) => !loaded.seenEvents.has(e.ref))
-    .map((e) => eventAnomaly(e, loaded.inventory.get(podRefOf(e.clusterId, e.event.namespace, e.event.pod)) ?? null));
+    .map((e) =>
+      eventAnomaly(e, loaded.inventory.get(podRefOf(e.clusterId, e.event.namespace, e.event.pod)) ?? null),
+    );
   const toPublish = [...[...toPublishBySeries.values()].flat(), ...eventAnomalies];
   if (toPublish.length === 0) return { failures, stats, published: [] };
 
@@ -263,7 +277,10 @@ export async function processShipperRecords(records: readonly ShipperRecord[], d
     stats.anomaliesPublished = toPublish.length;
   } catch (error) {
     // The outbox keeps them; retrying these records publishes them again with the same ids.
-    logger.error('publishing anomalies failed; their records will be retried', { error, count: toPublish.length });
+    logger.error('publishing anomalies failed; their records will be retried', {
+      error,
+      count: toPublish.length,
+    });
     for (const key of toPublishBySeries.keys()) {
       for (const recordId of series.get(key)!.recordIds) failures.set(recordId, error as Error);
     }
@@ -331,7 +348,12 @@ function gather(records: readonly ShipperRecord[], stats: BatchStats) {
         break;
       case 'failure-events':
         for (const event of message.events) {
-          events.push({ clusterId: message.clusterId, event, ref: eventRefOf(message.clusterId, event.eventId), recordId });
+          events.push({
+            clusterId: message.clusterId,
+            event,
+            ref: eventRefOf(message.clusterId, event.eventId),
+            recordId,
+          });
           podsToRead.add(podRefOf(message.clusterId, event.namespace, event.pod));
         }
         break;
@@ -432,5 +454,6 @@ function eventAnomaly({ clusterId, event }: EventInput, inventory: PodInventory 
 }
 
 function eventRecordId(events: readonly EventInput[], anomaly: EventAnomaly): string {
-  return events.find((e) => e.clusterId === anomaly.clusterId && e.event.eventId === anomaly.event.eventId)!.recordId;
+  return events.find((e) => e.clusterId === anomaly.clusterId && e.event.eventId === anomaly.event.eventId)!
+    .recordId;
 }

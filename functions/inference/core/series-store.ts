@@ -113,11 +113,28 @@ export interface SeriesStoreOptions {
 }
 
 type ScriptedPipeline = ChainableCommander & {
-  kpAppendWindowBuffer(windowKey: string, stateKey: string, ttl: number, capacity: number, packed: Buffer): ScriptedPipeline;
-  kpCommitState(stateKey: string, expectedVersion: number, ttl: number, ...fields: string[]): ScriptedPipeline;
+  kpAppendWindowBuffer(
+    windowKey: string,
+    stateKey: string,
+    ttl: number,
+    capacity: number,
+    packed: Buffer,
+  ): ScriptedPipeline;
+  kpCommitState(
+    stateKey: string,
+    expectedVersion: number,
+    ttl: number,
+    ...fields: string[]
+  ): ScriptedPipeline;
 };
 
-export function seriesKeyOf(clusterId: string, namespace: string, pod: string, container: string, metric: string): string {
+export function seriesKeyOf(
+  clusterId: string,
+  namespace: string,
+  pod: string,
+  container: string,
+  metric: string,
+): string {
   return `${clusterId}|${namespace}|${pod}|${container}|${metric}`;
 }
 
@@ -174,7 +191,8 @@ export class SeriesStore {
       const [added, packed, stateFlat] = replies[cursor++] as [number, Buffer, Buffer[]];
       const { timestamps, values } = unpackSamples(packed);
       const state: Record<string, string> = {};
-      for (let i = 0; i + 1 < stateFlat.length; i += 2) state[stateFlat[i]!.toString()] = stateFlat[i + 1]!.toString();
+      for (let i = 0; i + 1 < stateFlat.length; i += 2)
+        state[stateFlat[i]!.toString()] = stateFlat[i + 1]!.toString();
       series.set(append.seriesKey, { added: Number(added), timestamps, values, state });
     }
     const inventory = new Map<PodRef, PodInventory | null>();
@@ -258,4 +276,3 @@ function parseStoredInventory(raw: string | Buffer | null): PodInventory | null 
   // Stored inventory was validated on the way in; a mismatch means an older schema, treated as unknown.
   return parsed.success ? parsed.data : null;
 }
-

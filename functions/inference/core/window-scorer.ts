@@ -47,7 +47,8 @@ export class WindowScorer {
     const width = this.metadata.window;
     const horizons = this.metadata.horizons.length;
     if (count === 0) return { forecast: new Float32Array(0), probability: new Float32Array(0) };
-    if (windows.length < count * width) throw new RangeError(`need ${count * width} values, got ${windows.length}`);
+    if (windows.length < count * width)
+      throw new RangeError(`need ${count * width} values, got ${windows.length}`);
 
     const relative = new Float32Array(count * width);
     const features = new Float32Array(count * this.featureCount);
@@ -60,7 +61,9 @@ export class WindowScorer {
 
     const { forecaster, classifier } = this.metadata;
     const [forecastOut, classifierOut] = await Promise.all([
-      this.forecaster.run({ [forecaster.input.name]: new this.ort.Tensor('float32', relative, [count, width]) }),
+      this.forecaster.run({
+        [forecaster.input.name]: new this.ort.Tensor('float32', relative, [count, width]),
+      }),
       this.classifier.run({
         [classifier.input.name]: new this.ort.Tensor('float32', features, [count, this.featureCount]),
       }),

@@ -3,7 +3,11 @@ import type { WindowSummary } from '../../shared/contracts/index.js';
 const round = (value: number) => Math.round(value * 1e4) / 1e4;
 
 /** A few numbers a planner (or a person) can read instead of the raw window. */
-export function summariseWindow(window: ArrayLike<number>, lastAt: number, stepSeconds: number): WindowSummary {
+export function summariseWindow(
+  window: ArrayLike<number>,
+  lastAt: number,
+  stepSeconds: number,
+): WindowSummary {
   const n = window.length;
   let sum = 0;
   let min = Number.POSITIVE_INFINITY;

@@ -16,6 +16,9 @@ export const Alert = z.object({
   incidentId: z.string().max(128).optional(),
   planId: z.string().max(128).optional(),
   target: WorkloadTarget.optional(),
-  links: z.array(z.object({ title: z.string().max(100), url: z.url() })).max(5).default([]),
+  links: z
+    .array(z.object({ title: z.string().max(100), url: z.url() }))
+    .max(5)
+    .default([]),
 });
 export type Alert = z.infer<typeof Alert>;

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ClusterId, IsoTimestamp, ScoredSignal, SchemaVersion, UnixSeconds, WorkloadTarget } from './common.js';
+import {
+  ClusterId,
+  IsoTimestamp,
+  SchemaVersion,
+  ScoredSignal,
+  UnixSeconds,
+  WorkloadTarget,
+} from './common.js';
 import { FailureEvent, MetricName, PodInventory } from './shipper.js';
 
 /** What a usage series was divided by before scoring; `observed-max` means no limit or request was known. */

@@ -27,7 +27,10 @@ function sampleBatch(seriesCount: number, samplesPerSeries: number): SampleBatch
       namespace: 'shop',
       pod: `checkout-7d9f-${s}`,
       container: 'app',
-      samples: Array.from({ length: samplesPerSeries }, (_, i) => [1_700_000_000 + i * 30, 1e8 + i * 1234.5] as [number, number]),
+      samples: Array.from(
+        { length: samplesPerSeries },
+        (_, i) => [1_700_000_000 + i * 30, 1e8 + i * 1234.5] as [number, number],
+      ),
     })),
   };
 }
@@ -121,10 +124,18 @@ describe('wire encoding', () => {
 
 describe('anomaly and remediation contracts', () => {
   it('refuses a remediation action that is not in the union', () => {
-    assert.equal(RemediationAction.safeParse({ action: 'delete-namespace', namespace: 'shop' }).success, false);
     assert.equal(
-      RemediationAction.safeParse({ action: 'scale', namespace: 'shop', kind: 'Deployment', name: 'web', replicas: 3 })
-        .success,
+      RemediationAction.safeParse({ action: 'delete-namespace', namespace: 'shop' }).success,
+      false,
+    );
+    assert.equal(
+      RemediationAction.safeParse({
+        action: 'scale',
+        namespace: 'shop',
+        kind: 'Deployment',
+        name: 'web',
+        replicas: 3,
+      }).success,
       true,
     );
   });
@@ -141,7 +152,13 @@ describe('anomaly and remediation contracts', () => {
       detectedAt: '2026-11-21T10:00:00Z',
       target: { namespace: 'shop', pod: 'web-1' },
       inventory: null,
-      event: { eventId: 'e1', reason: 'OOMKilled', observedAt: '2026-11-21T10:00:00Z', namespace: 'shop', pod: 'web-1' },
+      event: {
+        eventId: 'e1',
+        reason: 'OOMKilled',
+        observedAt: '2026-11-21T10:00:00Z',
+        namespace: 'shop',
+        pod: 'web-1',
+      },
     };
     assert.equal(Anomaly.parse(event).source, 'event');
     assert.equal(Anomaly.safeParse({ ...event, anomalyId: '' }).success, false);

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ClusterId, ContainerName, IsoTimestamp, NamespaceName, ObjectName, SchemaVersion } from './common.js';
+import {
+  ClusterId,
+  ContainerName,
+  IsoTimestamp,
+  NamespaceName,
+  ObjectName,
+  SchemaVersion,
+} from './common.js';
 
 /**
  * The parameters of each remediation action. What an action may do (risk, bounds, who approves) lives in
@@ -26,7 +33,10 @@ export const SetResourcesAction = z.object({
   kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']),
   name: ObjectName,
   container: ContainerName,
-  limits: z.object({ memoryBytes: z.number().positive().optional(), cpuCores: z.number().positive().optional() }),
+  limits: z.object({
+    memoryBytes: z.number().positive().optional(),
+    cpuCores: z.number().positive().optional(),
+  }),
   requests: z
     .object({ memoryBytes: z.number().positive().optional(), cpuCores: z.number().positive().optional() })
     .optional(),

@@ -85,7 +85,9 @@ export const NodeInventory = z.object({
   name: ObjectName,
   allocatable: ResourceQuantities.default({}),
   unschedulable: z.boolean().default(false),
-  conditions: z.array(z.object({ type: z.string().max(64), status: z.enum(['True', 'False', 'Unknown']) })).default([]),
+  conditions: z
+    .array(z.object({ type: z.string().max(64), status: z.enum(['True', 'False', 'Unknown']) }))
+    .default([]),
 });
 export type NodeInventory = z.infer<typeof NodeInventory>;
 
@@ -102,7 +104,13 @@ export const InventorySnapshot = z.object({
 });
 export type InventorySnapshot = z.infer<typeof InventorySnapshot>;
 
-export const FailureReason = z.enum(['OOMKilled', 'CrashLoopBackOff', 'ImagePullBackOff', 'Evicted', 'Pending']);
+export const FailureReason = z.enum([
+  'OOMKilled',
+  'CrashLoopBackOff',
+  'ImagePullBackOff',
+  'Evicted',
+  'Pending',
+]);
 export type FailureReason = z.infer<typeof FailureReason>;
 
 /** Log tails are bounded so one event can never blow the SQS message limit. */
@@ -134,5 +142,9 @@ export const FailureEventBatch = z.object({
 export type FailureEventBatch = z.infer<typeof FailureEventBatch>;
 
 /** Everything the shipper puts on the samples queue. */
-export const ShipperMessage = z.discriminatedUnion('kind', [SampleBatch, InventorySnapshot, FailureEventBatch]);
+export const ShipperMessage = z.discriminatedUnion('kind', [
+  SampleBatch,
+  InventorySnapshot,
+  FailureEventBatch,
+]);
 export type ShipperMessage = z.infer<typeof ShipperMessage>;

@@ -59,7 +59,9 @@ export function decodeMessageBody(body: string): unknown {
   try {
     return JSON.parse(inflated.toString('utf8'));
   } catch (error) {
-    throw new MalformedMessageError(`inflated body is not JSON: ${(error as Error).message}`, { cause: error });
+    throw new MalformedMessageError(`inflated body is not JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -104,7 +106,9 @@ export function splitSampleBatch(batch: SampleBatch, maxBodyBytes = MAX_BODY_BYT
       continue;
     }
     if (series.samples.length < 2) {
-      throw new MessageTooLargeError(`a single sample of ${series.metric} does not fit in ${maxBodyBytes} bytes`);
+      throw new MessageTooLargeError(
+        `a single sample of ${series.metric} does not fit in ${maxBodyBytes} bytes`,
+      );
     }
     const half = Math.ceil(series.samples.length / 2);
     pending.unshift(

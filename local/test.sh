@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command README gives and .ci/run calls: sets up what the tests need (idempotently, caches outside
+# the repo) and runs lint, type check, model reproducibility, packaging + CloudFormation lint, then every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "set-up (node modules, redis-server, python venv for the models)"
+bash local/setup.sh
+
+step "lint and format (biome)"
+npx --no-install biome check .
+
+step "type check (tsc, strict)"
+npx --no-install tsc -p tsconfig.json
+
+step "models: the committed ONNX files are exactly what the training command produces"
+bash models/check.sh
+
+step "serverless package (osls) and cfn-lint on the generated CloudFormation"
+bash infra/check-package.sh
+
+step "unit and integration tests (node:test, real Redis, SQS emulator)"
+node test/run-tests.mjs

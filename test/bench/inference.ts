@@ -1,0 +1,271 @@
+// npm run bench:inference — the real inference handler against a real Redis with synthetic load.
+// Prints progress to stderr and, as its last stdout line, one JSON object with the figures.
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { build } from 'esbuild';
+import type { InferenceConfig } from '../../functions/inference/config.js';
+import { loadModelBundle } from '../../functions/inference/core/model-metadata.js';
+import { type OrtModule, WindowScorer } from '../../functions/inference/core/window-scorer.js';
+import { handleSamplesEvent } from '../../functions/inference/handle-samples-event.js';
+import { createInferenceRuntime } from '../../functions/inference/runtime.js';
+import { encodeMessageBody, type SampleBatch } from '../../functions/shared/contracts/index.js';
+import { localSqsClient } from '../../local/sqs/client.js';
+import { startSqsEmulator } from '../../local/sqs/emulator.js';
+import { GiB, inventoryFor, noise, type SyntheticPod } from '../support/pod-series.js';
+import { TestRedisServer } from '../support/redis-server.js';
+
+const SERIES = Number(process.env.BENCH_SERIES ?? 2000);
+const RECORDS_PER_INVOCATION = 10;
+const TIMED_INVOCATIONS = Number(process.env.BENCH_INVOCATIONS ?? 12);
+const STEP = 30;
+const START = 1_790_000_000;
+const MODEL_DIR = resolve('models/dist');
+
+const status = (text: string) => process.stderr.write(`\r\x1b[2K[bench:inference] ${text}`);
+const done = (text: string) => process.stderr.write(`\r\x1b[2K[bench:inference] ${text}\n`);
+const silentLogger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error: (m: string, e?: object) => console.error(m, e),
+};
+
+function podsFor(count: number): SyntheticPod[] {
+  return Array.from({ length: count }, (_, i) => {
+    const jitter = noise(i);
+    const leaking = i % 50 === 0;
+    return {
+      namespace: `team-${i % 20}`,
+      pod: `svc-${i}-7d9f-x${i}`,
+      container: 'app',
+      limitBytes: GiB,
+      memoryAt: (s: number) =>
+        GiB * (leaking ? 0.3 + s * 0.002 : 0.4 + 0.05 * Math.sin(s / 30 + i)) + GiB * 0.01 * jitter(s),
+    };
+  });
+}
+
+/** One record per step: every series' sample at that step, as the shipper sends them. */
+function stepRecord(pods: SyntheticPod[], step: number): SQSRecord {
+  const batch: SampleBatch = {
+    schemaVersion: 1,
+    kind: 'sample-batch',
+    clusterId: 'bench',
+    batchId: `step-${step}`,
+    sentAt: new Date((START + step * STEP) * 1000).toISOString(),
+    stepSeconds: STEP,
+    series: pods.map((p) => ({
+      metric: 'memory_working_set_bytes' as const,
+      namespace: p.namespace,
+      pod: p.pod,
+      container: p.container,
+      samples: [[START + step * STEP, Math.round(p.memoryAt(step))]],
+    })),
+  };
+  return sqsRecord(`m-${step}`, encodeMessageBody(batch));
+}
+
+function sqsRecord(messageId: string, body: string): SQSRecord {
+  return {
+    messageId,
+    receiptHandle: messageId,
+    body,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(Date.now()),
+      SenderId: 'bench',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:kubepulse-local-samples',
+    awsRegion: 'us-east-1',
+  };
+}
+
+async function measureModel(ort: OrtModule, rows: number, rounds: number): Promise<number> {
+  const bundle = await loadModelBundle(MODEL_DIR);
+  const scorer = await WindowScorer.create(ort, bundle);
+  const width = bundle.metadata.window;
+  const windows = new Float32Array(rows * width);
+  for (let i = 0; i < windows.length; i++) windows[i] = 0.4 + 0.1 * Math.sin(i / 7);
+  await scorer.score(windows, rows);
+  const started = performance.now();
+  for (let r = 0; r < rounds; r++) await scorer.score(windows, rows);
+  return (rows * rounds) / ((performance.now() - started) / 1000);
+}
+
+/** Fresh `node` running the esbuild bundle Lambda would run: process start to the first scored batch. */
+async function measureColdStart(
+  redisUrl: string,
+  anomaliesQueueUrl: string,
+  dlqUrl: string,
+  endpoint: string,
+  firstFreshStep: number,
+) {
+  const dir = mkdtempSync(join(tmpdir(), 'kubepulse-cold-'));
+  try {
+    await build({
+      entryPoints: ['functions/inference/handler.ts'],
+      bundle: true,
+      platform: 'node',
+      target: 'node20',
+      format: 'esm',
+      outfile: join(dir, 'handler.mjs'),
+      banner: {
+        js: "import { createRequire as __kpCreateRequire } from 'node:module'; const require = __kpCreateRequire(import.meta.url);",
+      },
+      logLevel: 'error',
+    });
+    const ortDist = dirname(createRequire(import.meta.url).resolve('onnxruntime-web/package.json'));
+    for (const file of ['ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.mjs']) {
+      copyFileSync(join(ortDist, 'dist', file), join(dir, file));
+    }
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      // A step Redis has not seen, with full windows behind it, so the first invocation really scores.
+      const event: SQSEvent = { Records: [stepRecord(podsFor(50), firstFreshStep + i)] };
+      writeFileSync(
+        join(dir, 'cold.mjs'),
+        `const { handler } = await import('./handler.mjs');
+         const response = await handler(${JSON.stringify(event)}, { awsRequestId: 'cold', getRemainingTimeInMillis: () => 30000 });
+         if (response.batchItemFailures.length > 0) throw new Error('cold invocation failed');
+         console.log(JSON.stringify({ ms: performance.now() }));
+         process.exit(0);`,
+      );
+      const child = spawnSync(process.execPath, [join(dir, 'cold.mjs')], {
+        env: {
+          ...process.env,
+          REDIS_URL: redisUrl,
+          ANOMALIES_QUEUE_URL: anomaliesQueueUrl,
+          SAMPLES_DLQ_URL: dlqUrl,
+          MODEL_DIR,
+          ORT_WASM_DIR: dir,
+          AWS_ENDPOINT_URL_SQS: endpoint,
+          AWS_REGION: 'us-east-1',
+          AWS_ACCESS_KEY_ID: 'local',
+          AWS_SECRET_ACCESS_KEY: 'local',
+          POWERTOOLS_LOG_LEVEL: 'ERROR',
+        },
+        encoding: 'utf8',
+      });
+      if (child.status !== 0) throw new Error(`cold start run failed: ${child.stderr}`);
+      // performance.now() in the child counts from its own process start.
+      runs.push(JSON.parse(child.stdout.trim().split('\n').at(-1)!).ms);
+    }
+    return runs.sort((a, b) => a - b)[1]!;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main() {
+  const redisServer = await TestRedisServer.start();
+  const emulator = await startSqsEmulator({ port: 0 });
+  const sqs = localSqsClient(emulator.endpoint);
+  try {
+    const config: InferenceConfig = {
+      redisUrl: redisServer.url,
+      anomaliesQueueUrl: emulator.queueUrls.anomalies!,
+      samplesDlqUrl: emulator.dlqUrls.samples!,
+      modelDir: MODEL_DIR,
+      ortWasmDir: undefined,
+      windowTtlSeconds: 3600,
+      inventoryTtlSeconds: 3600,
+      eventDedupTtlSeconds: 3600,
+      windowSlack: 64,
+      policy: { openAfter: 2, closeAfter: 10, timeToLimitAlertSeconds: 1800 },
+      redisCommandTimeoutMs: 5000,
+      pushgatewayUrl: undefined,
+      stage: 'bench',
+    };
+    const runtime = await createInferenceRuntime(config, silentLogger, { sqs });
+    const window = runtime.core.scorer.metadata.window;
+    const pods = podsFor(SERIES);
+
+    // Warm-up: fill every window, untimed.
+    await handleSamplesEvent(
+      [sqsRecord('inventory', encodeMessageBody(inventoryFor('bench', pods)))],
+      runtime,
+    );
+    for (let step = 0; step < window; step += RECORDS_PER_INVOCATION) {
+      status(`warming windows: step ${step}/${window} for ${SERIES} series`);
+      const records = Array.from({ length: RECORDS_PER_INVOCATION }, (_, k) => stepRecord(pods, step + k));
+      await handleSamplesEvent(records, runtime);
+    }
+
+    // Timed: every sample now completes a window, so every sample is scored.
+    const events: SQSRecord[][] = [];
+    for (let i = 0; i < TIMED_INVOCATIONS; i++) {
+      const first = window + 10 + i * RECORDS_PER_INVOCATION;
+      events.push(Array.from({ length: RECORDS_PER_INVOCATION }, (_, k) => stepRecord(pods, first + k)));
+    }
+    let samples = 0;
+    let roundTrips = 0;
+    let windows = 0;
+    const started = performance.now();
+    for (const [i, records] of events.entries()) {
+      const { outcome, failures } = await handleSamplesEvent(records, runtime);
+      if (failures.size > 0)
+        throw new Error(`bench invocation failed: ${[...failures.values()][0]?.message}`);
+      samples += outcome.stats.samplesIn;
+      roundTrips += outcome.stats.redisRoundTrips;
+      windows += outcome.stats.windowsScored;
+      status(
+        `invocation ${i + 1}/${events.length}: ${outcome.stats.samplesIn} samples, ${outcome.stats.windowsScored} windows`,
+      );
+    }
+    const elapsed = (performance.now() - started) / 1000;
+    const samplesPerSecond = samples / elapsed;
+    done(`end to end: ${samples} samples (${windows} windows) in ${elapsed.toFixed(2)} s`);
+    await runtime.close();
+
+    const rowsPerInvocation = SERIES * RECORDS_PER_INVOCATION;
+    status('model only, onnxruntime-web (WASM)…');
+    const ortWeb = await import('onnxruntime-web');
+    ortWeb.env.wasm.numThreads = 1;
+    const wasm = await measureModel(ortWeb, rowsPerInvocation, 5);
+    status('model only, onnxruntime-node (native)…');
+    const ortNode = (await import('onnxruntime-node')) as unknown as OrtModule;
+    const native = await measureModel(ortNode, rowsPerInvocation, 5);
+    done(`model only: wasm ${wasm.toFixed(0)} windows/s, native ${native.toFixed(0)} windows/s`);
+
+    status('cold start (esbuild bundle, fresh node process)…');
+    const coldStartMs = await measureColdStart(
+      redisServer.url,
+      emulator.queueUrls.anomalies!,
+      emulator.dlqUrls.samples!,
+      emulator.endpoint,
+      window + 10 + TIMED_INVOCATIONS * RECORDS_PER_INVOCATION + 5,
+    );
+    done(`cold start: ${coldStartMs.toFixed(0)} ms`);
+
+    const round = (x: number, digits = 0) => Number(x.toFixed(digits));
+    console.log(
+      JSON.stringify({
+        series: SERIES,
+        samples_per_invocation: rowsPerInvocation,
+        samples_per_s: round(samplesPerSecond),
+        model_windows_per_s: round(wasm),
+        native_model_windows_per_s: round(native),
+        e2e_over_model: round(samplesPerSecond / wasm, 3),
+        wasm_over_native: round(wasm / native, 3),
+        redis_round_trips_per_invocation: round(roundTrips / events.length, 2),
+        cold_start_ms: round(coldStartMs),
+        peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
+      }),
+    );
+  } finally {
+    sqs.destroy();
+    await emulator.close();
+    await redisServer.close();
+  }
+}
+
+await main();
+process.exit(0);

@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageBatchCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { SQSHandler } from 'aws-lambda';
+import { Redis } from 'ioredis';
+import { unpackSamples } from '../../functions/inference/core/series-store.js';
+import {
+  type Anomaly,
+  decodeMessageBody,
+  encodeMessageBody,
+  type UsageAnomaly,
+} from '../../functions/shared/contracts/index.js';
+import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/sqs-records.js';
+import { invokeOnce } from '../../local/lambda-runner/sqs-event-source.js';
+import { localSqsClient } from '../../local/sqs/client.js';
+import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';
+import { GiB, inventoryFor, noise, type SyntheticPod, sampleBatches } from '../support/pod-series.js';
+import { TestRedisServer } from '../support/redis-server.js';
+
+const STEP = 30;
+const START = 1_790_000_000;
+
+describe('inference function, driven as Lambda drives it, on real Redis and the SQS emulator', () => {
+  let redisServer: TestRedisServer;
+  let redis: Redis;
+  let emulator: SqsEmulator;
+  let sqs: SQSClient;
+  let handler: SQSHandler;
+
+  before(async () => {
+    redisServer = await TestRedisServer.start();
+    redis = new Redis(redisServer.url, { lazyConnect: true, retryStrategy: () => 100 });
+    redis.on('error', () => {});
+    await redis.connect();
+    emulator = await startSqsEmulator({
+      port: 0,
+      overrides: { samples: { visibilityTimeoutSeconds: 1, maxReceiveCount: 4 } },
+    });
+    sqs = localSqsClient(emulator.endpoint);
+    Object.assign(process.env, {
+      REDIS_URL: redisServer.url,
+      ANOMALIES_QUEUE_URL: emulator.queueUrls.anomalies,
+      SAMPLES_DLQ_URL: emulator.dlqUrls.samples,
+      MODEL_DIR: resolve('models/dist'),
+      AWS_ENDPOINT_URL_SQS: emulator.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      POWERTOOLS_LOG_LEVEL: 'ERROR',
+    });
+    ({ handler } = await import('../../functions/inference/handler.js'));
+  });
+
+  after(async () => {
+    redis.disconnect();
+    await emulator.close();
+    await redisServer.close();
+  });
+
+  const send = async (bodies: string[]) => {
+    for (let i = 0; i < bodies.length; i += 10) {
+      await sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: emulator.queueUrls.samples,
+          Entries: bodies.slice(i, i + 10).map((body, k) => ({ Id: `e${k}`, MessageBody: body })),
+        }),
+      );
+    }
+  };
+
+  const invoke = () =>
+    invokeOnce({
+      sqs,
+      queueUrl: emulator.queueUrls.samples!,
+      queueArn: emulator.queueArns.samples!,
+      handler,
+      batchSize: 10,
+      waitTimeSeconds: 0,
+    });
+
+  /** Invokes until the samples queue is empty, in flight included (failed records come back after 1 s). */
+  const drain = async () => {
+    for (let i = 0; i < 400; i++) {
+      if (await invoke()) continue;
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({
+          QueueUrl: emulator.queueUrls.samples,
+          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+        }),
+      );
+      if (
+        Attributes?.ApproximateNumberOfMessages === '0' &&
+        Attributes.ApproximateNumberOfMessagesNotVisible === '0'
+      )
+        return;
+      await sleep(200);
+    }
+    throw new Error('samples queue did not drain');
+  };
+
+  const receiveAll = async (queueUrl: string) => {
+    const messages = [];
+    for (;;) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      if (Messages.length === 0) return messages;
+      messages.push(...Messages);
+      await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+        }),
+      );
+    }
+  };
+  const anomaliesPublished = async () =>
+    (await receiveAll(emulator.queueUrls.anomalies!)).map((m) => decodeMessageBody(m.Body!) as Anomaly);
+
+  // A leak that reaches its 1 GiB limit at step 220, and a steady neighbour.
+  const leakCrossesAt = 220;
+  const pods = (suffix: string): SyntheticPod[] => {
+    const jitterLeak = noise(1);
+    const jitterSteady = noise(2);
+    return [
+      {
+        namespace: 'shop',
+        pod: `cart-6f7d9-${suffix}`,
+        container: 'app',
+        limitBytes: GiB,
+        memoryAt: (s) => GiB * (0.35 + (0.65 * s) / leakCrossesAt + 0.004 * jitterLeak(s)),
+      },
+      {
+        namespace: 'shop',
+        pod: `search-5c8b7-${suffix}`,
+        container: 'app',
+        limitBytes: GiB,
+        memoryAt: (s) => GiB * (0.45 + 0.02 * Math.sin(s / 20) + 0.006 * jitterSteady(s)),
+      },
+    ];
+  };
+
+  it('predicts an injected leak before it reaches the limit, once, and stays quiet on a steady pod', async () => {
+    const scenario = pods('a1');
+    const batches = sampleBatches('dev', scenario, {
+      from: 0,
+      to: 210,
+      stepsPerBatch: 5,
+      startAt: START,
+      stepSeconds: STEP,
+    });
+    await send([encodeMessageBody(inventoryFor('dev', scenario)), ...batches.map(encodeMessageBody)]);
+    await drain();
+
+    const anomalies = await anomaliesPublished();
+    const leak = anomalies.filter((a) => a.target.pod === scenario[0]!.pod) as UsageAnomaly[];
+    const steady = anomalies.filter((a) => a.target.pod === scenario[1]!.pod);
+    assert.equal(steady.length, 0, `steady pod raised ${JSON.stringify(steady.map((a) => a.anomalyId))}`);
+    assert.equal(
+      leak.length,
+      1,
+      `expected one opened incident, got ${leak.map((a) => a.anomalyId).join(', ')}`,
+    );
+    const opened = leak[0]!;
+    assert.equal(opened.status, 'opened');
+    assert.equal(opened.normalisation.basis, 'limit');
+    assert.equal(opened.target.owner?.name, 'cart-6f7d9');
+    const crossesAt = START + leakCrossesAt * STEP;
+    assert.ok(opened.asOf < crossesAt, 'detected before the limit was reached');
+    assert.ok(opened.reasons.length > 0);
+    if (opened.predictedLimitAt) {
+      const predicted = Date.parse(opened.predictedLimitAt) / 1000;
+      const leadSeconds = crossesAt - opened.asOf;
+      assert.ok(Math.abs(predicted - crossesAt) < leadSeconds, `predicted ${predicted}, actual ${crossesAt}`);
+    }
+    assert.equal(await dlqDepth(), 0);
+  });
+
+  it('quarantines malformed messages with their reason and processes the rest', async () => {
+    const scenario = pods('b2');
+    const valid = sampleBatches('dev', scenario, {
+      from: 0,
+      to: 5,
+      stepsPerBatch: 5,
+      startAt: START,
+      stepSeconds: STEP,
+    });
+    const wrongSchema = JSON.stringify({ schemaVersion: 1, kind: 'sample-batch', clusterId: 'dev' });
+    await send(['{"truncated": ', wrongSchema, encodeMessageBody(valid[0])]);
+    await drain();
+
+    const dead = await receiveAll(emulator.dlqUrls.samples!);
+    assert.equal(dead.length, 2);
+    const bodies = dead.map((m) => m.Body).sort();
+    assert.deepEqual(bodies, [wrongSchema, '{"truncated": '].sort());
+    for (const message of dead) {
+      assert.equal(message.MessageAttributes?.[QUARANTINE_ATTRIBUTES.code]?.StringValue, 'malformed-message');
+      assert.ok((message.MessageAttributes?.[QUARANTINE_ATTRIBUTES.reason]?.StringValue ?? '').length > 0);
+    }
+    const window = await redis.getBuffer(`kp:{dev|shop|${scenario[0]!.pod}|app|memory_working_set_bytes}:w`);
+    assert.equal(unpackSamples(window!).timestamps.length, 5, 'the valid message was processed');
+  });
+
+  it('survives Redis going away mid-run: records are retried, no sample lost, no incident duplicated', async () => {
+    const scenario = pods('c3');
+    const inventory = inventoryFor('dev', scenario);
+    const batches = sampleBatches('dev', scenario, {
+      from: 0,
+      to: 210,
+      stepsPerBatch: 5,
+      startAt: START,
+      stepSeconds: STEP,
+    });
+    await send([encodeMessageBody(inventory), ...batches.slice(0, 20).map(encodeMessageBody)]);
+    await invoke();
+    await redisServer.stop();
+    await send(batches.slice(20, 35).map(encodeMessageBody));
+    const duringOutage = await invoke();
+    assert.ok(
+      duringOutage && duringOutage.failed.length > 0 && duringOutage.deleted.length === 0,
+      'records kept for retry',
+    );
+    await redisServer.resume();
+    await drain();
+    await send(batches.slice(35).map(encodeMessageBody));
+    await drain();
+
+    const key = `kp:{dev|shop|${scenario[0]!.pod}|app|memory_working_set_bytes}`;
+    const { timestamps } = unpackSamples((await redis.getBuffer(`${key}:w`))!);
+    for (let i = 1; i < timestamps.length; i++)
+      assert.equal(timestamps[i]! - timestamps[i - 1]!, STEP, 'no gap in the window');
+    assert.equal(timestamps.at(-1), START + 209 * STEP);
+    assert.equal(Number(await redis.hget(`${key}:s`, 'lastScoredAt')), START + 209 * STEP);
+
+    const anomalies = await anomaliesPublished();
+    const transitions = anomalies.map((a) => `${a.incidentId}:${a.status}`);
+    assert.equal(new Set(transitions).size, transitions.length, `duplicates in ${transitions.join(', ')}`);
+    assert.equal(
+      anomalies.filter((a) => a.target.pod === scenario[0]!.pod && a.status === 'opened').length,
+      1,
+    );
+    assert.equal(await dlqDepth(), 0);
+  });
+
+  const dlqDepth = async () => {
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: emulator.dlqUrls.samples,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+  };
+});
