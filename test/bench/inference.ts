@@ -120,6 +120,7 @@ async function measureColdStart(
       banner: {
         js: "import { createRequire as __kpCreateRequire } from 'node:module'; const require = __kpCreateRequire(import.meta.url);",
       },
+      define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
       logLevel: 'error',
     });
     const ortDist = dirname(createRequire(import.meta.url).resolve('onnxruntime-web/package.json'));
