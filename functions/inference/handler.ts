@@ -31,3 +31,13 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   await pushMetrics(deps.registry, config.pushgatewayUrl, 'kubepulse-inference', logger);
   return response;
 };
+
+/** Closes Redis and SQS clients; Lambda sends SIGTERM before it recycles an environment. */
+export async function shutdown(): Promise<void> {
+  const current = runtime;
+  runtime = undefined;
+  if (current) await (await current.catch(() => undefined))?.close();
+}
+process.once('SIGTERM', () => {
+  void shutdown();
+});

@@ -59,7 +59,7 @@ async function main() {
     AWS_SECRET_ACCESS_KEY: 'local',
     POWERTOOLS_LOG_LEVEL: 'ERROR',
   });
-  const { handler } = await import('../../functions/inference/handler.js');
+  const { handler, shutdown } = await import('../../functions/inference/handler.js');
   const abort = new AbortController();
   let invocations = 0;
   const lambda = runSqsEventSource({
@@ -153,6 +153,7 @@ async function main() {
   writeFileSync(reportPath, htmlReport(anomalies, timeline));
   process.stdout.write(`\nReport: ${reportPath}\n`);
 
+  await shutdown();
   sqs.destroy();
   await emulator.close();
   await redis.close();

@@ -34,6 +34,7 @@ describe('inference function, driven as Lambda drives it, on real Redis and the 
   let emulator: SqsEmulator;
   let sqs: SQSClient;
   let handler: SQSHandler;
+  let shutdown: () => Promise<void>;
 
   before(async () => {
     redisServer = await TestRedisServer.start();
@@ -56,10 +57,11 @@ describe('inference function, driven as Lambda drives it, on real Redis and the 
       AWS_SECRET_ACCESS_KEY: 'local',
       POWERTOOLS_LOG_LEVEL: 'ERROR',
     });
-    ({ handler } = await import('../../functions/inference/handler.js'));
+    ({ handler, shutdown } = await import('../../functions/inference/handler.js'));
   });
 
   after(async () => {
+    await shutdown();
     redis.disconnect();
     await emulator.close();
     await redisServer.close();
@@ -177,7 +179,7 @@ describe('inference function, driven as Lambda drives it, on real Redis and the 
     const opened = leak[0]!;
     assert.equal(opened.status, 'opened');
     assert.equal(opened.normalisation.basis, 'limit');
-    assert.equal(opened.target.owner?.name, 'cart-6f7d9');
+    assert.equal(opened.target.owner?.name, 'cart');
     const crossesAt = START + leakCrossesAt * STEP;
     assert.ok(opened.asOf < crossesAt, 'detected before the limit was reached');
     assert.ok(opened.reasons.length > 0);

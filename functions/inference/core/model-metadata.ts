@@ -5,6 +5,13 @@ import { z } from 'zod';
 import { ModelContractError } from '../../shared/errors.js';
 import { FEATURE_NAMES } from './features.js';
 
+/** A tensor as the metadata describes it; the batch dimension is symbolic ("N"). */
+const TensorSpec = z.object({
+  name: z.string().min(1),
+  shape: z.array(z.union([z.number().int().positive(), z.string()])),
+  dtype: z.string(),
+});
+
 /** The metadata file written by models/kubepulse_models/train.py, as far as this code relies on it. */
 export const ModelMetadata = z.object({
   schemaVersion: z.literal(1),
@@ -15,8 +22,8 @@ export const ModelMetadata = z.object({
   forecaster: z.object({
     file: z.string().min(1),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    input: z.object({ name: z.string(), shape: z.array(z.number().int()) }),
-    output: z.object({ name: z.string(), shape: z.array(z.number().int()) }),
+    input: TensorSpec.extend({ dtype: z.literal('float32') }),
+    output: TensorSpec.extend({ dtype: z.literal('float32') }),
     inputTransform: z.literal('subtract_last'),
     outputTransform: z.literal('add_last'),
     residualStd: z.array(z.number().nonnegative()),
@@ -24,8 +31,14 @@ export const ModelMetadata = z.object({
   classifier: z.object({
     file: z.string().min(1),
     sha256: z.string().regex(/^[0-9a-f]{64}$/),
-    input: z.object({ name: z.string(), shape: z.array(z.number().int()) }),
-    outputs: z.object({ label: z.string(), probabilities: z.string() }),
+    input: TensorSpec.extend({ dtype: z.literal('float32') }),
+    outputs: z.object({
+      label: TensorSpec,
+      probabilities: TensorSpec.extend({
+        dtype: z.literal('float32'),
+        anomalousColumn: z.number().int().min(0),
+      }),
+    }),
     features: z.array(z.string()).min(1),
     threshold: z.number().min(0).max(1),
   }),
@@ -98,6 +111,8 @@ export function checkConsistency(metadata: ModelMetadata): void {
   if (classifier.input.shape.at(-1) !== classifier.features.length) {
     problems.push('classifier input width != number of features');
   }
+  if (classifier.outputs.probabilities.shape.at(-1) !== 2)
+    problems.push('classifier must output two class probabilities');
   if (JSON.stringify(classifier.features) !== JSON.stringify(FEATURE_NAMES)) {
     problems.push(
       `classifier features ${classifier.features.join(',')} != code's ${FEATURE_NAMES.join(',')}`,

@@ -74,9 +74,10 @@ export class WindowScorer {
       const last = windows[i * width + width - 1]!;
       for (let h = 0; h < horizons; h++) forecast[i * horizons + h]! += last;
     }
-    const probabilities = classifierOut[classifier.outputs.probabilities]!.data as Float32Array;
+    const { name, anomalousColumn } = classifier.outputs.probabilities;
+    const probabilities = classifierOut[name]!.data as Float32Array;
     const probability = new Float32Array(count);
-    for (let i = 0; i < count; i++) probability[i] = probabilities[i * 2 + 1]!;
+    for (let i = 0; i < count; i++) probability[i] = probabilities[i * 2 + anomalousColumn]!;
     return { forecast, probability };
   }
 }
