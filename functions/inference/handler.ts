@@ -11,12 +11,17 @@ const config = readInferenceConfig();
 const logger = createLogger('kubepulse-inference', { stage: config.stage });
 const processor = new BatchProcessor(EventType.SQS);
 let runtime: Promise<InferenceRuntime> | undefined;
-
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  runtime ??= createInferenceRuntime(config, logger).catch((error) => {
+const startRuntime = () =>
+  createInferenceRuntime(config, logger).catch((error) => {
     runtime = undefined;
     throw error;
   });
+// Started during Lambda's init phase, which runs with a full vCPU; an init failure is retried on first use.
+runtime = startRuntime();
+runtime.catch((error) => logger.error('inference runtime failed to start', { error }));
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  runtime ??= startRuntime();
   const deps = await runtime;
   const { failures } = await handleSamplesEvent(event.Records, deps);
   const response = await processPartialResponse(

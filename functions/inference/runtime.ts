@@ -87,6 +87,7 @@ export async function createInferenceRuntime(
     metrics: createInferenceMetrics(registry),
     core: {
       store: new SeriesStore(redis, {
+        scoringWindow: bundle.metadata.window,
         windowCapacity: bundle.metadata.window + config.windowSlack,
         windowTtlSeconds: config.windowTtlSeconds,
         inventoryTtlSeconds: config.inventoryTtlSeconds,

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSHandler } from 'aws-lambda';
 import { Redis } from 'ioredis';
+import { decodeSeriesState } from '../../functions/inference/core/series-state.js';
 import { unpackSamples } from '../../functions/inference/core/series-store.js';
 import {
   type Anomaly,
@@ -245,7 +246,9 @@ describe('inference function, driven as Lambda drives it, on real Redis and the 
     for (let i = 1; i < timestamps.length; i++)
       assert.equal(timestamps[i]! - timestamps[i - 1]!, STEP, 'no gap in the window');
     assert.equal(timestamps.at(-1), START + 209 * STEP);
-    assert.equal(Number(await redis.hget(`${key}:s`, 'lastScoredAt')), START + 209 * STEP);
+    const state = decodeSeriesState((await redis.hgetall(`${key}:s`)) as Record<string, string>);
+    assert.equal(state.lastScoredAt, START + 209 * STEP);
+    assert.equal(state.outbox.length, 0, 'outbox emptied after publishing');
 
     const anomalies = await anomaliesPublished();
     const transitions = anomalies.map((a) => `${a.incidentId}:${a.status}`);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { INITIAL_INCIDENT_STATE } from '../../functions/inference/core/hysteresis.js';
+import { decodeSeriesState, encodeSeriesState } from '../../functions/inference/core/series-state.js';
 import { SeriesStore, seriesKeyOf } from '../../functions/inference/core/series-store.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
 import { TestRedisServer } from '../support/redis-server.js';
@@ -11,6 +13,7 @@ describe('series store on a real Redis', () => {
   let store: SeriesStore;
   const key = seriesKeyOf('dev', 'shop', 'web-1', 'app', 'memory_working_set_bytes');
   const options = {
+    scoringWindow: 8,
     windowCapacity: 8,
     windowTtlSeconds: 600,
     inventoryTtlSeconds: 600,
@@ -81,6 +84,46 @@ describe('series store on a real Redis', () => {
     assert.equal(result.values[0], bytes);
   });
 
+  it('returns only the unscored records and one window before them', async () => {
+    const samples = Array.from({ length: 8 }, (_, i) => [100 + i * 30, i] as [number, number]);
+    await load(samples);
+    await store.commit([
+      {
+        seriesKey: key,
+        expectedVersion: 0,
+        fields: encodeSeriesState({
+          lastScoredAt: 100 + 7 * 30,
+          incident: INITIAL_INCIDENT_STATE,
+          outbox: [],
+        }),
+      },
+    ]);
+    const tail = (await load([[100 + 8 * 30, 8]])).series.get(key)!;
+    // One new record plus the seven before it (a window of 8), though the store keeps 8 (capacity).
+    assert.deepEqual([...tail.values], [1, 2, 3, 4, 5, 6, 7, 8]);
+    // A retry before the new state was committed: nothing is added, but the unscored record comes back.
+    const retried = (await load([[100 + 8 * 30, 8]])).series.get(key)!;
+    assert.equal(retried.added, 0);
+    assert.deepEqual([...retried.values], [1, 2, 3, 4, 5, 6, 7, 8]);
+    await store.commit([
+      {
+        seriesKey: key,
+        expectedVersion: 1,
+        fields: encodeSeriesState({
+          lastScoredAt: 100 + 8 * 30,
+          incident: INITIAL_INCIDENT_STATE,
+          outbox: [],
+        }),
+      },
+    ]);
+    const scored = (await load([[100 + 8 * 30, 8]])).series.get(key)!;
+    assert.equal(
+      scored.values.length,
+      7,
+      'once scored, only the window before the (absent) unscored records',
+    );
+  });
+
   it('sets a TTL so series that disappear expire', async () => {
     await load([[100, 1]]);
     const ttl = await redis.ttl(`kp:{${key}}:w`);
@@ -89,14 +132,26 @@ describe('series store on a real Redis', () => {
 
   it('compare-and-sets state: a stale version is reported as a conflict', async () => {
     assert.equal(
-      (await store.commit([{ seriesKey: key, expectedVersion: 0, fields: { lastScoredAt: '100' } }])).size,
+      (
+        await store.commit([
+          {
+            seriesKey: key,
+            expectedVersion: 0,
+            fields: encodeSeriesState({ lastScoredAt: 100, incident: INITIAL_INCIDENT_STATE, outbox: [] }),
+          },
+        ])
+      ).size,
       0,
     );
     const state = (await load([[100, 1]])).series.get(key)!.state;
     assert.equal(state.v, '1');
-    assert.equal(state.lastScoredAt, '100');
+    assert.equal(decodeSeriesState(state).lastScoredAt, 100);
     const conflicts = await store.commit([
-      { seriesKey: key, expectedVersion: 0, fields: { lastScoredAt: '130' } },
+      {
+        seriesKey: key,
+        expectedVersion: 0,
+        fields: encodeSeriesState({ lastScoredAt: 130, incident: INITIAL_INCIDENT_STATE, outbox: [] }),
+      },
     ]);
     assert.deepEqual([...conflicts], [key]);
   });

@@ -103,7 +103,8 @@ interface EventInput {
 interface ScoredRow {
   series: SeriesInput;
   at: number;
-  window: Float32Array;
+  /** Normalised value at `at`. */
+  last: number;
 }
 
 /**
@@ -152,11 +153,12 @@ export async function processShipperRecords(
     return failAll(error as Error);
   }
 
-  // Build one row per new sample that has a full window behind it.
+  // One row per new sample that has a full window behind it, written straight into one packed buffer.
   const width = metadata.window;
   const rows: ScoredRow[] = [];
   const states = new Map<string, SeriesState>();
   const normalisations = new Map<string, Normalisation>();
+  const sources: Array<{ values: Float64Array; end: number; denominator: number }> = [];
   for (const input of series.values()) {
     const stored = loaded.series.get(input.seriesKey)!;
     stats.duplicateSamples += input.samples.size - stored.added;
@@ -170,16 +172,19 @@ export async function processShipperRecords(
     normalisations.set(input.seriesKey, normalisation);
     for (let i = width - 1; i < values.length; i++) {
       if (timestamps[i]! <= state.lastScoredAt) continue;
-      const window = new Float32Array(width);
-      for (let j = 0; j < width; j++) window[j] = values[i - width + 1 + j]! / normalisation.denominator;
-      rows.push({ series: input, at: timestamps[i]!, window });
+      rows.push({ series: input, at: timestamps[i]!, last: values[i]! / normalisation.denominator });
+      sources.push({ values, end: i, denominator: normalisation.denominator });
     }
   }
 
   let scores: WindowScores;
+  const packed = new Float32Array(rows.length * width);
   try {
-    const packed = new Float32Array(rows.length * width);
-    for (const [i, row] of rows.entries()) packed.set(row.window, i * width);
+    for (let r = 0; r < sources.length; r++) {
+      const { values, end, denominator } = sources[r]!;
+      const offset = r * width - (end - width + 1);
+      for (let j = end - width + 1; j <= end; j++) packed[offset + j] = values[j]! / denominator;
+    }
     scores = await scorer.score(packed, rows.length);
     stats.windowsScored = rows.length;
   } catch (error) {
@@ -198,7 +203,7 @@ export async function processShipperRecords(
     const normalisation = normalisations.get(key)!;
     const forecast = scores.forecast.subarray(i * horizons, (i + 1) * horizons);
     const probability = scores.probability[i]!;
-    const last = row.window[width - 1]!;
+    const last = row.last;
     const toLimit = normalisation.basis === 'limit' ? secondsToLimit(last, forecast, horizonsSeconds) : null;
     const forecastBreach = toLimit !== null && toLimit <= policy.timeToLimitAlertSeconds;
     const classified = probability >= metadata.classifier.threshold;
@@ -215,6 +220,7 @@ export async function processShipperRecords(
         loaded.inventory.get(podRefOf(row.series.clusterId, row.series.namespace, row.series.pod)) ?? null;
       const anomaly = usageAnomaly({
         row,
+        window: packed.subarray(i * width, (i + 1) * width),
         transition,
         inventory,
         probability,
@@ -289,11 +295,14 @@ export async function processShipperRecords(
   }
 
   // Round trip 3, only after a publish: empty the outboxes and remember the forwarded events.
-  const clears: StateCommit[] = [...toPublishBySeries.keys()].map((key) => ({
-    seriesKey: key,
-    expectedVersion: states.get(key)!.version + 1,
-    fields: { outbox: '' },
-  }));
+  const clears: StateCommit[] = [...toPublishBySeries.keys()].map((key) => {
+    const next = nextStates.get(key) ?? states.get(key)!;
+    return {
+      seriesKey: key,
+      expectedVersion: states.get(key)!.version + 1,
+      fields: encodeSeriesState({ ...next, outbox: [] }),
+    };
+  });
   try {
     stats.redisRoundTrips++;
     await store.commit(
@@ -376,6 +385,7 @@ const isoOf = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString(
 
 function usageAnomaly(input: {
   row: ScoredRow;
+  window: Float32Array;
   transition: IncidentTransition;
   inventory: PodInventory | null;
   probability: number;
@@ -423,7 +433,7 @@ function usageAnomaly(input: {
     predictedLimitAt: input.toLimit === null ? null : isoOf(row.at + Math.round(input.toLimit)),
     asOf: row.at,
     normalisation: input.normalisation,
-    window: summariseWindow(row.window, row.at, input.stepSeconds),
+    window: summariseWindow(input.window, row.at, input.stepSeconds),
     modelVersion: input.modelVersion,
   };
 }

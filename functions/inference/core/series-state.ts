@@ -13,37 +13,26 @@ export interface SeriesState {
   outbox: Anomaly[];
 }
 
+/** Redis hash fields: `v` (version, for compare-and-set) and `s` (everything else, one JSON document). */
 export function decodeSeriesState(fields: Record<string, string>): SeriesState {
-  const outbox: Anomaly[] = [];
-  if (fields.outbox) {
-    for (const raw of JSON.parse(fields.outbox) as unknown[]) {
-      const parsed = Anomaly.safeParse(raw);
-      if (parsed.success) outbox.push(parsed.data);
-    }
-  }
-  return {
-    version: Number(fields.v ?? 0),
-    lastScoredAt: Number(fields.lastScoredAt ?? -1),
-    incident:
-      fields.phase === 'open'
-        ? {
-            phase: 'open',
-            streak: Number(fields.streak ?? 0),
-            incidentId: fields.incidentId || null,
-            openedAt: fields.openedAt ? Number(fields.openedAt) : null,
-          }
-        : { ...INITIAL_INCIDENT_STATE, streak: Number(fields.streak ?? 0) },
-    outbox,
+  const version = Number(fields.v ?? 0);
+  if (!fields.s) return { version, lastScoredAt: -1, incident: INITIAL_INCIDENT_STATE, outbox: [] };
+  const stored = JSON.parse(fields.s) as {
+    lastScoredAt: number;
+    incident: IncidentState;
+    outbox?: unknown[];
   };
+  const outbox: Anomaly[] = [];
+  for (const raw of stored.outbox ?? []) {
+    const parsed = Anomaly.safeParse(raw);
+    if (parsed.success) outbox.push(parsed.data);
+  }
+  return { version, lastScoredAt: stored.lastScoredAt, incident: stored.incident, outbox };
 }
 
 export function encodeSeriesState(state: Omit<SeriesState, 'version'>): Record<string, string> {
+  const { lastScoredAt, incident, outbox } = state;
   return {
-    lastScoredAt: String(state.lastScoredAt),
-    phase: state.incident.phase,
-    streak: String(state.incident.streak),
-    incidentId: state.incident.incidentId ?? '',
-    openedAt: state.incident.openedAt === null ? '' : String(state.incident.openedAt),
-    outbox: state.outbox.length === 0 ? '' : JSON.stringify(state.outbox),
+    s: JSON.stringify(outbox.length > 0 ? { lastScoredAt, incident, outbox } : { lastScoredAt, incident }),
   };
 }

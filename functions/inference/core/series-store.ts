@@ -56,7 +56,17 @@ else
 end
 if #merged > maxBytes then merged = string.sub(merged, #merged - maxBytes + 1) end
 redis.call('SET', KEYS[1], merged, 'EX', ttl)
-return {added, merged, redis.call('HGETALL', KEYS[2])}
+-- Only what scoring needs goes back: every record newer than lastScoredAt, and one window's worth before them.
+local stateJson = redis.call('HGET', KEYS[2], 's')
+local lastScored = -1
+if stateJson then lastScored = cjson.decode(stateJson).lastScoredAt end
+local count = #merged / RECORD
+local unscored = 0
+while unscored < count and struct.unpack('<I4', merged, (count - unscored - 1) * RECORD + 1) > lastScored do
+  unscored = unscored + 1
+end
+local first = math.max(0, count - unscored - tonumber(ARGV[4]) + 1)
+return {added, string.sub(merged, first * RECORD + 1), redis.call('HGETALL', KEYS[2])}
 `;
 
 // Compare-and-set on the state's version: two invocations scoring the same series at once cannot both win.
@@ -76,6 +86,7 @@ export interface SeriesAppend {
 
 export interface StoredSeries {
   added: number;
+  /** The unscored records and the window before them (not the whole stored window). */
   timestamps: Uint32Array;
   values: Float64Array;
   state: Record<string, string>;
@@ -106,6 +117,8 @@ export interface StateCommit {
 }
 
 export interface SeriesStoreOptions {
+  /** The model's window: how many records before the first unscored one a load returns. */
+  scoringWindow: number;
   windowCapacity: number;
   windowTtlSeconds: number;
   inventoryTtlSeconds: number;
@@ -119,6 +132,7 @@ type ScriptedPipeline = ChainableCommander & {
     ttl: number,
     capacity: number,
     packed: Buffer,
+    scoringWindow: number,
   ): ScriptedPipeline;
   kpCommitState(
     stateKey: string,
@@ -179,6 +193,7 @@ export class SeriesStore {
         windowTtlSeconds,
         windowCapacity,
         packSamples(append.samples),
+        this.options.scoringWindow,
       );
     }
     for (const pod of request.inventoryReads) pipeline.get(this.inventoryKey(pod));

@@ -29,11 +29,19 @@ export class WindowScorer {
     this.metadata = bundle.metadata;
   }
 
-  static async create(ort: OrtModule, bundle: ModelBundle): Promise<WindowScorer> {
-    const options: OrtApi.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all' };
+  /** `executionProvider`: 'wasm' for onnxruntime-web (production), 'cpu' for onnxruntime-node (the reference). */
+  static async create(
+    ort: OrtModule,
+    bundle: ModelBundle,
+    executionProvider: 'wasm' | 'cpu' = 'wasm',
+  ): Promise<WindowScorer> {
+    const options: OrtApi.InferenceSession.SessionOptions = {
+      graphOptimizationLevel: 'all',
+      executionProviders: [executionProvider],
+    };
     const [forecaster, classifier] = await Promise.all([
-      ort.InferenceSession.create(bundle.forecasterBytes, sessionOptionsFor(ort, options)),
-      ort.InferenceSession.create(bundle.classifierBytes, sessionOptionsFor(ort, options)),
+      ort.InferenceSession.create(bundle.forecasterBytes, options),
+      ort.InferenceSession.create(bundle.classifierBytes, options),
     ]);
     return new WindowScorer(ort, forecaster, classifier, bundle);
   }
@@ -80,13 +88,4 @@ export class WindowScorer {
     for (let i = 0; i < count; i++) probability[i] = probabilities[i * 2 + anomalousColumn]!;
     return { forecast, probability };
   }
-}
-
-// onnxruntime-web only knows the 'wasm' provider and onnxruntime-node only 'cpu'; ask each for its own.
-function sessionOptionsFor(
-  ort: OrtModule,
-  base: OrtApi.InferenceSession.SessionOptions,
-): OrtApi.InferenceSession.SessionOptions {
-  const isWeb = 'env' in ort && typeof (ort as { env?: { wasm?: unknown } }).env?.wasm === 'object';
-  return { ...base, executionProviders: [isWeb ? 'wasm' : 'cpu'] };
 }
