@@ -7,11 +7,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { Anomaly, UsageAnomaly } from '../../functions/shared/contracts/index.js';
 import { decodeMessageBody, encodeMessageBody } from '../../functions/shared/contracts/index.js';
-import { GiB, inventoryFor, noise, type SyntheticPod, sampleBatches } from '../../test/support/pod-series.js';
-import { TestRedisServer } from '../../test/support/redis-server.js';
 import { runSqsEventSource } from '../lambda-runner/sqs-event-source.js';
 import { localSqsClient } from '../sqs/client.js';
 import { startSqsEmulator } from '../sqs/emulator.js';
+import { localInferenceEnv } from '../support/inference-env.js';
+import { GiB, inventoryFor, noise, type SyntheticPod, sampleBatches } from '../support/pod-series.js';
+import { PrivateRedisServer } from '../support/redis-server.js';
 
 const STEP = 30;
 const START = Math.floor(Date.UTC(2026, 10, 21, 9, 0, 0) / 1000);
@@ -45,20 +46,10 @@ const pods: SyntheticPod[] = [
 async function main() {
   const out = resolve(process.env.KUBEPULSE_REPORT_DIR ?? 'reports');
   mkdirSync(out, { recursive: true });
-  const redis = await TestRedisServer.start();
+  const redis = await PrivateRedisServer.start();
   const emulator = await startSqsEmulator({ port: 0 });
   const sqs = localSqsClient(emulator.endpoint);
-  Object.assign(process.env, {
-    REDIS_URL: redis.url,
-    ANOMALIES_QUEUE_URL: emulator.queueUrls.anomalies,
-    SAMPLES_DLQ_URL: emulator.dlqUrls.samples,
-    MODEL_DIR: resolve('models/dist'),
-    AWS_ENDPOINT_URL_SQS: emulator.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'local',
-    AWS_SECRET_ACCESS_KEY: 'local',
-    POWERTOOLS_LOG_LEVEL: 'ERROR',
-  });
+  Object.assign(process.env, localInferenceEnv(redis.url, emulator));
   const { handler, shutdown } = await import('../../functions/inference/handler.js');
   const abort = new AbortController();
   let invocations = 0;

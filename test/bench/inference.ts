@@ -16,8 +16,8 @@ import { createInferenceRuntime } from '../../functions/inference/runtime.js';
 import { encodeMessageBody, type SampleBatch } from '../../functions/shared/contracts/index.js';
 import { localSqsClient } from '../../local/sqs/client.js';
 import { startSqsEmulator } from '../../local/sqs/emulator.js';
-import { GiB, inventoryFor, noise, type SyntheticPod } from '../support/pod-series.js';
-import { TestRedisServer } from '../support/redis-server.js';
+import { GiB, inventoryFor, noise, type SyntheticPod } from '../../local/support/pod-series.js';
+import { PrivateRedisServer } from '../../local/support/redis-server.js';
 
 const SERIES = Number(process.env.BENCH_SERIES ?? 2000);
 const RECORDS_PER_INVOCATION = 10;
@@ -176,7 +176,7 @@ async function measureColdStart(
 }
 
 async function main() {
-  const redisServer = await TestRedisServer.start();
+  const redisServer = await PrivateRedisServer.start();
   const emulator = await startSqsEmulator({ port: 0 });
   const sqs = localSqsClient(emulator.endpoint);
   try {

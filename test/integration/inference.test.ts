@@ -23,14 +23,21 @@ import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/sqs-records.js';
 import { invokeOnce } from '../../local/lambda-runner/sqs-event-source.js';
 import { localSqsClient } from '../../local/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';
-import { GiB, inventoryFor, noise, type SyntheticPod, sampleBatches } from '../support/pod-series.js';
-import { TestRedisServer } from '../support/redis-server.js';
+import { localInferenceEnv } from '../../local/support/inference-env.js';
+import {
+  GiB,
+  inventoryFor,
+  noise,
+  type SyntheticPod,
+  sampleBatches,
+} from '../../local/support/pod-series.js';
+import { PrivateRedisServer } from '../../local/support/redis-server.js';
 
 const STEP = 30;
 const START = 1_790_000_000;
 
 describe('inference function, driven as Lambda drives it, on real Redis and the SQS emulator', () => {
-  let redisServer: TestRedisServer;
+  let redisServer: PrivateRedisServer;
   let redis: Redis;
   let emulator: SqsEmulator;
   let sqs: SQSClient;
@@ -38,7 +45,7 @@ describe('inference function, driven as Lambda drives it, on real Redis and the 
   let shutdown: () => Promise<void>;
 
   before(async () => {
-    redisServer = await TestRedisServer.start();
+    redisServer = await PrivateRedisServer.start();
     redis = new Redis(redisServer.url, { lazyConnect: true, retryStrategy: () => 100 });
     redis.on('error', () => {});
     await redis.connect();
@@ -47,17 +54,7 @@ describe('inference function, driven as Lambda drives it, on real Redis and the 
       overrides: { samples: { visibilityTimeoutSeconds: 1, maxReceiveCount: 4 } },
     });
     sqs = localSqsClient(emulator.endpoint);
-    Object.assign(process.env, {
-      REDIS_URL: redisServer.url,
-      ANOMALIES_QUEUE_URL: emulator.queueUrls.anomalies,
-      SAMPLES_DLQ_URL: emulator.dlqUrls.samples,
-      MODEL_DIR: resolve('models/dist'),
-      AWS_ENDPOINT_URL_SQS: emulator.endpoint,
-      AWS_REGION: 'us-east-1',
-      AWS_ACCESS_KEY_ID: 'local',
-      AWS_SECRET_ACCESS_KEY: 'local',
-      POWERTOOLS_LOG_LEVEL: 'ERROR',
-    });
+    Object.assign(process.env, localInferenceEnv(redisServer.url, emulator));
     ({ handler, shutdown } = await import('../../functions/inference/handler.js'));
   });
 

@@ -5,10 +5,10 @@ import { INITIAL_INCIDENT_STATE } from '../../functions/inference/core/hysteresi
 import { decodeSeriesState, encodeSeriesState } from '../../functions/inference/core/series-state.js';
 import { SeriesStore, seriesKeyOf } from '../../functions/inference/core/series-store.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
-import { TestRedisServer } from '../support/redis-server.js';
+import { PrivateRedisServer } from '../../local/support/redis-server.js';
 
 describe('series store on a real Redis', () => {
-  let server: TestRedisServer;
+  let server: PrivateRedisServer;
   let redis: Redis;
   let store: SeriesStore;
   const key = seriesKeyOf('dev', 'shop', 'web-1', 'app', 'memory_working_set_bytes');
@@ -28,7 +28,7 @@ describe('series store on a real Redis', () => {
     });
 
   before(async () => {
-    server = await TestRedisServer.start();
+    server = await PrivateRedisServer.start();
     redis = new Redis(server.url, {
       maxRetriesPerRequest: 0,
       enableOfflineQueue: false,

@@ -10,14 +10,14 @@ import { Redis } from 'ioredis';
  * A private redis-server (the Debian binary local/setup.sh installs) on a free loopback port, which a test can
  * stop and start again on the same port to simulate an outage.
  */
-export class TestRedisServer {
+export class PrivateRedisServer {
   private process: ChildProcess | undefined;
   private readonly dir = mkdtempSync(join(tmpdir(), 'kubepulse-redis-'));
 
   private constructor(readonly port: number) {}
 
-  static async start(): Promise<TestRedisServer> {
-    const server = new TestRedisServer(await freePort());
+  static async start(): Promise<PrivateRedisServer> {
+    const server = new PrivateRedisServer(await freePort());
     await server.resume();
     return server;
   }
