@@ -13,26 +13,23 @@ export interface SeriesState {
   outbox: Anomaly[];
 }
 
-/** Redis hash fields: `v` (version, for compare-and-set) and `s` (everything else, one JSON document). */
+/**
+ * Redis hash fields: `v` (version, for compare-and-set), `t` (last scored time, read by the window script) and
+ * `s` (the rest, one JSON document).
+ */
 export function decodeSeriesState(fields: Record<string, string>): SeriesState {
   const version = Number(fields.v ?? 0);
   if (!fields.s) return { version, lastScoredAt: -1, incident: INITIAL_INCIDENT_STATE, outbox: [] };
-  const stored = JSON.parse(fields.s) as {
-    lastScoredAt: number;
-    incident: IncidentState;
-    outbox?: unknown[];
-  };
+  const stored = JSON.parse(fields.s) as { incident: IncidentState; outbox?: unknown[] };
   const outbox: Anomaly[] = [];
   for (const raw of stored.outbox ?? []) {
     const parsed = Anomaly.safeParse(raw);
     if (parsed.success) outbox.push(parsed.data);
   }
-  return { version, lastScoredAt: stored.lastScoredAt, incident: stored.incident, outbox };
+  return { version, lastScoredAt: Number(fields.t ?? -1), incident: stored.incident, outbox };
 }
 
 export function encodeSeriesState(state: Omit<SeriesState, 'version'>): Record<string, string> {
   const { lastScoredAt, incident, outbox } = state;
-  return {
-    s: JSON.stringify(outbox.length > 0 ? { lastScoredAt, incident, outbox } : { lastScoredAt, incident }),
-  };
+  return { t: String(lastScoredAt), s: JSON.stringify(outbox.length > 0 ? { incident, outbox } : { incident }) };
 }

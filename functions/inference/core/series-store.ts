@@ -57,9 +57,7 @@ end
 if #merged > maxBytes then merged = string.sub(merged, #merged - maxBytes + 1) end
 redis.call('SET', KEYS[1], merged, 'EX', ttl)
 -- Only what scoring needs goes back: every record newer than lastScoredAt, and one window's worth before them.
-local stateJson = redis.call('HGET', KEYS[2], 's')
-local lastScored = -1
-if stateJson then lastScored = cjson.decode(stateJson).lastScoredAt end
+local lastScored = tonumber(redis.call('HGET', KEYS[2], 't') or '-1') or -1
 local count = #merged / RECORD
 local unscored = 0
 while unscored < count and struct.unpack('<I4', merged, (count - unscored - 1) * RECORD + 1) > lastScored do
