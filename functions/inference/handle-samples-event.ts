@@ -1,35 +1,77 @@
+import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import { parser } from '@aws-lambda-powertools/batch/parser';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { ShipperMessage } from '../shared/contracts/index.js';
-import { describeError } from '../shared/errors.js';
+import { z } from 'zod';
+import {
+  decodeMessageBody,
+  type ShipperMessage,
+  ShipperMessage as ShipperMessageSchema,
+} from '../shared/contracts/index.js';
+import { describeError, MalformedMessageError } from '../shared/errors.js';
 import type { LoggerPort } from '../shared/logger.js';
-import { parseRecords, quarantine } from '../shared/sqs-records.js';
-import { type BatchOutcome, type InferenceDeps, processShipperRecords } from './core/process-batch.js';
+import { type MalformedRecord, quarantine } from '../shared/sqs-records.js';
+import {
+  type BatchOutcome,
+  type InferenceDeps,
+  processShipperRecords,
+  type ShipperRecord,
+} from './core/process-batch.js';
 import type { InferenceMetrics } from './metrics.js';
+
+/** A samples-queue body: plain or compressed JSON (see the wire codec) holding one shipper message. */
+const ShipperBody = z
+  .string()
+  .transform((body, ctx) => {
+    try {
+      return decodeMessageBody(body);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  })
+  .pipe(ShipperMessageSchema);
+
+/**
+ * Powertools' batch processor validates each record on its own against the body schema (parser integration), so a
+ * malformed message fails alone. Valid records are collected rather than handled one by one, because the core reads
+ * and writes every series of an invocation in one or two Redis round trips.
+ */
+export function createRecordValidator(logger: LoggerPort): BatchProcessor {
+  return new BatchProcessor(EventType.SQS, { parser, innerSchema: ShipperBody, logger });
+}
 
 export interface SamplesEventDeps {
   core: InferenceDeps;
   sqs: SQSClient;
   samplesDlqUrl: string;
   logger: LoggerPort;
+  validator: BatchProcessor;
   metrics?: InferenceMetrics;
 }
 
 /**
- * One SQS batch from the samples queue: validate every record on its own, quarantine the malformed ones with
- * their reason, run the rest through the inference core, and say which records must be retried.
+ * One SQS batch from the samples queue: validate every record on its own, quarantine the malformed ones in the DLQ
+ * with their reason, run the rest through the inference core, and say which records must be retried.
  */
 export async function handleSamplesEvent(
   records: readonly SQSRecord[],
   deps: SamplesEventDeps,
 ): Promise<{ failures: Map<string, Error>; outcome: BatchOutcome }> {
   const started = performance.now();
-  const { valid, malformed } = parseRecords(records, ShipperMessage);
+  const valid: ShipperRecord[] = [];
+  deps.validator.register([...records], (record: SQSRecord & { body: ShipperMessage }) => {
+    valid.push({ recordId: record.messageId, message: record.body });
+  });
+  const malformed: MalformedRecord[] = [];
+  for (const [status, detail, record] of await deps.validator.process()) {
+    if (status === 'fail')
+      malformed.push({ record: record as SQSRecord, error: new MalformedMessageError(String(detail)) });
+  }
+  // Powertools would leave a malformed record to be retried until SQS redrives it without a reason; it is moved to
+  // the DLQ now, with the reason attached, and only left for redrive if that move fails.
   const notQuarantined = await quarantine(deps.sqs, deps.samplesDlqUrl, malformed, deps.logger);
-  const outcome = await processShipperRecords(
-    valid.map(({ record, message }) => ({ recordId: record.messageId, message })),
-    deps.core,
-  );
+  const outcome = await processShipperRecords(valid, deps.core);
   const failures = new Map(outcome.failures);
   for (const { record, error } of malformed)
     if (notQuarantined.has(record.messageId)) failures.set(record.messageId, error);

@@ -1,5 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createLogger } from '../shared/logger.js';
 import { pushMetrics } from '../shared/metrics.js';
 import { readInferenceConfig } from './config.js';
@@ -9,7 +8,6 @@ import { createInferenceRuntime, type InferenceRuntime } from './runtime.js';
 // Read once per container: a bad configuration fails the cold start loudly instead of every record quietly.
 const config = readInferenceConfig();
 const logger = createLogger('kubepulse-inference', { stage: config.stage });
-const processor = new BatchProcessor(EventType.SQS);
 let runtime: Promise<InferenceRuntime> | undefined;
 const startRuntime = () =>
   createInferenceRuntime(config, logger).catch((error) => {
@@ -20,19 +18,14 @@ const startRuntime = () =>
 runtime = startRuntime();
 runtime.catch((error) => logger.error('inference runtime failed to start', { error }));
 
-export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+// The trigger uses ReportBatchItemFailures: only the listed records are retried (and, in time, dead-lettered).
+export const handler = async (event: SQSEvent, _context: Context): Promise<SQSBatchResponse> => {
   runtime ??= startRuntime();
   const deps = await runtime;
   const { failures } = await handleSamplesEvent(event.Records, deps);
-  const response = await processPartialResponse(
-    event,
-    async (record: SQSRecord) => {
-      const failure = failures.get(record.messageId);
-      if (failure) throw failure;
-    },
-    processor,
-    { context, throwOnFullBatchFailure: false },
-  );
+  const response: SQSBatchResponse = {
+    batchItemFailures: [...failures.keys()].map((itemIdentifier) => ({ itemIdentifier })),
+  };
   await pushMetrics(deps.registry, config.pushgatewayUrl, 'kubepulse-inference', logger);
   return response;
 };

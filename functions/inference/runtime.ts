@@ -11,7 +11,7 @@ import { loadModelBundle } from './core/model-metadata.js';
 import type { AnomalyPublisher } from './core/process-batch.js';
 import { SeriesStore } from './core/series-store.js';
 import { type OrtModule, WindowScorer } from './core/window-scorer.js';
-import type { SamplesEventDeps } from './handle-samples-event.js';
+import { createRecordValidator, type SamplesEventDeps } from './handle-samples-event.js';
 import { createInferenceMetrics } from './metrics.js';
 
 export interface InferenceRuntime extends SamplesEventDeps {
@@ -84,6 +84,7 @@ export async function createInferenceRuntime(
     sqs,
     samplesDlqUrl: config.samplesDlqUrl,
     logger,
+    validator: createRecordValidator(logger),
     metrics: createInferenceMetrics(registry),
     core: {
       store: new SeriesStore(redis, {

@@ -1,39 +1,12 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { prettifyError, type z } from 'zod';
-import { decodeMessageBody } from './contracts/index.js';
-import { describeError, MalformedMessageError } from './errors.js';
+import { describeError, type MalformedMessageError } from './errors.js';
 import type { LoggerPort } from './logger.js';
 import { sendAll } from './sqs-publisher.js';
-
-export interface ParsedRecord<T> {
-  record: SQSRecord;
-  message: T;
-}
 
 export interface MalformedRecord {
   record: SQSRecord;
   error: MalformedMessageError;
-}
-
-/** Validates each record on its own, so one malformed message never costs the rest of the batch. */
-export function parseRecords<Schema extends z.ZodType>(
-  records: readonly SQSRecord[],
-  schema: Schema,
-): { valid: ParsedRecord<z.infer<Schema>>[]; malformed: MalformedRecord[] } {
-  const valid: ParsedRecord<z.infer<Schema>>[] = [];
-  const malformed: MalformedRecord[] = [];
-  for (const record of records) {
-    try {
-      const result = schema.safeParse(decodeMessageBody(record.body));
-      if (result.success) valid.push({ record, message: result.data });
-      else malformed.push({ record, error: new MalformedMessageError(prettifyError(result.error)) });
-    } catch (error) {
-      if (error instanceof MalformedMessageError) malformed.push({ record, error });
-      else throw error;
-    }
-  }
-  return { valid, malformed };
 }
 
 export const QUARANTINE_ATTRIBUTES = {

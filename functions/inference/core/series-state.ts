@@ -31,5 +31,8 @@ export function decodeSeriesState(fields: Record<string, string>): SeriesState {
 
 export function encodeSeriesState(state: Omit<SeriesState, 'version'>): Record<string, string> {
   const { lastScoredAt, incident, outbox } = state;
-  return { t: String(lastScoredAt), s: JSON.stringify(outbox.length > 0 ? { incident, outbox } : { incident }) };
+  return {
+    t: String(lastScoredAt),
+    s: JSON.stringify(outbox.length > 0 ? { incident, outbox } : { incident }),
+  };
 }
