@@ -50,6 +50,20 @@ export interface InferenceDeps {
   publisher: AnomalyPublisher;
   policy: DetectionPolicy;
   logger: LoggerPort;
+  /** Report every scored row in the outcome (the offline `kubepulse score` command needs them; Lambda does not). */
+  collectScores?: boolean;
+}
+
+export interface RowScore {
+  seriesKey: string;
+  at: number;
+  /** P(anomalous) from the classifier. */
+  probability: number;
+  /** Whether the row counted as anomalous (classifier or forecast breach), before hysteresis. */
+  anomalous: boolean;
+  secondsToLimit: number | null;
+  /** Normalised forecast at each horizon. */
+  forecast: number[];
 }
 
 export interface ShipperRecord {
@@ -71,6 +85,8 @@ export interface BatchOutcome {
   failures: Map<string, Error>;
   stats: BatchStats;
   published: Anomaly[];
+  /** Every scored row, when `collectScores` is set. */
+  scores: RowScore[];
 }
 
 const SCORED_METRICS: Partial<Record<MetricName, ScoredSignal>> = {
@@ -127,14 +143,15 @@ export async function processShipperRecords(
     redisRoundTrips: 0,
   };
   const failures = new Map<string, Error>();
+  const rowScores: RowScore[] = [];
   const failAll = (error: Error) => {
     for (const record of records) failures.set(record.recordId, error);
-    return { failures, stats, published: [] };
+    return { failures, stats, published: [], scores: rowScores };
   };
 
   const { series, events, inventoryWrites, podsToRead } = gather(records, stats);
   if (series.size === 0 && events.length === 0 && inventoryWrites.length === 0)
-    return { failures, stats, published: [] };
+    return { failures, stats, published: [], scores: rowScores };
 
   let loaded: LoadResult;
   try {
@@ -207,6 +224,16 @@ export async function processShipperRecords(
     const toLimit = normalisation.basis === 'limit' ? secondsToLimit(last, forecast, horizonsSeconds) : null;
     const forecastBreach = toLimit !== null && toLimit <= policy.timeToLimitAlertSeconds;
     const classified = probability >= metadata.classifier.threshold;
+    if (deps.collectScores) {
+      rowScores.push({
+        seriesKey: key,
+        at: row.at,
+        probability,
+        anomalous: forecastBreach || classified,
+        secondsToLimit: toLimit,
+        forecast: Array.from(forecast),
+      });
+    }
     const { state: incident, transition } = observe(
       state.incident,
       forecastBreach || classified,
@@ -276,7 +303,7 @@ export async function processShipperRecords(
       eventAnomaly(e, loaded.inventory.get(podRefOf(e.clusterId, e.event.namespace, e.event.pod)) ?? null),
     );
   const toPublish = [...[...toPublishBySeries.values()].flat(), ...eventAnomalies];
-  if (toPublish.length === 0) return { failures, stats, published: [] };
+  if (toPublish.length === 0) return { failures, stats, published: [], scores: rowScores };
 
   try {
     await publisher.publish(toPublish);
@@ -291,7 +318,7 @@ export async function processShipperRecords(
       for (const recordId of series.get(key)!.recordIds) failures.set(recordId, error as Error);
     }
     for (const e of eventAnomalies) failures.set(eventRecordId(events, e), error as Error);
-    return { failures, stats, published: [] };
+    return { failures, stats, published: [], scores: rowScores };
   }
 
   // Round trip 3, only after a publish: empty the outboxes and remember the forwarded events.
@@ -316,7 +343,7 @@ export async function processShipperRecords(
       error,
     });
   }
-  return { failures, stats, published: toPublish };
+  return { failures, stats, published: toPublish, scores: rowScores };
 }
 
 function gather(records: readonly ShipperRecord[], stats: BatchStats) {

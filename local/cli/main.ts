@@ -1,0 +1,43 @@
+import { parseArgs } from 'node:util';
+import { scoreFiles } from './score.js';
+
+const USAGE = `usage: kubepulse score --input <csv|dir> [--input …] --out <dir> [--redis-url redis://…] [--models <dir>]
+
+  score   stream timestamp,value series row by row through the production scoring core and write per-row
+          anomaly scores in NAB's results layout (<out>/kubepulse/<category>/kubepulse_<file>.csv)`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (command !== 'score') {
+    console.error(USAGE);
+    return command === undefined || command === '--help' ? 0 : 2;
+  }
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      input: { type: 'string', multiple: true },
+      out: { type: 'string' },
+      'redis-url': { type: 'string' },
+      models: { type: 'string' },
+    },
+  });
+  if (!values.input?.length || !values.out) {
+    console.error(USAGE);
+    return 2;
+  }
+  const summary = await scoreFiles({
+    inputs: values.input,
+    outDir: values.out,
+    redisUrl: values['redis-url'],
+    modelDir: values.models,
+    onProgress: (done, total) => process.stderr.write(`\r\x1b[2Kscored ${done}/${total} rows`),
+  });
+  process.stderr.write('\n');
+  console.log(
+    `${summary.rows} rows of ${summary.files} files in ${summary.seconds.toFixed(1)} s; results in ${values.out}/kubepulse`,
+  );
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
+process.exit();
