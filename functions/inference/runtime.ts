@@ -8,7 +8,7 @@ import { createRegistry } from '../shared/metrics.js';
 import { sendAll } from '../shared/sqs-publisher.js';
 import type { InferenceConfig } from './config.js';
 import { loadModelBundle } from './core/model-metadata.js';
-import type { AnomalyPublisher } from './core/process-batch.js';
+import type { AnomalyPublisher, DetectionPolicy, InferenceDeps } from './core/process-batch.js';
 import { SeriesStore } from './core/series-store.js';
 import { type OrtModule, WindowScorer } from './core/window-scorer.js';
 import { createRecordValidator, type SamplesEventDeps } from './handle-samples-event.js';
@@ -40,6 +40,49 @@ export function createRedis(url: string, commandTimeoutMs: number): Redis {
   });
 }
 
+/** What the inference core needs besides Redis and a publisher; the Lambda reads it from its config. */
+export interface CoreSettings {
+  modelDir: string;
+  ortWasmDir?: string | undefined;
+  /** Samples kept beyond one window, so a burst can all be scored. */
+  windowSlack: number;
+  windowTtlSeconds: number;
+  inventoryTtlSeconds: number;
+  eventDedupTtlSeconds: number;
+  policy: DetectionPolicy;
+}
+
+/**
+ * The inference core's dependencies: models loaded and checked, onnxruntime-web set up for them, and a series
+ * store sized from the model's window. The Lambda runtime, `kubepulse score` and the tests all build it here.
+ */
+export async function createInferenceCore(
+  redis: Redis,
+  publisher: AnomalyPublisher,
+  settings: CoreSettings,
+  logger: LoggerPort,
+  options: { ort?: OrtModule; collectScores?: boolean } = {},
+): Promise<InferenceDeps> {
+  const [ort, bundle] = await Promise.all([
+    options.ort ? Promise.resolve(options.ort) : loadOrtWeb(settings.ortWasmDir),
+    loadModelBundle(settings.modelDir),
+  ]);
+  return {
+    store: new SeriesStore(redis, {
+      scoringWindow: bundle.metadata.window,
+      windowCapacity: bundle.metadata.window + settings.windowSlack,
+      windowTtlSeconds: settings.windowTtlSeconds,
+      inventoryTtlSeconds: settings.inventoryTtlSeconds,
+      eventDedupTtlSeconds: settings.eventDedupTtlSeconds,
+    }),
+    scorer: await WindowScorer.create(ort, bundle),
+    publisher,
+    policy: settings.policy,
+    logger,
+    ...(options.collectScores ? { collectScores: true } : {}),
+  };
+}
+
 /** Everything an invocation needs, built once per container. */
 export async function createInferenceRuntime(
   config: InferenceConfig,
@@ -48,19 +91,7 @@ export async function createInferenceRuntime(
 ): Promise<InferenceRuntime> {
   const redis = createRedis(config.redisUrl, config.redisCommandTimeoutMs);
   redis.on('error', (error) => logger.warn('redis connection error', { error: error.message }));
-  const [ort, bundle] = await Promise.all([
-    options.ort ? Promise.resolve(options.ort) : loadOrtWeb(config.ortWasmDir),
-    loadModelBundle(config.modelDir),
-  ]);
-  const scorer = await WindowScorer.create(ort, bundle);
-  try {
-    await redis.connect();
-  } catch (error) {
-    // Not fatal at start-up: each invocation fails its records until Redis is back, and ioredis reconnects.
-    logger.warn('redis not reachable at start-up', { error: (error as Error).message });
-  }
   const sqs = options.sqs ?? new SQSClient({});
-  const registry = createRegistry('inference');
   const publisher: AnomalyPublisher = {
     publish: (anomalies: readonly Anomaly[]) =>
       sendAll(
@@ -73,11 +104,16 @@ export async function createInferenceRuntime(
         })),
       ),
   };
-  logger.info('inference runtime ready', {
-    modelVersion: bundle.metadata.modelVersion,
-    window: bundle.metadata.window,
-    stepSeconds: bundle.metadata.stepSeconds,
-  });
+  const core = await createInferenceCore(redis, publisher, config, logger, { ort: options.ort });
+  try {
+    await redis.connect();
+  } catch (error) {
+    // Not fatal at start-up: each invocation fails its records until Redis is back, and ioredis reconnects.
+    logger.warn('redis not reachable at start-up', { error: (error as Error).message });
+  }
+  const registry = createRegistry('inference');
+  const { modelVersion, window, stepSeconds } = core.scorer.metadata;
+  logger.info('inference runtime ready', { modelVersion, window, stepSeconds });
   return {
     redis,
     registry,
@@ -86,19 +122,7 @@ export async function createInferenceRuntime(
     logger,
     validator: createRecordValidator(logger),
     metrics: createInferenceMetrics(registry),
-    core: {
-      store: new SeriesStore(redis, {
-        scoringWindow: bundle.metadata.window,
-        windowCapacity: bundle.metadata.window + config.windowSlack,
-        windowTtlSeconds: config.windowTtlSeconds,
-        inventoryTtlSeconds: config.inventoryTtlSeconds,
-        eventDedupTtlSeconds: config.eventDedupTtlSeconds,
-      }),
-      scorer,
-      publisher,
-      policy: config.policy,
-      logger,
-    },
+    core,
     async close() {
       redis.disconnect();
       if (!options.sqs) sqs.destroy();

@@ -24,8 +24,6 @@ export const env = {
   url: () => z.url(),
   integer: (defaultValue: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
     z.coerce.number().int().min(min).max(max).default(defaultValue),
-  number: (defaultValue: number, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY) =>
-    z.coerce.number().min(min).max(max).default(defaultValue),
   text: (defaultValue: string) => z.string().min(1).default(defaultValue),
   optionalUrl: () => z.url().optional(),
 };

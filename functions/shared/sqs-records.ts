@@ -28,17 +28,14 @@ export async function quarantine(
   malformed: readonly MalformedRecord[],
   logger: LoggerPort,
 ): Promise<Set<string>> {
-  if (malformed.length === 0) return new Set();
+  const notQuarantined = new Set<string>();
+  // One message per request, so a single oversized body cannot fail the others.
   for (const { record, error } of malformed) {
     logger.error('malformed message: quarantining it in the dead-letter queue with its reason', {
       messageId: record.messageId,
       reason: error.message,
       receiveCount: record.attributes?.ApproximateReceiveCount,
     });
-  }
-  const notQuarantined = new Set<string>();
-  // One message per request, so a single oversized body cannot fail the others.
-  for (const { record, error } of malformed) {
     try {
       await sendAll(sqs, deadLetterQueueUrl, [
         {

@@ -1,15 +1,9 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
-import * as ortWeb from 'onnxruntime-web';
-import { loadModelBundle } from '../../functions/inference/core/model-metadata.js';
-import {
-  type InferenceDeps,
-  processShipperRecords,
-  type ShipperRecord,
-} from '../../functions/inference/core/process-batch.js';
-import { SeriesStore, seriesKeyOf } from '../../functions/inference/core/series-store.js';
-import { WindowScorer } from '../../functions/inference/core/window-scorer.js';
+import { processShipperRecords, type ShipperRecord } from '../../functions/inference/core/process-batch.js';
+import { seriesKeyOf } from '../../functions/inference/core/series-store.js';
+import { createInferenceCore } from '../../functions/inference/runtime.js';
 import type { SampleBatch } from '../../functions/shared/contracts/index.js';
 import { PrivateRedisServer } from '../support/redis-server.js';
 
@@ -64,27 +58,25 @@ export async function scoreFiles(options: ScoreOptions): Promise<ScoreSummary> {
   const privateRedis = options.redisUrl ? undefined : await PrivateRedisServer.start();
   const redis = new Redis(options.redisUrl ?? privateRedis!.url);
   try {
-    ortWeb.env.wasm.numThreads = 1;
-    const bundle = await loadModelBundle(options.modelDir ?? 'models/dist');
     let anomaliesOpened = 0;
-    const deps: InferenceDeps = {
-      store: new SeriesStore(redis, {
-        scoringWindow: bundle.metadata.window,
-        windowCapacity: bundle.metadata.window + rowsPerChunk,
-        windowTtlSeconds: 7 * 24 * 3600,
-        inventoryTtlSeconds: 3600,
-        eventDedupTtlSeconds: 3600,
-      }),
-      scorer: await WindowScorer.create(ortWeb, bundle),
-      publisher: {
+    const deps = await createInferenceCore(
+      redis,
+      {
         async publish(anomalies) {
           anomaliesOpened += anomalies.filter((a) => a.status === 'opened').length;
         },
       },
-      policy: { openAfter: 2, closeAfter: 10, timeToLimitAlertSeconds: 1800 },
-      logger: { debug() {}, info() {}, warn() {}, error: (m, ...e) => console.error(m, ...e) },
-      collectScores: true,
-    };
+      {
+        modelDir: options.modelDir ?? 'models/dist',
+        windowSlack: rowsPerChunk,
+        windowTtlSeconds: 7 * 24 * 3600,
+        inventoryTtlSeconds: 3600,
+        eventDedupTtlSeconds: 3600,
+        policy: { openAfter: 2, closeAfter: 10, timeToLimitAlertSeconds: 1800 },
+      },
+      { debug() {}, info() {}, warn() {}, error: (m, ...e) => console.error(m, ...e) },
+      { collectScores: true },
+    );
     const started = performance.now();
     let rowsDone = 0;
     const lastScore = new Map<string, number>();

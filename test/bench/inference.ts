@@ -12,7 +12,7 @@ import type { InferenceConfig } from '../../functions/inference/config.js';
 import { loadModelBundle } from '../../functions/inference/core/model-metadata.js';
 import { type OrtModule, WindowScorer } from '../../functions/inference/core/window-scorer.js';
 import { handleSamplesEvent } from '../../functions/inference/handle-samples-event.js';
-import { createInferenceRuntime } from '../../functions/inference/runtime.js';
+import { createInferenceRuntime, loadOrtWeb } from '../../functions/inference/runtime.js';
 import { encodeMessageBody, type SampleBatch } from '../../functions/shared/contracts/index.js';
 import { localSqsClient } from '../../local/sqs/client.js';
 import { startSqsEmulator } from '../../local/sqs/emulator.js';
@@ -238,9 +238,7 @@ async function main() {
 
     const rowsPerInvocation = SERIES * RECORDS_PER_INVOCATION;
     status('model only, onnxruntime-web (WASM)…');
-    const ortWeb = await import('onnxruntime-web');
-    ortWeb.env.wasm.numThreads = 1;
-    const wasm = await measureModel(ortWeb, 'wasm', rowsPerInvocation, 5);
+    const wasm = await measureModel(await loadOrtWeb(undefined), 'wasm', rowsPerInvocation, 5);
     status('model only, onnxruntime-node (native)…');
     const ortNode = (await import('onnxruntime-node')) as unknown as OrtModule;
     const native = await measureModel(ortNode, 'cpu', rowsPerInvocation, 5);

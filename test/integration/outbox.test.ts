@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import * as ortWeb from 'onnxruntime-web';
-import { loadModelBundle } from '../../functions/inference/core/model-metadata.js';
 import {
   type AnomalyPublisher,
   type InferenceDeps,
@@ -10,8 +8,7 @@ import {
   type ShipperRecord,
 } from '../../functions/inference/core/process-batch.js';
 import { decodeSeriesState } from '../../functions/inference/core/series-state.js';
-import { SeriesStore } from '../../functions/inference/core/series-store.js';
-import { WindowScorer } from '../../functions/inference/core/window-scorer.js';
+import { createInferenceCore } from '../../functions/inference/runtime.js';
 import type { Anomaly } from '../../functions/shared/contracts/index.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
 import { GiB, inventoryFor, noise, sampleBatches } from '../../local/support/pod-series.js';
@@ -38,21 +35,19 @@ describe('publishing through the outbox when the anomalies queue is unreachable'
   before(async () => {
     server = await PrivateRedisServer.start();
     redis = new Redis(server.url);
-    ortWeb.env.wasm.numThreads = 1;
-    const bundle = await loadModelBundle('models/dist');
-    deps = {
-      store: new SeriesStore(redis, {
-        scoringWindow: bundle.metadata.window,
-        windowCapacity: bundle.metadata.window + 64,
+    deps = await createInferenceCore(
+      redis,
+      publisher,
+      {
+        modelDir: 'models/dist',
+        windowSlack: 64,
         windowTtlSeconds: 3600,
         inventoryTtlSeconds: 3600,
         eventDedupTtlSeconds: 3600,
-      }),
-      scorer: await WindowScorer.create(ortWeb, bundle),
-      publisher,
-      policy: { openAfter: 2, closeAfter: 10, timeToLimitAlertSeconds: 1800 },
-      logger: { debug() {}, info() {}, warn() {}, error() {} },
-    };
+        policy: { openAfter: 2, closeAfter: 10, timeToLimitAlertSeconds: 1800 },
+      },
+      { debug() {}, info() {}, warn() {}, error() {} },
+    );
   });
   after(async () => {
     redis.disconnect();

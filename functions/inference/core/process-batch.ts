@@ -297,11 +297,10 @@ export async function processShipperRecords(
     logger.warn('series state changed under us; its records will be retried', { seriesKey: key });
   }
 
-  const eventAnomalies = events
-    .filter((e) => !loaded.seenEvents.has(e.ref))
-    .map((e) =>
-      eventAnomaly(e, loaded.inventory.get(podRefOf(e.clusterId, e.event.namespace, e.event.pod)) ?? null),
-    );
+  const newEvents = events.filter((e) => !loaded.seenEvents.has(e.ref));
+  const eventAnomalies = newEvents.map((e) =>
+    eventAnomaly(e, loaded.inventory.get(podRefOf(e.clusterId, e.event.namespace, e.event.pod)) ?? null),
+  );
   const toPublish = [...[...toPublishBySeries.values()].flat(), ...eventAnomalies];
   if (toPublish.length === 0) return { failures, stats, published: [], scores: rowScores };
 
@@ -317,7 +316,7 @@ export async function processShipperRecords(
     for (const key of toPublishBySeries.keys()) {
       for (const recordId of series.get(key)!.recordIds) failures.set(recordId, error as Error);
     }
-    for (const e of eventAnomalies) failures.set(eventRecordId(events, e), error as Error);
+    for (const e of newEvents) failures.set(e.recordId, error as Error);
     return { failures, stats, published: [], scores: rowScores };
   }
 
@@ -334,7 +333,7 @@ export async function processShipperRecords(
     stats.redisRoundTrips++;
     await store.commit(
       clears,
-      eventAnomalies.map((e) => eventRefOf(e.clusterId, e.event.eventId)),
+      newEvents.map((e) => e.ref),
     );
   } catch (error) {
     // Already published: a later invocation will publish the outbox again under the same ids, which
@@ -488,9 +487,4 @@ function eventAnomaly({ clusterId, event }: EventInput, inventory: PodInventory 
     inventory,
     event,
   };
-}
-
-function eventRecordId(events: readonly EventInput[], anomaly: EventAnomaly): string {
-  return events.find((e) => e.clusterId === anomaly.clusterId && e.event.eventId === anomaly.event.eventId)!
-    .recordId;
 }

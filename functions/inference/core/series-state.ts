@@ -19,14 +19,15 @@ export interface SeriesState {
  */
 export function decodeSeriesState(fields: Record<string, string>): SeriesState {
   const version = Number(fields.v ?? 0);
-  if (!fields.s) return { version, lastScoredAt: -1, incident: INITIAL_INCIDENT_STATE, outbox: [] };
+  const lastScoredAt = Number(fields.t ?? -1);
+  if (!fields.s) return { version, lastScoredAt, incident: INITIAL_INCIDENT_STATE, outbox: [] };
   const stored = JSON.parse(fields.s) as { incident: IncidentState; outbox?: unknown[] };
   const outbox: Anomaly[] = [];
   for (const raw of stored.outbox ?? []) {
     const parsed = Anomaly.safeParse(raw);
     if (parsed.success) outbox.push(parsed.data);
   }
-  return { version, lastScoredAt: Number(fields.t ?? -1), incident: stored.incident, outbox };
+  return { version, lastScoredAt, incident: stored.incident, outbox };
 }
 
 export function encodeSeriesState(state: Omit<SeriesState, 'version'>): Record<string, string> {
