@@ -60,6 +60,20 @@ export const RemediationAction = z.discriminatedUnion('action', [
 export type RemediationAction = z.infer<typeof RemediationAction>;
 export type ActionName = RemediationAction['action'];
 
+/**
+ * What a planner (the LLM or a runbook) proposes before policy: a decision, a diagnosis for humans, and the
+ * actions it would take. Policy turns a proposal into a signed plan, an approval request, an escalation, or
+ * nothing; nothing in a proposal is trusted.
+ */
+export const PlanProposal = z.object({
+  decision: z.enum(['act', 'escalate', 'observe']),
+  diagnosis: z.string().min(1).max(2000),
+  rationale: z.string().max(4000),
+  confidence: z.number().min(0).max(1),
+  actions: z.array(RemediationAction).max(5),
+});
+export type PlanProposal = z.infer<typeof PlanProposal>;
+
 export const PlanSignature = z.object({
   algorithm: z.literal('HMAC-SHA256'),
   keyId: z.string().min(1).max(64),
