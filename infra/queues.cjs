@@ -65,6 +65,18 @@ const queues = [
     purpose: 'execution results and verification outcomes',
   },
   {
+    key: 'predictions',
+    logicalId: 'PredictionsQueue',
+    fifo: false,
+    visibilityTimeoutSeconds: 60,
+    maxReceiveCount: 3,
+    // snapshots: anything older than this has been superseded many times over
+    retentionSeconds: 3600,
+    producer: 'inference',
+    consumer: 'relay',
+    purpose: 'per-series prediction digests, exported in-cluster as kubepulse_predicted_*_ratio gauges',
+  },
+  {
     key: 'alerts',
     logicalId: 'AlertsQueue',
     fifo: false,

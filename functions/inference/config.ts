@@ -7,6 +7,8 @@ export const InferenceConfigSchema = z
     ANOMALIES_QUEUE_URL: env.url(),
     /** Where records that can never be processed go at once, with their reason attached. */
     SAMPLES_DLQ_URL: env.url(),
+    /** Optional: where per-series predictions go for the in-cluster relay (kubepulse_predicted_*_ratio). */
+    PREDICTIONS_QUEUE_URL: env.optionalUrl(),
     MODEL_DIR: env.text('models/dist'),
     /** Directory with onnxruntime-web's .wasm/.mjs; defaults to the package's own dist folder. */
     ORT_WASM_DIR: z.string().min(1).optional(),
@@ -26,6 +28,7 @@ export const InferenceConfigSchema = z
     redisUrl: raw.REDIS_URL,
     anomaliesQueueUrl: raw.ANOMALIES_QUEUE_URL,
     samplesDlqUrl: raw.SAMPLES_DLQ_URL,
+    predictionsQueueUrl: raw.PREDICTIONS_QUEUE_URL,
     modelDir: raw.MODEL_DIR,
     ortWasmDir: raw.ORT_WASM_DIR,
     windowTtlSeconds: raw.WINDOW_TTL_SECONDS,

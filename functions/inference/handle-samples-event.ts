@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import { parser } from '@aws-lambda-powertools/batch/parser';
 import type { SQSClient } from '@aws-sdk/client-sqs';
@@ -5,6 +6,9 @@ import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
 import {
   decodeMessageBody,
+  type PredictionDigest,
+  SCHEMA_VERSION,
+  type SeriesPrediction,
   type ShipperMessage,
   ShipperMessage as ShipperMessageSchema,
 } from '../shared/contracts/index.js';
@@ -41,8 +45,39 @@ export function createRecordValidator(logger: LoggerPort): BatchProcessor {
   return new BatchProcessor(EventType.SQS, { parser, innerSchema: ShipperBody, logger });
 }
 
+/** Sends prediction digests towards the in-cluster relay. */
+export interface PredictionRelay {
+  send(digests: readonly PredictionDigest[]): Promise<void>;
+}
+
+/** Predictions per digest: keeps a compressed digest well inside SQS's 256 KiB. */
+const PREDICTIONS_PER_DIGEST = 400;
+
+export function predictionDigests(
+  predictions: ReadonlyMap<string, readonly SeriesPrediction[]>,
+  modelVersion: string,
+  invocationId: string,
+): PredictionDigest[] {
+  const digests: PredictionDigest[] = [];
+  for (const [clusterId, list] of predictions) {
+    for (let i = 0; i < list.length; i += PREDICTIONS_PER_DIGEST) {
+      digests.push({
+        schemaVersion: SCHEMA_VERSION,
+        kind: 'prediction-digest',
+        clusterId,
+        digestId: `${invocationId}:${clusterId}:${i / PREDICTIONS_PER_DIGEST}`,
+        modelVersion,
+        predictions: list.slice(i, i + PREDICTIONS_PER_DIGEST),
+      });
+    }
+  }
+  return digests;
+}
+
 export interface SamplesEventDeps {
   core: InferenceDeps;
+  /** Absent when no relay is deployed. */
+  predictionRelay?: PredictionRelay;
   sqs: SQSClient;
   samplesDlqUrl: string;
   logger: LoggerPort;
@@ -72,6 +107,7 @@ export async function handleSamplesEvent(
   // the DLQ now, with the reason attached, and only left for redrive if that move fails.
   const notQuarantined = await quarantine(deps.sqs, deps.samplesDlqUrl, malformed, deps.logger);
   const outcome = await processShipperRecords(valid, deps.core);
+  await relayPredictions(outcome, deps);
   const failures = new Map(outcome.failures);
   for (const { record, error } of malformed)
     if (notQuarantined.has(record.messageId)) failures.set(record.messageId, error);
@@ -91,4 +127,27 @@ export async function handleSamplesEvent(
     (performance.now() - started) / 1000,
   );
   return { failures, outcome };
+}
+
+/**
+ * Best effort on purpose: a digest is a snapshot that the next invocation replaces, so a failed send is logged and
+ * counted, and never turns already-scored records into retries (which would score them twice).
+ */
+async function relayPredictions(outcome: BatchOutcome, deps: SamplesEventDeps): Promise<void> {
+  if (!deps.predictionRelay || outcome.predictions.size === 0) return;
+  const digests = predictionDigests(
+    outcome.predictions,
+    deps.core.scorer.metadata.modelVersion,
+    randomUUID(),
+  );
+  try {
+    await deps.predictionRelay.send(digests);
+    deps.metrics?.predictionDigests.inc({ outcome: 'sent' }, digests.length);
+  } catch (error) {
+    deps.metrics?.predictionDigests.inc({ outcome: 'failed' }, digests.length);
+    deps.logger.warn('prediction digests not relayed; the next invocation sends fresh ones', {
+      error,
+      digests: digests.length,
+    });
+  }
 }

@@ -11,6 +11,11 @@ export function createInferenceMetrics(registry: Registry) {
     windowsScored: counter('kubepulse_inference_windows_scored_total', 'Windows scored by the models'),
     anomalies: counter('kubepulse_inference_anomalies_published_total', 'Anomaly messages published'),
     records: counter('kubepulse_inference_records_total', 'SQS records handled, by outcome', ['outcome']),
+    predictionDigests: counter(
+      'kubepulse_inference_prediction_digests_total',
+      'Prediction digests for the in-cluster relay, by outcome',
+      ['outcome'],
+    ),
     redisRoundTrips: counter('kubepulse_inference_redis_round_trips_total', 'Redis round trips'),
     batchSeconds: new Histogram({
       name: 'kubepulse_inference_batch_seconds',

@@ -11,7 +11,11 @@ import { loadModelBundle } from './core/model-metadata.js';
 import type { AnomalyPublisher, DetectionPolicy, InferenceDeps } from './core/process-batch.js';
 import { SeriesStore } from './core/series-store.js';
 import { type OrtModule, WindowScorer } from './core/window-scorer.js';
-import { createRecordValidator, type SamplesEventDeps } from './handle-samples-event.js';
+import {
+  createRecordValidator,
+  type PredictionRelay,
+  type SamplesEventDeps,
+} from './handle-samples-event.js';
 import { createInferenceMetrics } from './metrics.js';
 
 export interface InferenceRuntime extends SamplesEventDeps {
@@ -105,6 +109,17 @@ export async function createInferenceRuntime(
       ),
   };
   const core = await createInferenceCore(redis, publisher, config, logger, { ort: options.ort });
+  const predictionsQueueUrl = config.predictionsQueueUrl;
+  const predictionRelay: PredictionRelay | undefined = predictionsQueueUrl
+    ? {
+        send: (digests) =>
+          sendAll(
+            sqs,
+            predictionsQueueUrl,
+            digests.map((d) => ({ id: d.digestId, body: d, attributes: { 'kubepulse-kind': d.kind } })),
+          ),
+      }
+    : undefined;
   try {
     await redis.connect();
   } catch (error) {
@@ -121,6 +136,7 @@ export async function createInferenceRuntime(
     samplesDlqUrl: config.samplesDlqUrl,
     logger,
     validator: createRecordValidator(logger),
+    ...(predictionRelay ? { predictionRelay } : {}),
     metrics: createInferenceMetrics(registry),
     core,
     async close() {

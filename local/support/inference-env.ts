@@ -10,6 +10,7 @@ export function localInferenceEnv(redisUrl: string, emulator: SqsEmulator): Reco
     REDIS_URL: redisUrl,
     ANOMALIES_QUEUE_URL: emulator.queueUrls.anomalies!,
     SAMPLES_DLQ_URL: emulator.dlqUrls.samples!,
+    PREDICTIONS_QUEUE_URL: emulator.queueUrls.predictions!,
     MODEL_DIR: resolve('models/dist'),
     AWS_ENDPOINT_URL_SQS: emulator.endpoint,
     AWS_REGION: 'us-east-1',

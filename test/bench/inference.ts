@@ -184,6 +184,7 @@ async function main() {
       redisUrl: redisServer.url,
       anomaliesQueueUrl: emulator.queueUrls.anomalies!,
       samplesDlqUrl: emulator.dlqUrls.samples!,
+      predictionsQueueUrl: emulator.queueUrls.predictions!,
       modelDir: MODEL_DIR,
       ortWasmDir: undefined,
       windowTtlSeconds: 3600,

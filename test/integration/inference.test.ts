@@ -16,6 +16,7 @@ import {
   type Anomaly,
   decodeMessageBody,
   encodeMessageBody,
+  type PredictionDigest,
   type UsageAnomaly,
 } from '../../functions/shared/contracts/index.js';
 import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/sqs-records.js';
@@ -186,6 +187,25 @@ describe('inference function, driven as Lambda drives it, on real Redis and the 
       assert.ok(Math.abs(predicted - crossesAt) < leadSeconds, `predicted ${predicted}, actual ${crossesAt}`);
     }
     assert.equal(await dlqDepth(), 0);
+
+    // The relay's view: the newest prediction per series, near the limit and forecast to cross it.
+    const digests = (await receiveAll(emulator.queueUrls.predictions!)).map(
+      (m) => decodeMessageBody(m.Body!) as PredictionDigest,
+    );
+    const leakPredictions = digests
+      .flatMap((d) => d.predictions)
+      .filter((p) => p.pod === scenario[0]!.pod)
+      .sort((a, b) => a.asOf - b.asOf);
+    const newest = leakPredictions.at(-1)!;
+    assert.equal(newest.asOf, START + 209 * STEP);
+    assert.equal(newest.basis, 'limit');
+    assert.ok(Math.abs(newest.ratio - (0.35 + (0.65 * 209) / leakCrossesAt)) < 0.02, `ratio ${newest.ratio}`);
+    assert.ok(newest.predictedPeakRatio > 1, `peak ${newest.predictedPeakRatio}`);
+    assert.equal(newest.incidentOpen, true);
+    const steadyPeak = digests.flatMap((d) => d.predictions).filter((p) => p.pod === scenario[1]!.pod);
+    assert.ok(
+      steadyPeak.length > 0 && steadyPeak.every((p) => p.predictedPeakRatio < 0.6 && !p.incidentOpen),
+    );
   });
 
   it('quarantines malformed messages with their reason and processes the rest', async () => {

@@ -6,6 +6,7 @@ import type {
   MetricName,
   PodInventory,
   ScoredSignal,
+  SeriesPrediction,
   ShipperMessage,
   UsageAnomaly,
 } from '../../shared/contracts/index.js';
@@ -85,6 +86,8 @@ export interface BatchOutcome {
   failures: Map<string, Error>;
   stats: BatchStats;
   published: Anomaly[];
+  /** The newest prediction of every series whose state was committed, grouped by cluster, for the relay. */
+  predictions: Map<string, SeriesPrediction[]>;
   /** Every scored row, when `collectScores` is set. */
   scores: RowScore[];
 }
@@ -144,14 +147,15 @@ export async function processShipperRecords(
   };
   const failures = new Map<string, Error>();
   const rowScores: RowScore[] = [];
+  const predictions = new Map<string, SeriesPrediction[]>();
   const failAll = (error: Error) => {
     for (const record of records) failures.set(record.recordId, error);
-    return { failures, stats, published: [], scores: rowScores };
+    return { failures, stats, published: [], scores: rowScores, predictions };
   };
 
   const { series, events, inventoryWrites, podsToRead } = gather(records, stats);
   if (series.size === 0 && events.length === 0 && inventoryWrites.length === 0)
-    return { failures, stats, published: [], scores: rowScores };
+    return { failures, stats, published: [], scores: rowScores, predictions };
 
   let loaded: LoadResult;
   try {
@@ -213,6 +217,7 @@ export async function processShipperRecords(
   const horizonsSeconds = metadata.horizons.map((h) => h * metadata.stepSeconds);
   const horizons = metadata.horizons.length;
   const newAnomalies = new Map<string, Anomaly[]>();
+  const latest = new Map<string, SeriesPrediction>();
   const nextStates = new Map<string, SeriesState>();
   rows.forEach((row, i) => {
     const key = row.series.seriesKey;
@@ -242,6 +247,22 @@ export async function processShipperRecords(
       (openedAt) => incidentIdOf(key, openedAt),
     );
     nextStates.set(key, { ...state, lastScoredAt: row.at, incident });
+    if (row.series.signal) {
+      latest.set(key, {
+        namespace: row.series.namespace,
+        pod: row.series.pod,
+        container: row.series.container,
+        signal: row.series.signal,
+        asOf: row.at,
+        basis: normalisation.basis,
+        ratio: round(last),
+        predictedPeakRatio: round(Math.max(last, ...forecast)),
+        horizonSeconds: horizonsSeconds.at(-1)!,
+        predictedSecondsToLimit: toLimit,
+        anomalyScore: probability,
+        incidentOpen: incident.phase === 'open',
+      });
+    }
     if (transition) {
       const inventory =
         loaded.inventory.get(podRefOf(row.series.clusterId, row.series.namespace, row.series.pod)) ?? null;
@@ -297,12 +318,20 @@ export async function processShipperRecords(
     logger.warn('series state changed under us; its records will be retried', { seriesKey: key });
   }
 
+  for (const [key, prediction] of latest) {
+    if (conflicts.has(key)) continue;
+    const clusterId = series.get(key)!.clusterId;
+    const forCluster = predictions.get(clusterId);
+    if (forCluster) forCluster.push(prediction);
+    else predictions.set(clusterId, [prediction]);
+  }
+
   const newEvents = events.filter((e) => !loaded.seenEvents.has(e.ref));
   const eventAnomalies = newEvents.map((e) =>
     eventAnomaly(e, loaded.inventory.get(podRefOf(e.clusterId, e.event.namespace, e.event.pod)) ?? null),
   );
   const toPublish = [...[...toPublishBySeries.values()].flat(), ...eventAnomalies];
-  if (toPublish.length === 0) return { failures, stats, published: [], scores: rowScores };
+  if (toPublish.length === 0) return { failures, stats, published: [], scores: rowScores, predictions };
 
   try {
     await publisher.publish(toPublish);
@@ -317,7 +346,7 @@ export async function processShipperRecords(
       for (const recordId of series.get(key)!.recordIds) failures.set(recordId, error as Error);
     }
     for (const e of newEvents) failures.set(e.recordId, error as Error);
-    return { failures, stats, published: [], scores: rowScores };
+    return { failures, stats, published: [], scores: rowScores, predictions };
   }
 
   // Round trip 3, only after a publish: empty the outboxes and remember the forwarded events.
@@ -342,7 +371,7 @@ export async function processShipperRecords(
       error,
     });
   }
-  return { failures, stats, published: toPublish, scores: rowScores };
+  return { failures, stats, published: toPublish, scores: rowScores, predictions };
 }
 
 function gather(records: readonly ShipperRecord[], stats: BatchStats) {

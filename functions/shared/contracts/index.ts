@@ -2,6 +2,7 @@
 export * from './alert.js';
 export * from './anomaly.js';
 export * from './common.js';
+export * from './prediction.js';
 export * from './remediation.js';
 export * from './shipper.js';
 export * from './wire.js';
