@@ -69,6 +69,8 @@ functions/inference/ort-wasm-simd-threaded.mjs
 models/forecaster.onnx
 models/classifier.onnx
 models/metadata.json"
+  [notifier]="functions/notifier/handler.mjs
+functions/notifier/handler.mjs.map"
 )
 
 for fn in "${!REQUIRED[@]}"; do

@@ -95,9 +95,14 @@ export async function handleSamplesEvent(
 ): Promise<{ failures: Map<string, Error>; outcome: BatchOutcome }> {
   const started = performance.now();
   const valid: ShipperRecord[] = [];
-  deps.validator.register([...records], (record: SQSRecord & { body: ShipperMessage }) => {
-    valid.push({ recordId: record.messageId, message: record.body });
-  });
+  deps.validator.register(
+    [...records],
+    (record: SQSRecord & { body: ShipperMessage }) => {
+      valid.push({ recordId: record.messageId, message: record.body });
+    },
+    // A batch of nothing but malformed records is quarantined like any other, not thrown back at SQS whole.
+    { throwOnFullBatchFailure: false },
+  );
   const malformed: MalformedRecord[] = [];
   for (const [status, detail, record] of await deps.validator.process()) {
     if (status === 'fail')

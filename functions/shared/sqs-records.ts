@@ -1,12 +1,13 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { describeError, type MalformedMessageError } from './errors.js';
+import { describeError, type KubepulseError } from './errors.js';
 import type { LoggerPort } from './logger.js';
 import { sendAll } from './sqs-publisher.js';
 
+/** A record that can never succeed as it is: malformed, or refused for good by whoever it was for. */
 export interface MalformedRecord {
   record: SQSRecord;
-  error: MalformedMessageError;
+  error: KubepulseError & { readonly retryable: false };
 }
 
 export const QUARANTINE_ATTRIBUTES = {
@@ -31,8 +32,9 @@ export async function quarantine(
   const notQuarantined = new Set<string>();
   // One message per request, so a single oversized body cannot fail the others.
   for (const { record, error } of malformed) {
-    logger.error('malformed message: quarantining it in the dead-letter queue with its reason', {
+    logger.error('unprocessable message: quarantining it in the dead-letter queue with its reason', {
       messageId: record.messageId,
+      code: error.code,
       reason: error.message,
       receiveCount: record.attributes?.ApproximateReceiveCount,
     });

@@ -236,6 +236,17 @@ describe('inference function, driven as Lambda drives it, on real Redis and the 
     assert.equal(unpackSamples(window!).timestamps.length, 5, 'the valid message was processed');
   });
 
+  it('quarantines a batch made only of malformed messages instead of failing it whole', async () => {
+    await send(['not json at all', '{"schemaVersion":1,"kind":"inventory-snapshot"}']);
+    const report = await invoke();
+    assert.equal(report?.outcome, 'success', JSON.stringify(report?.response));
+    assert.equal(report?.deleted.length, 2);
+    const dead = await receiveAll(emulator.dlqUrls.samples!);
+    assert.equal(dead.length, 2);
+    for (const message of dead)
+      assert.equal(message.MessageAttributes?.[QUARANTINE_ATTRIBUTES.code]?.StringValue, 'malformed-message');
+  });
+
   it('survives Redis going away mid-run: records are retried, no sample lost, no incident duplicated', async () => {
     const scenario = pods('c3');
     const inventory = inventoryFor('dev', scenario);

@@ -1,0 +1,18 @@
+/** Shortens text to at most `max` characters (code points, so no emoji is cut in half), marking the cut. */
+export function truncate(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+/** The namespace and owning workload (or the pod when no owner is known) an alert is about. */
+export function workloadLabel(target: {
+  namespace: string;
+  pod: string;
+  container?: string | undefined;
+  owner?: { kind: string; name: string } | undefined;
+}): string {
+  const workload = target.owner
+    ? `${target.owner.kind.toLowerCase()}/${target.owner.name}`
+    : `pod/${target.pod}`;
+  return `${target.namespace}/${workload}${target.container ? ` (container ${target.container})` : ''}`;
+}
