@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -234,6 +235,32 @@ describe('inference function, driven as Lambda drives it, on real Redis and the 
     assert.match(reasonOf(wrongSchema), /series|batchId|stepSeconds/);
     const window = await redis.getBuffer(`kp:{dev|shop|${scenario[0]!.pod}|app|memory_working_set_bytes}:w`);
     assert.equal(unpackSamples(window!).timestamps.length, 5, 'the valid message was processed');
+  });
+
+  it("labels forecasts in the series' own time when it is sampled at another step than the training data", async () => {
+    const scenario = pods('s10');
+    const batches = sampleBatches('dev', scenario, {
+      from: 0,
+      to: 210,
+      stepsPerBatch: 30,
+      startAt: START,
+      stepSeconds: 10,
+    });
+    await send([encodeMessageBody(inventoryFor('dev', scenario)), ...batches.map(encodeMessageBody)]);
+    await drain();
+    const [opened] = (await anomaliesPublished()).filter(
+      (a) => a.target.pod === scenario[0]!.pod,
+    ) as UsageAnomaly[];
+    assert.ok(opened, 'the leak is detected at a 10 s step too');
+    const { horizons } = JSON.parse(readFileSync('models/dist/metadata.json', 'utf8')) as {
+      horizons: number[];
+    };
+    assert.deepEqual(
+      opened.forecast.horizonsSeconds,
+      horizons.map((h) => h * 10),
+    );
+    assert.equal(opened.window.lastAt - opened.window.firstAt, (opened.window.samples - 1) * 10);
+    await receiveAll(emulator.queueUrls.predictions!);
   });
 
   it('quarantines a batch made only of malformed messages instead of failing it whole', async () => {

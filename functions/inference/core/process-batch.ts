@@ -108,6 +108,12 @@ interface SeriesInput {
   container: string;
   metric: MetricName;
   signal: ScoredSignal | undefined;
+  /**
+   * The series' sampling step as the shipper declared it. The models forecast a number of steps ahead; their
+   * horizons become seconds through the series' own step, so a series sampled at another step than the training
+   * data is still labelled in its own time.
+   */
+  stepSeconds: number;
   samples: Map<number, number>;
   recordIds: Set<string>;
 }
@@ -214,7 +220,15 @@ export async function processShipperRecords(
   }
 
   // Hysteresis per series, in time order (rows were built in time order per series).
-  const horizonsSeconds = metadata.horizons.map((h) => h * metadata.stepSeconds);
+  const horizonsByStep = new Map<number, number[]>();
+  const horizonsSecondsOf = (stepSeconds: number) => {
+    let horizons = horizonsByStep.get(stepSeconds);
+    if (!horizons) {
+      horizons = metadata.horizons.map((h) => h * stepSeconds);
+      horizonsByStep.set(stepSeconds, horizons);
+    }
+    return horizons;
+  };
   const horizons = metadata.horizons.length;
   const newAnomalies = new Map<string, Anomaly[]>();
   const latest = new Map<string, SeriesPrediction>();
@@ -226,6 +240,7 @@ export async function processShipperRecords(
     const forecast = scores.forecast.subarray(i * horizons, (i + 1) * horizons);
     const probability = scores.probability[i]!;
     const last = row.last;
+    const horizonsSeconds = horizonsSecondsOf(row.series.stepSeconds);
     const toLimit = normalisation.basis === 'limit' ? secondsToLimit(last, forecast, horizonsSeconds) : null;
     const forecastBreach = toLimit !== null && toLimit <= policy.timeToLimitAlertSeconds;
     const classified = probability >= metadata.classifier.threshold;
@@ -282,7 +297,7 @@ export async function processShipperRecords(
         horizonsSeconds,
         toLimit,
         normalisation,
-        stepSeconds: metadata.stepSeconds,
+        stepSeconds: row.series.stepSeconds,
         modelVersion: metadata.modelVersion,
       });
       newAnomalies.set(key, [...(newAnomalies.get(key) ?? []), anomaly]);
@@ -394,6 +409,7 @@ function gather(records: readonly ShipperRecord[], stats: BatchStats) {
               container: s.container,
               metric: s.metric,
               signal: SCORED_METRICS[s.metric],
+              stepSeconds: message.stepSeconds,
               samples: new Map(),
               recordIds: new Set(),
             };
