@@ -1,0 +1,243 @@
+// npm run bench:faults — the Kubernetes fault suite (generator.ts) through kubepulse's production inference core
+// and three baselines on the same series: a static 90 % threshold, Prometheus' predict_linear rule and river's
+// Half-Space Trees. Progress on stderr, a table per detector and per shape on stdout, and as the last stdout
+// line one JSON object with the figures. Per-series results go to --out (default: a fresh dir under tmpdir).
+//   node --import tsx test/bench/faults/run.ts [--out DIR] [--quick]
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { firingStarts } from './detectors/alert-rule.js';
+import { hstPython, hstScores } from './detectors/hst.js';
+import { type KubepulseSeriesResult, runKubepulse } from './detectors/kubepulse.js';
+import {
+  predictLinear,
+  predictLinearHolds,
+  RULE_FOR_SECONDS,
+  staticThresholdHolds,
+  type UsageSeries,
+} from './detectors/prometheus.js';
+import {
+  BENIGN_SHAPES,
+  DEFAULT_SUITE,
+  FAULT_SHAPES,
+  generateSuite,
+  type PodSeries,
+  podDays,
+  type SuiteOptions,
+} from './generator.js';
+import { type DetectorFigures, judgeSeries, type SeriesVerdict, summarise } from './metrics.js';
+import { alertsAtThreshold, calibrateThreshold, timesOf } from './threshold.js';
+
+/** HST's threshold is the best-recall one keeping within this many false incidents per 100 benign pod-days. */
+const HST_FALSE_INCIDENT_BUDGET = 10;
+const CALIBRATION_SEED_OFFSET = 1000;
+
+const { values: args } = parseArgs({
+  options: { out: { type: 'string' }, quick: { type: 'boolean', default: false } },
+});
+const suiteOptions: SuiteOptions = args.quick
+  ? { ...DEFAULT_SUITE, faultyPerShape: 2, benignPerShape: 1, benignDays: [1, 1.5] }
+  : DEFAULT_SUITE;
+const calibrationOptions: SuiteOptions = {
+  ...suiteOptions,
+  seed: suiteOptions.seed + CALIBRATION_SEED_OFFSET,
+  faultyPerShape: Math.max(2, Math.round(suiteOptions.faultyPerShape / 2)),
+  benignPerShape: Math.max(1, Math.round(suiteOptions.benignPerShape / 2)),
+};
+const outDir = resolve(args.out ?? mkdtempSync(join(tmpdir(), 'kubepulse-faults-')));
+mkdirSync(join(outDir, 'series'), { recursive: true });
+
+const progress = (text: string) => process.stderr.write(`\r\x1b[2K[bench:faults] ${text}`);
+const step = (text: string) => process.stderr.write(`\r\x1b[2K[bench:faults] ${text}\n`);
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
+
+const suite = generateSuite(suiteOptions);
+const calibration = generateSuite(calibrationOptions);
+const samples = suite.reduce((n, s) => n + s.values.length, 0);
+const benignDays = suite.filter((s) => !s.faulty).reduce((d, s) => d + podDays(s), 0);
+step(
+  `suite seed ${suiteOptions.seed}: ${suite.length} series, ${samples} samples, ` +
+    `${suite.filter((s) => s.faulty).length} faulty, ${benignDays.toFixed(1)} benign pod-days; ` +
+    `HST calibration suite seed ${calibrationOptions.seed}: ${calibration.length} series`,
+);
+
+const usage = (s: PodSeries): UsageSeries => ({ times: timesOf(s), values: s.values, limits: s.limits });
+const normalised = (s: PodSeries) => Float64Array.from(s.values, (v, i) => v / s.limits[i]!);
+const alerts: Record<string, Map<string, number[]>> = {
+  kubepulse: new Map(),
+  static_90: new Map(),
+  predict_linear: new Map(),
+  hst: new Map(),
+};
+for (const s of suite) {
+  const u = usage(s);
+  alerts.static_90!.set(s.id, firingStarts(staticThresholdHolds(u), u.times, RULE_FOR_SECONDS));
+  alerts.predict_linear!.set(s.id, firingStarts(predictLinearHolds(u), u.times, RULE_FOR_SECONDS));
+}
+step(`static_90 and predict_linear done (${elapsed()})`);
+
+const python = await hstPython();
+const allSeries = [...calibration.map((s) => ({ ...s, id: `calibration/${s.id}` })), ...suite];
+const hst = await hstScores(
+  python,
+  allSeries.map((s) => ({ id: s.id, normalised: normalised(s) })),
+  (done) => done % 10 === 0 && progress(`HST: ${done}/${allSeries.length} series (${elapsed()})`),
+);
+const calibrationScores = new Map(calibration.map((s) => [s.id, hst.get(`calibration/${s.id}`)!]));
+const hstCalibration = calibrateThreshold(
+  calibration,
+  calibrationScores,
+  HST_FALSE_INCIDENT_BUDGET,
+  RULE_FOR_SECONDS,
+);
+for (const s of suite)
+  alerts.hst!.set(s.id, alertsAtThreshold(s, hst.get(s.id)!, hstCalibration.threshold, RULE_FOR_SECONDS));
+step(
+  `HST done: threshold ${hstCalibration.threshold} (calibration recall ${hstCalibration.figures.recall}, ` +
+    `${hstCalibration.figures.false_incidents_per_100_pod_days} false / 100 pod-days) (${elapsed()})`,
+);
+
+const kubepulse = await runKubepulse(suite, {
+  onProgress: (done, total) =>
+    progress(`kubepulse: ${done}/${total} samples (${((100 * done) / total).toFixed(0)}%, ${elapsed()})`),
+});
+for (const s of suite)
+  alerts.kubepulse!.set(
+    s.id,
+    kubepulse.get(s.id)!.openings.map((o) => o.at),
+  );
+step(`kubepulse done (${elapsed()})`);
+
+// ------------------------------------------------------------------------------------------ figures
+
+const detectors = Object.keys(alerts);
+const verdicts: Record<string, SeriesVerdict[]> = {};
+const figures: Record<string, DetectorFigures> = {};
+for (const d of detectors) {
+  verdicts[d] = suite.map((s) => judgeSeries(s, alerts[d]!.get(s.id)!));
+  figures[d] = summarise(suite, verdicts[d]!);
+}
+
+const hours = (s: number | null) => (s === null ? '—' : `${(s / 3600).toFixed(2)} h`);
+const pad = (text: string, width: number) => text.padStart(width);
+const lines: string[] = [];
+lines.push(
+  '',
+  `${'detector'.padEnd(16)}${pad('recall', 14)}${pad('by chance', 11)}${pad('lead median', 13)}${pad('lead p10', 10)}` +
+    `${pad('false/100pd', 13)}${pad('pre-onset', 11)}`,
+);
+for (const d of detectors) {
+  const f = figures[d]!;
+  lines.push(
+    `${d.padEnd(16)}${pad(`${f.recall.toFixed(3)} (${f.predicted}/${f.faulty_series})`, 14)}` +
+      `${pad(f.chance_recall.toFixed(3), 11)}${pad(hours(f.lead_time_median_s), 13)}` +
+      `${pad(hours(f.lead_time_p10_s), 10)}${pad(f.false_incidents_per_100_pod_days.toFixed(2), 13)}${pad(String(f.pre_onset_false_incidents), 11)}`,
+  );
+}
+const perShape = (shape: string, d: string) => {
+  const shapeSeries = suite.filter((s) => s.shape === shape);
+  const f = summarise(
+    shapeSeries,
+    verdicts[d]!.filter((v) => v.shape === shape),
+  );
+  return shapeSeries[0]!.faulty
+    ? `${f.predicted}/${f.faulty_series} ${hours(f.lead_time_median_s)} ${f.pre_onset_false_incidents}`
+    : `${f.false_incidents_per_100_pod_days.toFixed(1)}`;
+};
+lines.push('', 'faulty shapes: predicted/total, median lead, false incidents before onset');
+lines.push(`${'shape'.padEnd(20)}${detectors.map((d) => pad(d, 24)).join('')}`);
+for (const shape of FAULT_SHAPES)
+  lines.push(`${shape.padEnd(20)}${detectors.map((d) => pad(perShape(shape, d), 24)).join('')}`);
+lines.push('', 'benign shapes: false incidents per 100 pod-days');
+lines.push(`${'shape'.padEnd(20)}${detectors.map((d) => pad(d, 24)).join('')}`);
+for (const shape of BENIGN_SHAPES)
+  lines.push(`${shape.padEnd(20)}${detectors.map((d) => pad(perShape(shape, d), 24)).join('')}`);
+const reasons = new Map<string, number>();
+for (const s of suite) {
+  for (const o of kubepulse.get(s.id)!.openings) {
+    const key = `${s.faulty ? 'faulty' : 'benign'}:${o.reasons.join('+')}`;
+    reasons.set(key, (reasons.get(key) ?? 0) + 1);
+  }
+}
+lines.push('', `kubepulse incident reasons: ${[...reasons].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+console.log(lines.join('\n'));
+
+writeOutputs(outDir, suite, verdicts, kubepulse, hst, alerts);
+step(`per-series results in ${outDir} (${elapsed()})`);
+
+const headline = (f: DetectorFigures) => ({
+  recall: f.recall,
+  lead_time_median_s: f.lead_time_median_s,
+  lead_time_p10_s: f.lead_time_p10_s,
+  false_incidents_per_100_pod_days: f.false_incidents_per_100_pod_days,
+  pre_onset_false_incidents: f.pre_onset_false_incidents,
+  chance_recall: f.chance_recall,
+});
+writeFileSync(
+  join(outDir, 'summary.json'),
+  `${JSON.stringify({ figures, hstCalibration, suite: suiteOptions, calibrationSuite: calibrationOptions }, null, 2)}\n`,
+);
+console.log(
+  JSON.stringify({
+    kubepulse: headline(figures.kubepulse!),
+    static_90: headline(figures.static_90!),
+    predict_linear: headline(figures.predict_linear!),
+    hst: { ...headline(figures.hst!), threshold: hstCalibration.threshold },
+    pod_days_benign: Number(benignDays.toFixed(2)),
+    faulty_series: figures.kubepulse!.faulty_series,
+    seed: suiteOptions.seed,
+  }),
+);
+process.exit(0);
+
+function writeOutputs(
+  dir: string,
+  series: readonly PodSeries[],
+  byDetector: Record<string, SeriesVerdict[]>,
+  kp: Map<string, KubepulseSeriesResult>,
+  hstById: Map<string, Float64Array>,
+  alertTimes: Record<string, Map<string, number[]>>,
+): void {
+  const names = Object.keys(byDetector);
+  const header = ['id', 'shape', 'faulty', 'resource', 'pod_days', 'onset_at', 'failure_at'];
+  for (const d of names) header.push(`${d}_alerts`, `${d}_lead_s`, `${d}_false`);
+  const rows = [header.join(',')];
+  series.forEach((s, k) => {
+    const row: Array<string | number> = [
+      s.id,
+      s.shape,
+      s.faulty ? 1 : 0,
+      s.resource,
+      podDays(s).toFixed(4),
+      s.onsetIndex === null ? '' : s.startAt + s.onsetIndex * s.stepSeconds,
+      s.failureIndex === null ? '' : s.startAt + s.failureIndex * s.stepSeconds,
+    ];
+    for (const d of names) {
+      const v = byDetector[d]![k]!;
+      row.push(v.alerts, v.leadTimeSeconds ?? '', v.falseIncidents);
+    }
+    rows.push(row.join(','));
+    const result = kp.get(s.id)!;
+    const predicted = predictLinear({ times: timesOf(s), values: s.values });
+    const scores = hstById.get(s.id)!;
+    const samplesCsv = [
+      'at,value,limit,kubepulse_probability,kubepulse_seconds_to_limit,predict_linear,hst_score',
+    ];
+    for (let i = 0; i < s.values.length; i++) {
+      const p = result.probability[i]!;
+      const ttl = result.secondsToLimit[i]!;
+      samplesCsv.push(
+        `${s.startAt + i * s.stepSeconds},${s.values[i]},${s.limits[i]},${Number.isNaN(p) ? '' : p.toFixed(4)},` +
+          `${Number.isNaN(ttl) ? '' : Math.round(ttl)},${Number.isNaN(predicted[i]!) ? '' : predicted[i]!.toPrecision(6)},${scores[i]}`,
+      );
+    }
+    writeFileSync(join(dir, 'series', `${s.id}.csv`), `${samplesCsv.join('\n')}\n`);
+  });
+  writeFileSync(join(dir, 'series.csv'), `${rows.join('\n')}\n`);
+  const alertJson = Object.fromEntries(
+    names.map((d) => [d, Object.fromEntries(series.map((s) => [s.id, alertTimes[d]!.get(s.id)!]))]),
+  );
+  writeFileSync(join(dir, 'alerts.json'), `${JSON.stringify(alertJson)}\n`);
+}
