@@ -1,0 +1,296 @@
+import { z } from 'zod';
+import { type ActionName, PlanProposal, RemediationAction } from '../contracts/index.js';
+import { KubepulseError } from '../errors.js';
+import { ACTION_CHECKS } from './checks.js';
+import type { Labels, TargetFacts } from './facts.js';
+import {
+  ACTION_NAMES,
+  ACTION_REGISTRY,
+  type ActionBounds,
+  CordonBounds,
+  DeletePodBounds,
+  defaultBounds,
+  isRegisteredAction,
+  ScaleBounds,
+  SetResourcesBounds,
+} from './registry.js';
+
+/**
+ * The one policy both the planner and the executor apply, so an action the planner would refuse can never be
+ * executed, and an action the executor would refuse is never proposed as safe. Pure: no clock, no I/O.
+ */
+export const Verdict = z.enum(['auto', 'needs-approval', 'refused']);
+export type Verdict = z.infer<typeof Verdict>;
+
+/** A namespace name, or a glob where `*` stands for any run of characters (`kube-*`). */
+const NamespacePattern = z
+  .string()
+  .min(1)
+  .max(63)
+  .regex(/^[a-z0-9*-]+$/, 'a namespace pattern is a DNS label that may contain *');
+
+const ActionNameSchema = z.enum(ACTION_NAMES as [ActionName, ...ActionName[]]);
+
+export const DEFAULT_DENIED_NAMESPACES = ['kube-*', 'kubepulse', 'cert-manager', 'istio-system'];
+export const OPT_OUT_LABEL = { key: 'kubepulse.io/remediation', value: 'disabled' };
+
+const BoundOverrides = z.strictObject({
+  scale: ScaleBounds.partial().optional(),
+  'rollout-restart': z.strictObject({}).optional(),
+  'set-resources': SetResourcesBounds.partial().optional(),
+  'delete-pod': DeletePodBounds.partial().optional(),
+  cordon: CordonBounds.partial().optional(),
+  uncordon: z.strictObject({}).optional(),
+});
+
+export const RemediationPolicy = z
+  .strictObject({
+    /** Uncordon is off by default: it is how a human ends a node incident, not something to automate. */
+    enabledActions: z
+      .array(ActionNameSchema)
+      .default(['scale', 'rollout-restart', 'set-resources', 'delete-pod', 'cordon']),
+    namespaces: z
+      .strictObject({
+        allow: z.array(NamespacePattern).default(['*']),
+        /** Wins over allow. */
+        deny: z.array(NamespacePattern).default(DEFAULT_DENIED_NAMESPACES),
+      })
+      .prefault({}),
+    /** On a namespace, workload, pod or node (label or annotation), it refuses every action on it. */
+    optOut: z
+      .strictObject({ key: z.string().min(1).max(317), value: z.string().max(63) })
+      .default(OPT_OUT_LABEL),
+    /** A proposal less confident than this is never applied without a human. */
+    confidenceThreshold: z.number().min(0).max(1).default(0.75),
+    modes: z
+      .strictObject({
+        low: Verdict.default('auto'),
+        medium: Verdict.default('needs-approval'),
+        high: Verdict.default('needs-approval'),
+      })
+      .prefault({}),
+    bounds: BoundOverrides.prefault({}),
+    maxActionsPerPlan: z.number().int().min(1).max(5).default(3),
+    /** Plans are marked dry-run: the executor validates and diffs but does not write. */
+    dryRun: z.boolean().default(true),
+  })
+  .transform((policy, context) => {
+    const defaults = defaultBounds();
+    const bounds = Object.fromEntries(
+      ACTION_NAMES.map((name) => {
+        const merged = ACTION_REGISTRY[name].bounds.safeParse({ ...defaults[name], ...policy.bounds[name] });
+        if (!merged.success) {
+          for (const issue of merged.error.issues) {
+            context.addIssue({
+              code: 'custom',
+              message: issue.message,
+              path: ['bounds', name, ...issue.path],
+            });
+          }
+          return [name, defaults[name]];
+        }
+        return [name, merged.data];
+      }),
+    ) as ActionBounds;
+    if (bounds.scale.minReplicas > bounds.scale.maxReplicas) {
+      context.addIssue({
+        code: 'custom',
+        message: 'minReplicas is above maxReplicas',
+        path: ['bounds', 'scale'],
+      });
+    }
+    return { ...policy, bounds };
+  });
+export type RemediationPolicy = z.output<typeof RemediationPolicy>;
+export type RemediationPolicyDocument = z.input<typeof RemediationPolicy>;
+
+export class PolicyInvalidError extends KubepulseError {
+  readonly retryable = false;
+  readonly code = 'policy-invalid';
+}
+
+export function parsePolicy(document: unknown): RemediationPolicy {
+  const result = RemediationPolicy.safeParse(document);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    throw new PolicyInvalidError(`invalid remediation policy:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+export const DEFAULT_POLICY: RemediationPolicy = parsePolicy({});
+
+export interface Evaluation {
+  verdict: Verdict;
+  reasons: string[];
+}
+
+export interface ActionEvaluation extends Evaluation {
+  /** The parsed action, when it parsed at all. */
+  action?: RemediationAction;
+}
+
+export interface PlanEvaluation extends Evaluation {
+  actions: ActionEvaluation[];
+  dryRun: boolean;
+}
+
+const SEVERITY: Record<Verdict, number> = { auto: 0, 'needs-approval': 1, refused: 2 };
+const stricter = (a: Verdict, b: Verdict): Verdict => (SEVERITY[a] >= SEVERITY[b] ? a : b);
+
+/** Whether one action may run automatically, only with a human's approval, or not at all. */
+export function evaluateAction(
+  candidate: unknown,
+  facts: TargetFacts,
+  policy: RemediationPolicy,
+): ActionEvaluation {
+  const name = (candidate as { action?: unknown } | null)?.action;
+  if (!isRegisteredAction(name)) return refuse(`unknown action ${String(JSON.stringify(name)).slice(0, 64)}`);
+  const parsed = RemediationAction.safeParse(candidate);
+  if (!parsed.success) {
+    return refuse(
+      ...parsed.error.issues.map((i) => `invalid ${name}: ${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  const action = parsed.data;
+  const definition = ACTION_REGISTRY[action.action];
+  const reasons: string[] = [];
+  if (!policy.enabledActions.includes(action.action))
+    reasons.push(`${action.action} is not enabled by policy`);
+
+  const namespaces = new Set([facts.incident.namespace]);
+  if ('namespace' in action) namespaces.add(action.namespace);
+  for (const namespace of namespaces) reasons.push(...namespaceRefusals(namespace, policy));
+
+  const check = ACTION_CHECKS[action.action] as (
+    a: RemediationAction,
+    f: TargetFacts,
+    b: unknown,
+  ) => string[];
+  reasons.push(...check(action, facts, policy.bounds[action.action]));
+  reasons.push(...optOutRefusals(action, facts, policy));
+
+  if (reasons.length > 0) return { verdict: 'refused', reasons, action };
+  const mode = policy.modes[definition.risk];
+  return {
+    verdict: mode,
+    reasons: [`${action.action} is ${definition.risk} risk: ${mode} by policy`],
+    action,
+  };
+}
+
+/**
+ * A proposal as a whole: every action must pass on its own (one refused action refuses the plan, since a
+ * partial plan may be worse than none), the plan must be small, not repeat a target, and confident enough
+ * to run without a human.
+ */
+export function evaluatePlan(
+  candidate: unknown,
+  facts: TargetFacts,
+  policy: RemediationPolicy,
+): PlanEvaluation {
+  const parsed = PlanProposal.safeParse(candidate);
+  const result = (verdict: Verdict, reasons: string[], actions: ActionEvaluation[] = []): PlanEvaluation => ({
+    verdict,
+    reasons,
+    actions,
+    dryRun: policy.dryRun,
+  });
+  if (!parsed.success) {
+    return result(
+      'refused',
+      parsed.error.issues.map((i) => `invalid proposal: ${i.path.join('.')}: ${i.message}`),
+    );
+  }
+  const proposal = parsed.data;
+  if (proposal.decision !== 'act')
+    return result('refused', [`the proposal does not act (${proposal.decision})`]);
+  if (proposal.actions.length === 0) return result('refused', ['the proposal has no actions']);
+  if (proposal.actions.length > policy.maxActionsPerPlan) {
+    return result('refused', [
+      `${proposal.actions.length} actions is more than the ${policy.maxActionsPerPlan} allowed`,
+    ]);
+  }
+
+  const actions = proposal.actions.map((action) => evaluateAction(action, facts, policy));
+  let verdict: Verdict = 'auto';
+  const reasons: string[] = [];
+  actions.forEach((evaluation, index) => {
+    verdict = stricter(verdict, evaluation.verdict);
+    if (evaluation.verdict !== 'auto')
+      reasons.push(...evaluation.reasons.map((r) => `action ${index + 1}: ${r}`));
+  });
+  const targets = proposal.actions.map(targetKeyOf);
+  const repeated = targets.filter((target, index) => targets.indexOf(target) !== index);
+  if (repeated.length > 0) {
+    verdict = 'refused';
+    reasons.push(`more than one ${[...new Set(repeated)].join(', ')} in one plan`);
+  }
+  if (proposal.confidence < policy.confidenceThreshold) {
+    verdict = stricter(verdict, 'needs-approval');
+    reasons.push(`confidence ${proposal.confidence} is below the threshold of ${policy.confidenceThreshold}`);
+  }
+  return result(verdict, reasons, actions);
+}
+
+function refuse(...reasons: string[]): ActionEvaluation {
+  return { verdict: 'refused', reasons };
+}
+
+function targetKeyOf(action: RemediationAction): string {
+  switch (action.action) {
+    case 'cordon':
+    case 'uncordon':
+      return `${action.action} node/${action.node}`;
+    case 'delete-pod':
+      return `${action.action} pod/${action.pod}`;
+    default:
+      return `${action.action} ${action.kind}/${action.name}`;
+  }
+}
+
+export function namespaceMatches(namespace: string, pattern: string): boolean {
+  const regex = new RegExp(`^${pattern.split('*').map(escapeRegex).join('.*')}$`);
+  return regex.test(namespace);
+}
+
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+function namespaceRefusals(namespace: string, policy: RemediationPolicy): string[] {
+  const denied = policy.namespaces.deny.find((pattern) => namespaceMatches(namespace, pattern));
+  if (denied) return [`namespace ${namespace} is denied by policy (${denied})`];
+  if (!policy.namespaces.allow.some((pattern) => namespaceMatches(namespace, pattern))) {
+    return [`namespace ${namespace} is not allowed by policy`];
+  }
+  return [];
+}
+
+function optOutRefusals(action: RemediationAction, facts: TargetFacts, policy: RemediationPolicy): string[] {
+  const { key, value } = policy.optOut;
+  const optedOut = (...maps: Array<Labels | undefined>) => maps.some((labels) => labels?.[key] === value);
+  const marker = `${key}=${value}`;
+  const reasons: string[] = [];
+  if (optedOut(facts.namespaceLabels))
+    reasons.push(`namespace ${facts.incident.namespace} opted out (${marker})`);
+  switch (ACTION_REGISTRY[action.action].scope) {
+    case 'workload':
+    case 'pod':
+      if (optedOut(facts.workload?.labels, facts.workload?.annotations)) {
+        reasons.push(`workload ${facts.workload?.kind}/${facts.workload?.name} opted out (${marker})`);
+      }
+      if (action.action === 'delete-pod') {
+        const pod = facts.pods?.find((p) => p.name === action.pod && p.namespace === action.namespace);
+        if (optedOut(pod?.labels, pod?.annotations)) reasons.push(`pod ${action.pod} opted out (${marker})`);
+      }
+      break;
+    case 'node': {
+      const nodeName = (action as { node: string }).node;
+      const node = facts.nodes?.find((n) => n.name === nodeName);
+      if (optedOut(node?.labels, node?.annotations)) reasons.push(`node ${nodeName} opted out (${marker})`);
+      break;
+    }
+  }
+  return reasons;
+}
