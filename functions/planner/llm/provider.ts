@@ -35,5 +35,10 @@ export interface PlanAnswer {
  * the caller falls back to a runbook on any of them and never lets an exception pick an action.
  */
 export interface LlmPlanner {
-  propose(request: PlanRequest): Promise<PlanAnswer>;
+  propose(request: PlanRequest, options?: ProposeOptions): Promise<PlanAnswer>;
+}
+
+export interface ProposeOptions {
+  /** Aborts the call when the caller's deadline passes (the Lambda's remaining time, a retry budget). */
+  signal?: AbortSignal;
 }

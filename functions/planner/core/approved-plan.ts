@@ -1,0 +1,48 @@
+import { createHash } from 'node:crypto';
+import { type RemediationPlan, SCHEMA_VERSION } from '../../shared/contracts/index.js';
+import { KubepulseError } from '../../shared/errors.js';
+import { type SigningKey, signPlan } from '../../shared/signing.js';
+import type { PendingApproval } from './planner-state.js';
+
+/** The approval is not (or no longer) one a plan may be made from. */
+export class ApprovalNotUsableError extends KubepulseError {
+  readonly retryable = false;
+  readonly code = 'approval-not-usable';
+}
+
+/**
+ * Turns an approved proposal into a plan signed as `human`: the executor then runs actions its policy would
+ * only run with approval, still within every bound, still re-checked against the live cluster. The plan id
+ * is derived from the approval, so sending it twice is one plan.
+ */
+export function planFromApproval(
+  approval: PendingApproval,
+  options: { signer: SigningKey; now: Date; planTtlSeconds: number },
+): RemediationPlan {
+  if (approval.status !== 'approved') {
+    throw new ApprovalNotUsableError(`approval ${approval.approvalId} is ${approval.status}, not approved`);
+  }
+  const { proposal } = approval;
+  if (proposal.decision !== 'act' || proposal.actions.length === 0) {
+    throw new ApprovalNotUsableError(`approval ${approval.approvalId} has no actions to take`);
+  }
+  const { now } = options;
+  const approvedBy = approval.decidedBy ? ` Approved by ${approval.decidedBy}.` : '';
+  return signPlan(
+    {
+      schemaVersion: SCHEMA_VERSION,
+      kind: 'remediation-plan',
+      clusterId: approval.clusterId,
+      planId: `plan-${createHash('sha256').update(approval.approvalId).digest('hex').slice(0, 24)}`,
+      incidentId: approval.incidentId,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + options.planTtlSeconds * 1000).toISOString(),
+      source: 'human',
+      rationale: `${proposal.diagnosis} ${proposal.rationale}${approvedBy}`.slice(0, 4000),
+      confidence: proposal.confidence,
+      dryRun: approval.dryRun,
+      actions: proposal.actions,
+    },
+    options.signer,
+  );
+}

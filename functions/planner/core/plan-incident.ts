@@ -1,0 +1,407 @@
+import { createHash } from 'node:crypto';
+import {
+  describeActions,
+  evaluatePlan,
+  type PlanEvaluation,
+  type RemediationPolicy,
+  type TargetFacts,
+} from '../../shared/actions/index.js';
+import {
+  type Alert,
+  type Anomaly,
+  type FailureEvent,
+  PlanProposal,
+  SCHEMA_VERSION,
+} from '../../shared/contracts/index.js';
+import { describeError } from '../../shared/errors.js';
+import type { LoggerPort } from '../../shared/logger.js';
+import { type SigningKey, signPlan } from '../../shared/signing.js';
+import type { LlmPlanner } from '../llm/provider.js';
+import { buildContext, type PlanningContext } from './context.js';
+import { groupByIncident, type IncidentKey, type ProblemClass } from './correlate.js';
+import { factsFromIncident, type KnownFacts } from './facts.js';
+import type { PendingApproval, PlannerOutput, PlannerStatePort } from './planner-state.js';
+import type { Redactor } from './redact.js';
+import { runbookProposal } from './runbooks.js';
+
+/**
+ * Planning one batch of anomalies: correlate them into incidents; plan each incident once; ask the LLM and
+ * fall back to a runbook whenever its answer is missing, invalid, unsure or refused; let policy decide; and
+ * turn the decision into a signed plan, a request for approval, or an alert. Pure orchestration over ports:
+ * what it returns is for the handler to send.
+ */
+export interface PlannerSettings {
+  /** How long a signed plan stays valid for the executor. */
+  planTtlSeconds: number;
+  approvalTtlSeconds: number;
+  /** How long an incident, once planned, is not planned again. */
+  incidentTtlSeconds: number;
+  /** How long a claim protects an incident being planned; longer than one planning attempt. */
+  inFlightSeconds: number;
+  /** After an automatic plan, further automatic plans for the same target wait this long. */
+  cooldownSeconds: number;
+  autoPlans: { max: number; windowSeconds: number };
+}
+
+/** More about an incident than its anomalies carry, from the handler's own stores. */
+export interface IncidentEvidence {
+  facts?: KnownFacts;
+  recentEvents?: readonly FailureEvent[];
+  logTail?: string;
+}
+
+export interface PlannerDeps {
+  /** Absent: runbooks only. */
+  llm?: LlmPlanner;
+  state: PlannerStatePort;
+  clock: () => Date;
+  signer: SigningKey;
+  policy: RemediationPolicy;
+  redactor: Redactor;
+  lookup?: (key: IncidentKey, anomalies: readonly Anomaly[]) => Promise<IncidentEvidence>;
+  logger: LoggerPort;
+  settings: PlannerSettings;
+}
+
+export type IncidentResult =
+  | 'planned'
+  | 'pending-approval'
+  | 'escalated'
+  | 'refused'
+  | 'observed'
+  | 'duplicate'
+  | 'in-flight'
+  | 'resent';
+
+export interface IncidentOutcome {
+  fingerprint: string;
+  problem: ProblemClass;
+  result: IncidentResult;
+  source?: 'llm' | 'runbook';
+  /** Why the LLM's proposal was not the one used. */
+  fallbackReason?: string;
+  outputs: PlannerOutput[];
+}
+
+export interface PlanningResult {
+  incidents: IncidentOutcome[];
+  outputs: PlannerOutput[];
+  /** Anomalies whose incident could not be planned, by anomalyId: their records should be retried. */
+  failures: Map<string, Error>;
+  /** Resolved anomalies need no plan. */
+  ignored: number;
+}
+
+/** Problems no action fixes: whatever a model proposes for them goes to a human. */
+const NEVER_ACT: ReadonlySet<ProblemClass> = new Set(['crash-loop', 'image-pull']);
+
+export async function planIncidents(
+  anomalies: readonly Anomaly[],
+  deps: PlannerDeps,
+): Promise<PlanningResult> {
+  const open = anomalies.filter((a) => a.status === 'opened');
+  const incidents: IncidentOutcome[] = [];
+  const failures = new Map<string, Error>();
+  // One incident failing (Redis, a lookup) must not cost the others their plans.
+  for (const incident of groupByIncident(open)) {
+    try {
+      incidents.push(await planOne(incident.key, incident.anomalies, deps));
+    } catch (error) {
+      deps.logger.error('planning an incident failed; its anomalies will be retried', {
+        fingerprint: incident.key.fingerprint,
+        error: describeError(error),
+      });
+      for (const anomaly of incident.anomalies) failures.set(anomaly.anomalyId, error as Error);
+    }
+  }
+  return {
+    incidents,
+    outputs: incidents.flatMap((i) => i.outputs),
+    failures,
+    ignored: anomalies.length - open.length,
+  };
+}
+
+async function planOne(key: IncidentKey, anomalies: Anomaly[], deps: PlannerDeps): Promise<IncidentOutcome> {
+  const { state, settings, logger } = deps;
+  const base = { fingerprint: key.fingerprint, problem: key.problem };
+  const claim = await state.claimIncident(key.fingerprint, settings.inFlightSeconds);
+  if (claim.status === 'in-flight') return { ...base, result: 'in-flight', outputs: [] };
+  if (claim.status === 'planned') {
+    // A redelivery of what was planned re-sends the same messages (same ids); new evidence changes nothing.
+    const redelivered = anomalies.every((a) => claim.record.anomalyIds.includes(a.anomalyId));
+    return redelivered
+      ? { ...base, result: 'resent', outputs: claim.record.outputs }
+      : { ...base, result: 'duplicate', outputs: [] };
+  }
+  try {
+    const outcome = await decide(key, anomalies, deps);
+    await state.recordIncident(
+      key.fingerprint,
+      { anomalyIds: anomalies.map((a) => a.anomalyId), outputs: outcome.outputs },
+      settings.incidentTtlSeconds,
+    );
+    logger.info('incident planned', {
+      fingerprint: key.fingerprint,
+      problem: key.problem,
+      result: outcome.result,
+      source: outcome.source,
+      fallbackReason: outcome.fallbackReason,
+    });
+    return outcome;
+  } catch (error) {
+    await state.releaseIncident(key.fingerprint).catch((releaseError: unknown) => {
+      logger.warn('releasing the incident claim failed; it expires on its own', {
+        fingerprint: key.fingerprint,
+        error: describeError(releaseError),
+      });
+    });
+    throw error;
+  }
+}
+
+interface Choice {
+  source: 'llm' | 'runbook';
+  proposal: PlanProposal;
+  fallbackReason?: string;
+}
+
+async function decide(key: IncidentKey, anomalies: Anomaly[], deps: PlannerDeps): Promise<IncidentOutcome> {
+  const { policy, redactor } = deps;
+  const evidence = (await deps.lookup?.(key, anomalies)) ?? {};
+  const facts = factsFromIncident(key, anomalies, evidence.facts);
+  const { context, prompt } = buildContext(
+    {
+      key,
+      anomalies,
+      ...(evidence.recentEvents ? { recentEvents: evidence.recentEvents } : {}),
+      ...(evidence.facts?.inventory ? { inventory: evidence.facts.inventory } : {}),
+      ...(evidence.logTail !== undefined ? { logTail: evidence.logTail } : {}),
+      ...(evidence.facts?.replicas !== undefined ? { replicas: evidence.facts.replicas } : {}),
+    },
+    redactor,
+  );
+  const runbook = runbookProposal({ key, context, facts, policy });
+  const fromRunbook = (fallbackReason: string): Choice => ({
+    source: 'runbook',
+    proposal: runbook.proposal,
+    fallbackReason,
+  });
+
+  const answer = await askLlm(key, prompt, deps);
+  let choice: Choice;
+  if (!answer.ok) choice = fromRunbook(answer.reason);
+  else if (answer.proposal.confidence < policy.confidenceThreshold) {
+    choice = fromRunbook(
+      `the LLM's confidence ${answer.proposal.confidence} is below ${policy.confidenceThreshold}`,
+    );
+  } else if (NEVER_ACT.has(key.problem) && answer.proposal.decision === 'act') {
+    choice = fromRunbook(`the LLM proposed actions for ${key.problem}, which only a human may fix`);
+  } else choice = { source: 'llm', proposal: answer.proposal };
+
+  let evaluation =
+    choice.proposal.decision === 'act' ? evaluatePlan(choice.proposal, facts, policy) : undefined;
+  if (evaluation?.verdict === 'refused' && choice.source === 'llm' && runbook.proposal.decision === 'act') {
+    const runbookEvaluation = evaluatePlan(runbook.proposal, facts, policy);
+    if (runbookEvaluation.verdict !== 'refused') {
+      choice = fromRunbook(`policy refused the LLM's plan: ${evaluation.reasons.join('; ')}`);
+      evaluation = runbookEvaluation;
+    }
+  }
+  return emit(key, anomalies, context, facts, choice, evaluation, deps);
+}
+
+type LlmAnswer = { ok: true; proposal: PlanProposal } | { ok: false; reason: string };
+
+/** The LLM's proposal, or the reason there is none: an LLM failure never fails the incident. */
+async function askLlm(key: IncidentKey, prompt: string, deps: PlannerDeps): Promise<LlmAnswer> {
+  if (!deps.llm) return { ok: false, reason: 'no LLM is configured' };
+  let answer: unknown;
+  try {
+    const reply = await deps.llm.propose({
+      incidentFingerprint: key.fingerprint,
+      context: prompt,
+      allowedActions: describeActions(deps.policy.enabledActions),
+    });
+    answer = reply.proposal;
+  } catch (error) {
+    const { code, message } = describeError(error);
+    deps.logger.warn('the LLM gave no plan; using the runbook', {
+      fingerprint: key.fingerprint,
+      code,
+      message,
+    });
+    return { ok: false, reason: `the LLM failed (${code})` };
+  }
+  // The provider validates too; this boundary trusts nothing it did not check itself.
+  const parsed = PlanProposal.safeParse(answer);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      reason: `the LLM's answer is not a valid proposal: ${parsed.error.issues[0]?.message}`,
+    };
+  }
+  return { ok: true, proposal: parsed.data };
+}
+
+async function emit(
+  key: IncidentKey,
+  anomalies: Anomaly[],
+  context: PlanningContext,
+  facts: TargetFacts,
+  choice: Choice,
+  evaluation: PlanEvaluation | undefined,
+  deps: PlannerDeps,
+): Promise<IncidentOutcome> {
+  const { state, settings, clock, policy } = deps;
+  const now = clock();
+  const outcome = (result: IncidentResult, outputs: PlannerOutput[]): IncidentOutcome => ({
+    fingerprint: key.fingerprint,
+    problem: key.problem,
+    result,
+    source: choice.source,
+    ...(choice.fallbackReason ? { fallbackReason: choice.fallbackReason } : {}),
+    outputs,
+  });
+  const alert = alertFactory(key, anomalies, choice, context, now);
+  const { proposal } = choice;
+
+  if (!evaluation) {
+    return proposal.decision === 'observe'
+      ? outcome('observed', [alert('observe', 'info', `Watching ${subjectOf(key)}`, proposal.diagnosis)])
+      : outcome('escalated', [
+          alert('escalate', 'warning', `Needs a human: ${subjectOf(key)}`, proposal.diagnosis),
+        ]);
+  }
+  if (evaluation.verdict === 'refused') {
+    const summary = `${proposal.diagnosis}\nRefused by policy: ${evaluation.reasons.join('; ')}`;
+    return outcome('refused', [
+      alert('refused', 'warning', `Remediation refused for ${subjectOf(key)}`, summary),
+    ]);
+  }
+
+  const reasons = [...evaluation.reasons];
+  if (evaluation.verdict === 'auto') {
+    const target = cooldownTargetOf(key);
+    const cooldown = await state.cooldownRemaining(target);
+    if (cooldown > 0) reasons.push(`${subjectOf(key)} was remediated recently (cooldown ${cooldown}s left)`);
+    else if (
+      !(await state.takeAutoPlanToken(
+        key.clusterId,
+        settings.autoPlans.max,
+        settings.autoPlans.windowSeconds,
+        now,
+      ))
+    ) {
+      reasons.push(
+        `more than ${settings.autoPlans.max} automatic plans in ${settings.autoPlans.windowSeconds}s`,
+      );
+    } else {
+      const plan = signPlan(
+        {
+          schemaVersion: SCHEMA_VERSION,
+          kind: 'remediation-plan',
+          clusterId: key.clusterId,
+          planId: `plan-${shortHash(`${key.fingerprint}|${now.toISOString()}`)}`,
+          incidentId: key.fingerprint,
+          createdAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + settings.planTtlSeconds * 1000).toISOString(),
+          source: choice.source,
+          rationale: clip(`${proposal.diagnosis} ${proposal.rationale}`, 4000),
+          confidence: proposal.confidence,
+          dryRun: evaluation.dryRun,
+          actions: proposal.actions,
+        },
+        deps.signer,
+      );
+      await state.startCooldown(target, settings.cooldownSeconds);
+      return outcome('planned', [{ kind: 'plan', plan }]);
+    }
+  }
+
+  const approval: PendingApproval = {
+    approvalId: `apr-${shortHash(`${key.fingerprint}|${now.toISOString()}`)}`,
+    clusterId: key.clusterId,
+    incidentId: key.fingerprint,
+    status: 'pending',
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + settings.approvalTtlSeconds * 1000).toISOString(),
+    source: choice.source,
+    proposal,
+    reasons: reasons.map((r) => clip(r, 1000)).slice(0, 50),
+    dryRun: policy.dryRun,
+    ...(anomalies[0] ? { target: anomalies[0].target } : {}),
+  };
+  await state.saveApproval(approval);
+  const summary = [
+    proposal.diagnosis,
+    `Proposed (${choice.source}): ${proposal.actions.map(describeAction).join('; ')}.`,
+    `Why a human must approve: ${reasons.join('; ')}`,
+    `Approval id: ${approval.approvalId}`,
+    ...(facts.incident.workload ? [] : ['The incident has no owning workload.']),
+  ].join('\n');
+  return outcome('pending-approval', [
+    { kind: 'approval-request', approval },
+    alert('approval', 'warning', `Approval needed: ${subjectOf(key)}`, summary),
+  ]);
+}
+
+function alertFactory(
+  key: IncidentKey,
+  anomalies: Anomaly[],
+  choice: Choice,
+  context: PlanningContext,
+  now: Date,
+) {
+  return (kind: string, severity: Alert['severity'], title: string, summary: string): PlannerOutput => {
+    const notes = [
+      choice.fallbackReason ? `Runbook used because ${choice.fallbackReason}.` : '',
+      context.redactions > 0 ? `${context.redactions} secrets were redacted from the evidence.` : '',
+    ].filter(Boolean);
+    return {
+      kind: 'alert',
+      alert: {
+        schemaVersion: SCHEMA_VERSION,
+        kind: 'alert',
+        clusterId: key.clusterId,
+        alertId: `alert-${shortHash(`${key.fingerprint}|${kind}|${now.toISOString()}`)}`,
+        dedupKey: key.fingerprint,
+        severity,
+        status: 'firing',
+        title: clip(title, 300),
+        summary: clip([summary, ...notes].join('\n'), 4000),
+        createdAt: now.toISOString(),
+        incidentId: key.fingerprint,
+        ...(anomalies[0] ? { target: anomalies[0].target } : {}),
+        links: [],
+      },
+    };
+  };
+}
+
+function describeAction(action: PlanProposal['actions'][number]): string {
+  switch (action.action) {
+    case 'scale':
+      return `scale ${action.kind}/${action.name} to ${action.replicas}`;
+    case 'set-resources':
+      return `set ${action.container} of ${action.kind}/${action.name} limits ${JSON.stringify(action.limits)}`;
+    case 'rollout-restart':
+      return `restart ${action.kind}/${action.name}`;
+    case 'delete-pod':
+      return `delete pod ${action.pod}`;
+    case 'cordon':
+    case 'uncordon':
+      return `${action.action} node ${action.node}`;
+  }
+}
+
+const subjectOf = (key: IncidentKey) =>
+  key.subject.kind === 'Node'
+    ? `Node/${key.subject.name}`
+    : `${key.subject.kind}/${key.subject.name} in ${key.namespace}`;
+const cooldownTargetOf = (key: IncidentKey) =>
+  key.subject.kind === 'Node'
+    ? `${key.clusterId}/node/${key.subject.name}`
+    : `${key.clusterId}/${key.namespace}/${key.subject.kind}/${key.subject.name}`;
+const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 24);
+const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import {
+  Alert,
+  ClusterId,
+  IsoTimestamp,
+  PlanProposal,
+  RemediationPlan,
+  WorkloadTarget,
+} from '../../shared/contracts/index.js';
+
+/**
+ * What the planner remembers between invocations: which incidents it has planned (and what it sent, so a
+ * redelivered batch re-sends the same messages), which targets were just remediated, how many automatic
+ * plans went out lately, and which plans wait for a human.
+ */
+export const PendingApproval = z.object({
+  approvalId: z.string().min(1).max(128),
+  clusterId: ClusterId,
+  /** The incident fingerprint. */
+  incidentId: z.string().min(1).max(128),
+  status: z.enum(['pending', 'approved', 'rejected']),
+  createdAt: IsoTimestamp,
+  expiresAt: IsoTimestamp,
+  source: z.enum(['llm', 'runbook']),
+  proposal: PlanProposal,
+  /** Why policy wants a human. */
+  reasons: z.array(z.string().max(1000)).max(50),
+  dryRun: z.boolean(),
+  target: WorkloadTarget.optional(),
+  decidedBy: z.string().max(200).optional(),
+  decidedAt: IsoTimestamp.optional(),
+});
+export type PendingApproval = z.infer<typeof PendingApproval>;
+
+export const PlannerOutput = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('plan'), plan: RemediationPlan }),
+  z.object({ kind: z.literal('approval-request'), approval: PendingApproval }),
+  z.object({ kind: z.literal('alert'), alert: Alert }),
+]);
+export type PlannerOutput = z.infer<typeof PlannerOutput>;
+
+/** What was decided for an incident, kept so a redelivery re-sends it instead of planning again. */
+export const PlannedIncident = z.object({
+  anomalyIds: z.array(z.string()),
+  outputs: z.array(PlannerOutput),
+});
+export type PlannedIncident = z.infer<typeof PlannedIncident>;
+
+export type IncidentClaim =
+  | { status: 'claimed' }
+  /** Another invocation is planning it right now (or died doing so; the claim expires soon). */
+  | { status: 'in-flight' }
+  | { status: 'planned'; record: PlannedIncident };
+
+export type ApprovalDecision =
+  | { ok: true; approval: PendingApproval }
+  | { ok: false; reason: 'not-found' | 'already-decided' | 'expired'; approval?: PendingApproval };
+
+export interface PlannerStatePort {
+  /** Atomically claims an incident for planning for `inFlightSeconds`, or says who has it. */
+  claimIncident(fingerprint: string, inFlightSeconds: number): Promise<IncidentClaim>;
+  /** Replaces the claim with the outcome, kept for `ttlSeconds` (the dedupe window). */
+  recordIncident(fingerprint: string, record: PlannedIncident, ttlSeconds: number): Promise<void>;
+  /** Drops an in-flight claim after a failure, so a retry can plan the incident; a recorded outcome stays. */
+  releaseIncident(fingerprint: string): Promise<void>;
+
+  /** Seconds of cooldown left on a target (0 when none). */
+  cooldownRemaining(target: string): Promise<number>;
+  startCooldown(target: string, seconds: number): Promise<void>;
+
+  /** Takes one automatic-plan token from the window containing `now`; false when the window is spent. */
+  takeAutoPlanToken(scope: string, max: number, windowSeconds: number, now: Date): Promise<boolean>;
+
+  saveApproval(approval: PendingApproval): Promise<void>;
+  getApproval(approvalId: string): Promise<PendingApproval | undefined>;
+  listApprovals(): Promise<PendingApproval[]>;
+  /** Moves a pending, unexpired approval to approved or rejected; refuses any other transition. */
+  decideApproval(
+    approvalId: string,
+    decision: 'approved' | 'rejected',
+    decidedBy: string,
+    now: Date,
+  ): Promise<ApprovalDecision>;
+}

@@ -1,0 +1,201 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import type { LoggerPort } from '../../shared/logger.js';
+import { LlmBudget, type LlmBudgetLimits } from './budget.js';
+import { CircuitBreaker } from './circuit-breaker.js';
+import {
+  LlmCallInProgressError,
+  LlmError,
+  LlmInvalidAnswerError,
+  LlmRecentlyFailedError,
+  LlmRequestRejectedError,
+  LlmTimeoutError,
+  LlmUnavailableError,
+} from './errors.js';
+import { IncidentAnswers } from './incident-answers.js';
+import type { LlmMetrics } from './metrics.js';
+import type { LlmPlanner, PlanAnswer, PlanRequest, ProposeOptions, TokenUsage } from './provider.js';
+
+export interface RetryOptions {
+  /** Provider calls per propose(), the first included. */
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** All attempts and waits together; Lambda time is money, so this is small. */
+  deadlineMs: number;
+}
+
+export interface GuardedPlannerOptions {
+  redis: Redis;
+  metrics: LlmMetrics;
+  keyPrefix?: string;
+  answerTtlSeconds: number;
+  failureTtlSeconds: number;
+  budget: LlmBudgetLimits;
+  circuit: { failureThreshold: number; coolDownMs: number };
+  retry: RetryOptions;
+  logger?: LoggerPort;
+  /** Wall clock for budget windows and the circuit's cool-down; injectable so tests can move time. */
+  clock?: () => number;
+  /** For backoff jitter. */
+  random?: () => number;
+}
+
+/** Room beyond the retry deadline for Redis round trips, before a lock or a probe is considered abandoned. */
+const LOCK_MARGIN_MS = 5000;
+
+/**
+ * Cost control around a planner: one provider call per incident fingerprint (cached, and locked so
+ * concurrent requests share it), hourly and daily budgets, a circuit breaker, and a short, bounded retry of
+ * 429/5xx/timeouts that honours the provider's retry delay. Everything it throws is an `LlmError`.
+ */
+export function createGuardedPlanner(inner: LlmPlanner, options: GuardedPlannerOptions): LlmPlanner {
+  const keyPrefix = options.keyPrefix ?? 'kubepulse:llm:';
+  const lockTtlMs = options.retry.deadlineMs + LOCK_MARGIN_MS;
+  const answers = new IncidentAnswers(options.redis, keyPrefix, {
+    answerTtlSeconds: options.answerTtlSeconds,
+    failureTtlSeconds: options.failureTtlSeconds,
+    lockTtlMs,
+  });
+  const budget = new LlmBudget(options.redis, keyPrefix, options.budget);
+  const circuit = new CircuitBreaker(options.redis, keyPrefix, {
+    ...options.circuit,
+    probeTimeoutMs: lockTtlMs,
+  });
+  const clock = options.clock ?? Date.now;
+  const random = options.random ?? Math.random;
+  const { metrics, logger } = options;
+
+  const recordTokens = async (usage: TokenUsage) => {
+    metrics.tokens.inc({ kind: 'prompt' }, usage.promptTokens);
+    metrics.tokens.inc({ kind: 'completion' }, usage.completionTokens);
+    await budget.recordTokens(clock(), usage);
+  };
+
+  const reserveCall = async () => {
+    const remaining = await budget.reserveCall(clock());
+    for (const window of ['hour', 'day'] as const) {
+      for (const kind of ['calls', 'tokens'] as const) {
+        metrics.budgetRemaining.set({ window, kind }, Math.max(0, remaining[window][kind]));
+      }
+    }
+  };
+
+  /** The provider, with budget, circuit and retries; only ever run by the holder of the incident's lock. */
+  const callProvider = async (request: PlanRequest, callerSignal?: AbortSignal): Promise<PlanAnswer> => {
+    await circuit.admit(clock());
+    const deadline = AbortSignal.timeout(options.retry.deadlineMs);
+    const signal = callerSignal ? AbortSignal.any([deadline, callerSignal]) : deadline;
+    const deadlineAt = Date.now() + options.retry.deadlineMs;
+    for (let attempt = 1; ; attempt += 1) {
+      await reserveCall();
+      const stopTimer = metrics.latency.startTimer();
+      let failure: LlmError;
+      try {
+        const answer = await inner.propose(request, { signal });
+        stopTimer();
+        await recordTokens(answer.usage);
+        await circuit.recordSuccess();
+        await answers.storeAnswer(request.incidentFingerprint, answer);
+        return answer;
+      } catch (error) {
+        stopTimer();
+        failure = asLlmError(error);
+      }
+      if (failure instanceof LlmInvalidAnswerError) await recordTokens(failure.usage);
+      const delayMs = retryDelayMs(failure, attempt, deadlineAt);
+      if (delayMs !== undefined && !signal.aborted) {
+        logger?.warn('LLM call failed; retrying', { code: failure.code, attempt, delayMs });
+        await sleep(delayMs, undefined, { signal }).catch(() => {});
+      }
+      if (delayMs === undefined || signal.aborted) {
+        await settleFailure(request.incidentFingerprint, failure);
+        throw failure;
+      }
+    }
+  };
+
+  /** Records a final failure; a Redis error here is logged so the caller still sees the real failure. */
+  const settleFailure = async (fingerprint: string, failure: LlmError) => {
+    try {
+      // An invalid plan means the provider is up: the failure streak ends (and a half-open probe is released).
+      if (failure instanceof LlmUnavailableError || failure instanceof LlmRequestRejectedError) {
+        const streak = await circuit.recordFailure(clock());
+        logger?.warn('LLM call failed', { code: failure.code, consecutiveFailures: streak });
+      } else {
+        await circuit.recordSuccess();
+      }
+      await answers.storeFailure(fingerprint, failure.code);
+    } catch (error) {
+      logger?.error('recording an LLM failure failed', { code: failure.code, error: String(error) });
+    }
+  };
+
+  const retryDelayMs = (failure: LlmError, attempt: number, deadlineAt: number): number | undefined => {
+    if (!(failure instanceof LlmUnavailableError) || attempt >= options.retry.maxAttempts) return undefined;
+    const exponential = Math.min(options.retry.maxDelayMs, options.retry.baseDelayMs * 2 ** (attempt - 1));
+    const backoff = exponential * (0.5 + random() / 2);
+    const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
+    // A wait that would end past the deadline is pointless: give up now and let the runbook act.
+    return Date.now() + delay < deadlineAt ? Math.round(delay) : undefined;
+  };
+
+  /** Waits while another invocation holds the incident's lock, polling gently. */
+  const waitForPeer = async (fingerprint: string, waitUntil: number) => {
+    for (let poll = 0; await answers.isLocked(fingerprint); poll += 1) {
+      if (Date.now() >= waitUntil) {
+        throw new LlmCallInProgressError('another invocation is still asking the LLM about this incident');
+      }
+      await sleep(Math.min(250, 20 * 2 ** poll));
+    }
+  };
+
+  const answerOnce = async (request: PlanRequest, signal?: AbortSignal): Promise<PlanAnswer> => {
+    const fingerprint = request.incidentFingerprint;
+    const waitUntil = Date.now() + lockTtlMs;
+    for (;;) {
+      const seen = await answers.lookup(fingerprint);
+      if (seen.answer) return seen.answer;
+      if (seen.failureCode) throw new LlmRecentlyFailedError(seen.failureCode);
+      const token = await answers.tryLock(fingerprint);
+      if (!token) {
+        await waitForPeer(fingerprint, waitUntil);
+        continue;
+      }
+      try {
+        // A peer may have finished between the lookup and the lock.
+        const again = await answers.lookup(fingerprint);
+        if (again.answer) return again.answer;
+        if (again.failureCode) throw new LlmRecentlyFailedError(again.failureCode);
+        return await callProvider(request, signal);
+      } finally {
+        await answers.unlock(fingerprint, token).catch((error: unknown) => {
+          logger?.warn('releasing an incident lock failed; it expires by itself', { error: String(error) });
+        });
+      }
+    }
+  };
+
+  return {
+    async propose(request, { signal }: ProposeOptions = {}) {
+      try {
+        const answer = await answerOnce(request, signal);
+        metrics.calls.inc({ outcome: answer.cached ? 'cached' : 'ok' });
+        return answer;
+      } catch (error) {
+        const failure = asLlmError(error);
+        metrics.calls.inc({ outcome: failure.code });
+        throw failure;
+      }
+    },
+  };
+}
+
+/** Whatever the inner planner throws leaves as an LlmError, so the caller's fallback always applies. */
+function asLlmError(error: unknown): LlmError {
+  if (error instanceof LlmError) return error;
+  if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
+    return new LlmTimeoutError('the LLM call was cut off by its deadline', { cause: error });
+  }
+  return new LlmUnavailableError(`unexpected LLM failure: ${String(error)}`, { cause: error });
+}

@@ -1,0 +1,326 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import {
+  type PlannerDeps,
+  type PlannerSettings,
+  planIncidents,
+} from '../../functions/planner/core/plan-incident.js';
+import type { PlannerOutput } from '../../functions/planner/core/planner-state.js';
+import { createRedactor } from '../../functions/planner/core/redact.js';
+import { RedisPlannerState } from '../../functions/planner/core/redis-state.js';
+import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../../functions/planner/core/test-fixtures.js';
+import { LlmUnavailableError } from '../../functions/planner/llm/errors.js';
+import type { LlmPlanner, PlanAnswer, PlanRequest } from '../../functions/planner/llm/provider.js';
+import { parsePolicy, type RemediationPolicyDocument } from '../../functions/shared/actions/index.js';
+import type {
+  PlanProposal,
+  RemediationAction,
+  RemediationPlan,
+} from '../../functions/shared/contracts/index.js';
+import { DependencyUnavailableError } from '../../functions/shared/errors.js';
+import { verifyPlan } from '../../functions/shared/signing.js';
+import { PrivateRedisServer } from '../../local/support/redis-server.js';
+
+/** The port boundary: answers with what the test scripted, or fails the way a provider does, and records requests. */
+class ScriptedLlm implements LlmPlanner {
+  readonly requests: PlanRequest[] = [];
+  constructor(private readonly reply: PlanProposal | Error | unknown) {}
+  async propose(request: PlanRequest): Promise<PlanAnswer> {
+    this.requests.push(request);
+    if (this.reply instanceof Error) throw this.reply;
+    return {
+      proposal: this.reply as PlanProposal,
+      model: 'scripted',
+      usage: { promptTokens: 1, completionTokens: 1 },
+      attempts: 1,
+      cached: false,
+    };
+  }
+}
+
+const signer = { keyId: 'k1', key: randomBytes(32) };
+const keyring = new Map([[signer.keyId, signer.key]]);
+const now = new Date('2026-11-21T10:01:00Z');
+const settings: PlannerSettings = {
+  planTtlSeconds: 900,
+  approvalTtlSeconds: 3600,
+  incidentTtlSeconds: 3600,
+  inFlightSeconds: 120,
+  cooldownSeconds: 900,
+  autoPlans: { max: 10, windowSeconds: 600 },
+};
+const openPolicy: RemediationPolicyDocument = { modes: { low: 'auto', medium: 'auto' }, dryRun: false };
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+const checkout = { namespace: 'shop', kind: 'Deployment' as const, name: 'checkout' };
+const raiseTo = (memoryBytes: number): RemediationAction => ({
+  action: 'set-resources',
+  ...checkout,
+  container: 'app',
+  limits: { memoryBytes },
+});
+const acting = (actions: RemediationAction[], confidence = 0.9): PlanProposal => ({
+  decision: 'act',
+  diagnosis: 'checkout runs out of memory',
+  rationale: 'more headroom',
+  confidence,
+  actions,
+});
+
+const kinds = (outputs: PlannerOutput[]) => outputs.map((o) => o.kind);
+const planOf = (outputs: PlannerOutput[]): RemediationPlan => {
+  const output = outputs.find((o) => o.kind === 'plan');
+  assert.ok(output?.kind === 'plan', `no plan in ${kinds(outputs).join(', ')}`);
+  return output.plan;
+};
+const alertOf = (outputs: PlannerOutput[]) => {
+  const output = outputs.find((o) => o.kind === 'alert');
+  assert.ok(output?.kind === 'alert', `no alert in ${kinds(outputs).join(', ')}`);
+  return output.alert;
+};
+
+describe('planning incidents against a real Redis', () => {
+  let server: PrivateRedisServer;
+  let redis: Redis;
+  let state: RedisPlannerState;
+
+  const deps = (
+    overrides: Partial<PlannerDeps> & { policyDocument?: RemediationPolicyDocument } = {},
+  ): PlannerDeps => {
+    const { policyDocument, ...rest } = overrides;
+    return {
+      state,
+      clock: () => now,
+      signer,
+      policy: parsePolicy(policyDocument ?? openPolicy),
+      redactor: createRedactor(),
+      logger: silent,
+      settings,
+      ...rest,
+    };
+  };
+
+  before(async () => {
+    server = await PrivateRedisServer.start();
+    redis = new Redis(server.url, { maxRetriesPerRequest: 0, lazyConnect: true });
+    redis.on('error', () => {});
+    await redis.connect();
+    state = new RedisPlannerState(redis);
+  });
+  after(async () => {
+    redis.disconnect();
+    await server.close();
+  });
+  beforeEach(async () => {
+    await redis.flushall();
+  });
+
+  it('signs the LLM plan when policy allows it, and starts the cooldown', async () => {
+    const llm = new ScriptedLlm(acting([raiseTo(768 * MIB)]));
+    const { incidents, outputs } = await planIncidents([eventAnomaly('OOMKilled')], deps({ llm }));
+    assert.equal(incidents[0]!.result, 'planned');
+    assert.equal(incidents[0]!.source, 'llm');
+    const plan = planOf(outputs);
+    assert.deepEqual(plan.actions, [raiseTo(768 * MIB)]);
+    assert.equal(plan.dryRun, false);
+    assert.equal(plan.incidentId, incidents[0]!.fingerprint);
+    assert.equal(verifyPlan(plan, keyring, now).ok, true);
+    assert.deepEqual(
+      llm.requests[0]!.allowedActions.map((a) => a.name),
+      ['scale', 'rollout-restart', 'set-resources', 'delete-pod', 'cordon'],
+    );
+    assert.match(llm.requests[0]!.context, /<incident-data>/);
+  });
+
+  it('plans an incident once: a redelivery re-sends the same messages, new evidence sends nothing', async () => {
+    const llm = new ScriptedLlm(acting([raiseTo(768 * MIB)]));
+    const anomaly = eventAnomaly('OOMKilled');
+    const first = await planIncidents([anomaly], deps({ llm }));
+    const redelivered = await planIncidents([anomaly], deps({ llm }));
+    assert.equal(redelivered.incidents[0]!.result, 'resent');
+    assert.deepEqual(redelivered.outputs, first.outputs);
+    const otherReplica = eventAnomaly(
+      'OOMKilled',
+      {},
+      { inventory: podInventory('checkout-7d9f8b6c5-other') },
+    );
+    const later = await planIncidents([otherReplica, usageAnomaly()], deps({ llm }));
+    assert.deepEqual(
+      later.incidents.map((i) => i.result),
+      ['duplicate'],
+    );
+    assert.deepEqual(later.outputs, []);
+    assert.equal(llm.requests.length, 1);
+  });
+
+  it('falls back to the runbook when the LLM fails, and asks a human under the default policy', async () => {
+    const llm = new ScriptedLlm(new LlmUnavailableError('503 from provider', { status: 503 }));
+    const { incidents, outputs } = await planIncidents(
+      [eventAnomaly('OOMKilled')],
+      deps({ llm, policyDocument: {} }),
+    );
+    assert.equal(incidents[0]!.result, 'pending-approval');
+    assert.equal(incidents[0]!.source, 'runbook');
+    assert.match(incidents[0]!.fallbackReason!, /llm-unavailable/);
+    assert.deepEqual(kinds(outputs), ['approval-request', 'alert']);
+    const [stored] = await state.listApprovals();
+    assert.equal(stored!.status, 'pending');
+    assert.deepEqual(stored!.proposal.actions, [raiseTo(768 * MIB)]);
+    assert.match(alertOf(outputs).summary, new RegExp(stored!.approvalId));
+  });
+
+  it('uses the runbook when the LLM is unsure or its answer is invalid', async () => {
+    for (const reply of [
+      acting([raiseTo(700 * MIB)], 0.3),
+      {
+        decision: 'act',
+        diagnosis: 'x',
+        rationale: 'y',
+        confidence: 0.99,
+        actions: [{ action: 'exec', cmd: 'sh' }],
+      },
+    ]) {
+      await redis.flushall();
+      const { incidents, outputs } = await planIncidents(
+        [eventAnomaly('OOMKilled')],
+        deps({ llm: new ScriptedLlm(reply) }),
+      );
+      assert.equal(incidents[0]!.source, 'runbook');
+      assert.deepEqual(planOf(outputs).actions, [raiseTo(768 * MIB)]);
+      assert.equal(planOf(outputs).source, 'runbook');
+    }
+  });
+
+  it('replaces an LLM plan that policy refuses with the runbook’s, saying why', async () => {
+    const hostile = acting([
+      { action: 'scale', namespace: 'kube-system', kind: 'Deployment', name: 'coredns', replicas: 0 },
+    ]);
+    const { incidents, outputs } = await planIncidents(
+      [eventAnomaly('OOMKilled')],
+      deps({ llm: new ScriptedLlm(hostile) }),
+    );
+    assert.equal(incidents[0]!.source, 'runbook');
+    assert.match(incidents[0]!.fallbackReason!, /policy refused/);
+    assert.deepEqual(planOf(outputs).actions, [raiseTo(768 * MIB)]);
+  });
+
+  it('alerts instead of acting when nothing acceptable is proposed', async () => {
+    const tooBig = acting([raiseTo(4096 * MIB)]);
+    const noLimit = podInventory();
+    noLimit.containers[0]!.limits = {};
+    const anomaly = eventAnomaly('OOMKilled', {}, { inventory: noLimit });
+    const { incidents, outputs } = await planIncidents([anomaly], deps({ llm: new ScriptedLlm(tooBig) }));
+    assert.equal(incidents[0]!.result, 'refused');
+    assert.deepEqual(kinds(outputs), ['alert']);
+    assert.match(alertOf(outputs).summary, /Refused by policy/);
+  });
+
+  it('escalates a crash loop with its diagnosis, even when the LLM wants to act', async () => {
+    const inventory = podInventory();
+    inventory.containers[0]!.state = {
+      state: 'waiting',
+      reason: 'CrashLoopBackOff',
+      exitCode: 1,
+      lastTerminationReason: 'Error',
+    };
+    const anomaly = eventAnomaly(
+      'CrashLoopBackOff',
+      { logTail: 'ERROR cannot reach postgres://app:hunter2@db:5432/orders: connection refused' },
+      { inventory },
+    );
+    const llm = new ScriptedLlm(acting([{ action: 'rollout-restart', ...checkout }]));
+    const { incidents, outputs } = await planIncidents([anomaly], deps({ llm }));
+    assert.equal(incidents[0]!.result, 'escalated');
+    const alert = alertOf(outputs);
+    assert.match(alert.summary, /exit code 1/);
+    assert.match(alert.summary, /connection refused/);
+    assert.equal(alert.summary.includes('hunter2'), false);
+    assert.equal(llm.requests[0]!.context.includes('hunter2'), false);
+  });
+
+  it('passes an LLM escalation on to humans', async () => {
+    const llm = new ScriptedLlm({
+      decision: 'escalate',
+      diagnosis: 'bad deploy',
+      rationale: '',
+      confidence: 0.9,
+      actions: [],
+    });
+    const { incidents, outputs } = await planIncidents([eventAnomaly('OOMKilled')], deps({ llm }));
+    assert.equal(incidents[0]!.result, 'escalated');
+    assert.equal(alertOf(outputs).summary, 'bad deploy');
+  });
+
+  it('asks a human while the target cools down, and once automatic plans are spent', async () => {
+    const llm = new ScriptedLlm(acting([raiseTo(768 * MIB)]));
+    await planIncidents([eventAnomaly('OOMKilled')], deps({ llm }));
+    const cpu = usageAnomaly({
+      signal: 'cpu',
+      metric: 'cpu_usage_cores',
+      normalisation: { basis: 'limit', denominator: 1 },
+    });
+    const lookup = async () => ({ facts: { replicas: 4 } });
+    const cooled = await planIncidents([cpu], deps({ lookup }));
+    assert.equal(cooled.incidents[0]!.result, 'pending-approval');
+    const approval = cooled.outputs.find((o) => o.kind === 'approval-request');
+    assert.ok(approval?.kind === 'approval-request');
+    assert.match(approval.approval.reasons.join(), /cooldown/);
+
+    await redis.flushall();
+    const limited = { ...settings, autoPlans: { max: 1, windowSeconds: 600 } };
+    const first = await planIncidents([eventAnomaly('OOMKilled')], deps({ settings: limited }));
+    assert.equal(first.incidents[0]!.result, 'planned');
+    const payments = podInventory('payments-6b7c8d9f0-zzzzz', {
+      owner: { kind: 'ReplicaSet', name: 'payments-6b7c8d9f0' },
+    });
+    const otherCpu = usageAnomaly({
+      ...cpu,
+      inventory: payments,
+      target: { ...cpu.target, pod: payments.pod, owner: payments.owner! },
+    });
+    const second = await planIncidents([otherCpu], deps({ settings: limited, lookup }));
+    assert.equal(second.incidents[0]!.result, 'pending-approval');
+    const limitedApproval = second.outputs.find((o) => o.kind === 'approval-request');
+    assert.ok(limitedApproval?.kind === 'approval-request');
+    assert.match(limitedApproval.approval.reasons.join(), /more than 1 automatic plans/);
+  });
+
+  it('fails only the anomalies of an incident that cannot be planned, and releases its claim for the retry', async () => {
+    const failing = async (key: { problem: string }) => {
+      if (key.problem === 'memory-exhaustion')
+        throw new DependencyUnavailableError('redis', 'inventory read failed');
+      return {};
+    };
+    const oom = eventAnomaly('OOMKilled');
+    const pull = eventAnomaly('ImagePullBackOff');
+    const first = await planIncidents([oom, pull], deps({ lookup: failing }));
+    assert.deepEqual([...first.failures.keys()], [oom.anomalyId]);
+    assert.ok(first.failures.get(oom.anomalyId) instanceof DependencyUnavailableError);
+    assert.deepEqual(
+      first.incidents.map((i) => i.result),
+      ['escalated'],
+    );
+    const retried = await planIncidents([oom], deps());
+    assert.equal(retried.incidents[0]!.result, 'planned');
+  });
+
+  it('plans each incident of a batch once and ignores resolved anomalies', async () => {
+    const replicas = ['checkout-7d9f8b6c5-aaaaa', 'checkout-7d9f8b6c5-bbbbb', 'checkout-7d9f8b6c5-ccccc'];
+    const batch = [
+      ...replicas.map((pod) => eventAnomaly('OOMKilled', {}, { inventory: podInventory(pod) })),
+      eventAnomaly('ImagePullBackOff'),
+      usageAnomaly({ status: 'resolved', anomalyId: 'inc-a:resolved' }),
+    ];
+    const { incidents, ignored } = await planIncidents(batch, deps());
+    assert.deepEqual(
+      incidents.map((i) => [i.problem, i.result]),
+      [
+        ['memory-exhaustion', 'planned'],
+        ['image-pull', 'escalated'],
+      ],
+    );
+    assert.equal(ignored, 1);
+  });
+});
