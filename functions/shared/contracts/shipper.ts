@@ -74,6 +74,10 @@ export const PodInventory = z.object({
   pod: ObjectName,
   uid: z.string().max(64).optional(),
   owner: OwnerRef.optional(),
+  /** The owning workload's replica counts when it has any (Deployment, StatefulSet): what scaling starts from. */
+  ownerReplicas: z
+    .object({ desired: z.number().int().nonnegative(), ready: z.number().int().nonnegative() })
+    .optional(),
   node: ObjectName.optional(),
   phase: z.enum(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']).optional(),
   labels: z.record(z.string(), z.string()).default({}),
