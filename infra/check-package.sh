@@ -71,6 +71,8 @@ models/classifier.onnx
 models/metadata.json"
   [notifier]="functions/notifier/handler.mjs
 functions/notifier/handler.mjs.map"
+  [planner]="functions/planner/handler.mjs
+functions/planner/handler.mjs.map"
 )
 
 for fn in "${!REQUIRED[@]}"; do

@@ -1,13 +1,25 @@
 import { parseArgs } from 'node:util';
+import { PLANS_USAGE, runPlansCommand } from './plans.js';
 import { scoreFiles } from './score.js';
 
 const USAGE = `usage: kubepulse score --input <csv|dir> [--input …] --out <dir> [--redis-url redis://…] [--models <dir>]
 
   score   stream timestamp,value series row by row through the production scoring core and write per-row
-          anomaly scores in NAB's results layout (<out>/kubepulse/<category>/kubepulse_<file>.csv)`;
+          anomaly scores in NAB's results layout (<out>/kubepulse/<category>/kubepulse_<file>.csv)
+
+${PLANS_USAGE}`;
+
+const APPROVAL_COMMANDS = new Set(['plans', 'approve', 'reject']);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command !== undefined && APPROVAL_COMMANDS.has(command)) {
+    return runPlansCommand(argv, {
+      env: process.env,
+      out: (line) => console.log(line),
+      err: (line) => console.error(line),
+    });
+  }
   if (command !== 'score') {
     console.error(USAGE);
     return command === undefined || command === '--help' ? 0 : 2;

@@ -128,8 +128,9 @@ async function planOne(key: IncidentKey, anomalies: Anomaly[], deps: PlannerDeps
   const claim = await state.claimIncident(key.fingerprint, settings.inFlightSeconds);
   if (claim.status === 'in-flight') return { ...base, result: 'in-flight', outputs: [] };
   if (claim.status === 'planned') {
-    // A redelivery of what was planned re-sends the same messages (same ids); new evidence changes nothing.
-    const redelivered = anomalies.every((a) => claim.record.anomalyIds.includes(a.anomalyId));
+    // A redelivery of what was planned re-sends the same messages (same ids); new evidence changes nothing. A
+    // redelivered anomaly may arrive with newer ones (its first send failed): the messages go out again anyway.
+    const redelivered = anomalies.some((a) => claim.record.anomalyIds.includes(a.anomalyId));
     return redelivered
       ? { ...base, result: 'resent', outputs: claim.record.outputs }
       : { ...base, result: 'duplicate', outputs: [] };

@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { DEFAULT_POLICY } from '../shared/actions/index.js';
+import { ConfigError } from '../shared/errors.js';
+import { readPlannerConfig } from './config.js';
+
+const KEY = randomBytes(32).toString('base64');
+const base = {
+  REDIS_URL: 'redis://127.0.0.1:6379',
+  REMEDIATIONS_QUEUE_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-remediations.fifo',
+  ALERTS_QUEUE_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-alerts',
+  ANOMALIES_DLQ_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-anomalies-dlq',
+  RESULTS_DLQ_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-results-dlq',
+  RESULTS_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:kubepulse-local-results',
+  PLAN_SIGNING_KEYS: `k2=${KEY},k1=${randomBytes(32).toString('base64')}`,
+};
+const problems = (env: Record<string, string>) => {
+  try {
+    readPlannerConfig({ ...base, ...env });
+    return '';
+  } catch (error) {
+    assert.ok(error instanceof ConfigError);
+    return error.message;
+  }
+};
+
+describe('planner configuration', () => {
+  it('runs on runbooks alone under the default policy when nothing optional is set', () => {
+    const config = readPlannerConfig({ ...base, GEMINI_API_KEY: '', REMEDIATION_POLICY: '' });
+    assert.equal(config.llm.gemini, undefined);
+    assert.equal(config.policy, DEFAULT_POLICY);
+    assert.equal(config.signing.signer.keyId, 'k2', 'the first key signs');
+    assert.deepEqual([...config.signing.keyring.keys()], ['k2', 'k1']);
+    assert.ok(config.settings.inFlightSeconds >= 30);
+  });
+
+  it('reads a policy, extra redaction patterns and the LLM settings', () => {
+    const config = readPlannerConfig({
+      ...base,
+      REMEDIATION_POLICY: JSON.stringify({ modes: { medium: 'auto' }, dryRun: false }),
+      REDACT_EXTRA_PATTERNS: JSON.stringify(['cust-[0-9]{6}']),
+      GEMINI_API_KEY: 'key',
+      GEMINI_BASE_URL: 'http://127.0.0.1:8089',
+      AUTO_PLANS_MAX: '3',
+    });
+    assert.equal(config.policy.modes.medium, 'auto');
+    assert.equal(config.policy.dryRun, false);
+    assert.deepEqual(config.redactPatterns, ['cust-[0-9]{6}']);
+    assert.equal(config.llm.gemini?.baseUrl, 'http://127.0.0.1:8089');
+    assert.equal(config.settings.autoPlans.max, 3);
+  });
+
+  it('refuses bad keys, policies and patterns, and a claim shorter than an invocation, without echoing secrets', () => {
+    const shortKey = randomBytes(8).toString('base64');
+    const message = problems({ PLAN_SIGNING_KEYS: `k1=${shortKey}` });
+    assert.match(message, /PLAN_SIGNING_KEYS: key k1 is 8 bytes/);
+    assert.ok(!message.includes(shortKey));
+    assert.match(problems({ PLAN_SIGNING_KEYS: '' }), /PLAN_SIGNING_KEYS: no signing key/);
+    assert.match(
+      problems({ REMEDIATION_POLICY: '{"modes":{"low":"always"}}' }),
+      /REMEDIATION_POLICY: invalid remediation policy:\s+modes\.low: /,
+    );
+    assert.match(problems({ REMEDIATION_POLICY: '{not json' }), /REMEDIATION_POLICY: /);
+    assert.match(problems({ REDACT_EXTRA_PATTERNS: '["a*"]' }), /REDACT_EXTRA_PATTERNS: .*empty string/);
+    assert.match(
+      problems({ IN_FLIGHT_SECONDS: '20', FUNCTION_TIMEOUT_SECONDS: '30' }),
+      /IN_FLIGHT_SECONDS: must be at least FUNCTION_TIMEOUT_SECONDS \(30\)/,
+    );
+    assert.match(
+      problems({ RESULTS_QUEUE_ARN: 'kubepulse-results' }),
+      /RESULTS_QUEUE_ARN: must be an SQS queue ARN/,
+    );
+  });
+});

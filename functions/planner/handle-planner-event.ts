@@ -1,0 +1,232 @@
+import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import { parser } from '@aws-lambda-powertools/batch/parser';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSRecord } from 'aws-lambda';
+import { z } from 'zod';
+import {
+  type Alert,
+  Anomaly,
+  decodeMessageBody,
+  ExecutionResult,
+  type RemediationPlan,
+} from '../shared/contracts/index.js';
+import { describeError, MalformedMessageError } from '../shared/errors.js';
+import type { LoggerPort } from '../shared/logger.js';
+import { type MalformedRecord, quarantine } from '../shared/sqs-records.js';
+import { incidentKeyOf } from './core/correlate.js';
+import { type IncidentOutcome, type PlannerDeps, planIncidents } from './core/plan-incident.js';
+import type { LlmPlanner } from './llm/provider.js';
+import { lookupInBatch } from './lookup.js';
+import type { PlannerMetrics } from './metrics.js';
+import { type OutputQueues, sendAlerts, sendPlans } from './publish-outputs.js';
+import { alertForResult } from './result-alert.js';
+
+/** What the planner consumes: anomalies from the inference function, execution results from the executor. */
+const PlannerMessage = z.discriminatedUnion('kind', [Anomaly, ExecutionResult]);
+type PlannerMessage = z.infer<typeof PlannerMessage>;
+
+/** A body on either queue: plain or compressed JSON (see the wire codec) holding one message. */
+const PlannerBody = z
+  .string()
+  .transform((body, ctx) => {
+    try {
+      return decodeMessageBody(body);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  })
+  .pipe(PlannerMessage);
+
+/** Powertools' batch processor validates each record on its own, so one malformed message fails alone. */
+export function createRecordValidator(logger: LoggerPort): BatchProcessor {
+  return new BatchProcessor(EventType.SQS, { parser, innerSchema: PlannerBody, logger });
+}
+
+export interface PlannerQueues extends OutputQueues {
+  anomaliesDlqUrl: string;
+  resultsDlqUrl: string;
+  /** Malformed records from this queue go to its DLQ; records from any other queue to the anomalies DLQ. */
+  resultsQueueArn: string;
+}
+
+export interface PlannerEventDeps {
+  /** The planning core's dependencies; the lookup is made per batch. */
+  core: Omit<PlannerDeps, 'lookup'>;
+  sqs: SQSClient;
+  queues: PlannerQueues;
+  logger: LoggerPort;
+  validator: BatchProcessor;
+  metrics?: PlannerMetrics;
+}
+
+/** Time kept back from Lambda's deadline to fall back to a runbook, send, answer and push metrics. */
+const FINISHING_MS = 5000;
+
+/** When the LLM must have answered in this invocation (epoch ms). */
+export const llmDeadlineOf = (context: Context) =>
+  Date.now() + context.getRemainingTimeInMillis() - FINISHING_MS;
+
+export interface PlannerEventOutcome {
+  /** Records to retry, by messageId. */
+  failures: Map<string, Error>;
+  incidents: IncidentOutcome[];
+}
+
+interface Received<T> {
+  recordId: string;
+  message: T;
+}
+
+/**
+ * One SQS batch from the anomalies or the results queue: validate every record, dead-letter the malformed ones
+ * (with the reason) in the DLQ of the queue they came from, plan the anomalies' incidents and send what planning
+ * decided, turn execution results into alerts, and say which records must be retried. A retry is always safe:
+ * planning is idempotent per incident and a redelivery re-sends the same messages with the same ids.
+ *
+ * `deadline` (epoch ms) is when the LLM must have answered, so that a slow model still leaves the invocation
+ * time to fall back to a runbook and send the result.
+ */
+export async function handlePlannerEvent(
+  records: readonly SQSRecord[],
+  deps: PlannerEventDeps,
+  deadline: number,
+): Promise<PlannerEventOutcome> {
+  const started = performance.now();
+  const anomalies: Received<Anomaly>[] = [];
+  const results: Received<ExecutionResult>[] = [];
+  deps.validator.register(
+    [...records],
+    (record: SQSRecord & { body: PlannerMessage }) => {
+      const message = record.body;
+      if (message.kind === 'anomaly') anomalies.push({ recordId: record.messageId, message });
+      else results.push({ recordId: record.messageId, message });
+    },
+    // A batch of nothing but malformed records is quarantined like any other, not thrown back at SQS whole.
+    { throwOnFullBatchFailure: false },
+  );
+  const malformed: MalformedRecord[] = [];
+  for (const [status, detail, record] of await deps.validator.process()) {
+    if (status === 'fail')
+      malformed.push({ record: record as SQSRecord, error: new MalformedMessageError(String(detail)) });
+  }
+  const notQuarantined = await quarantineBySource(malformed, deps);
+
+  const failures = new Map<string, Error>();
+  const sent = { plans: 0, alerts: 0 };
+  const incidents = await planAndSend(anomalies, deps, deadline, failures, sent);
+  await alertResults(results, deps, failures, sent);
+  for (const { record, error } of malformed)
+    if (notQuarantined.has(record.messageId)) failures.set(record.messageId, error);
+
+  if (failures.size > 0) {
+    deps.logger.warn('records left for retry', {
+      count: failures.size,
+      reasons: [...new Set([...failures.values()].map((e) => describeError(e).code))],
+    });
+  }
+  const quarantined = malformed.length - notQuarantined.size;
+  deps.metrics?.recordBatch(
+    incidents,
+    sent,
+    { ok: records.length - failures.size - quarantined, retried: failures.size, quarantined },
+    (performance.now() - started) / 1000,
+  );
+  return { failures, incidents };
+}
+
+async function quarantineBySource(malformed: MalformedRecord[], deps: PlannerEventDeps) {
+  const { anomaliesDlqUrl, resultsDlqUrl, resultsQueueArn } = deps.queues;
+  const fromResults = malformed.filter(({ record }) => record.eventSourceARN === resultsQueueArn);
+  const fromAnomalies = malformed.filter(({ record }) => record.eventSourceARN !== resultsQueueArn);
+  const notQuarantined = new Set<string>();
+  for (const [url, group] of [
+    [anomaliesDlqUrl, fromAnomalies],
+    [resultsDlqUrl, fromResults],
+  ] as const) {
+    if (group.length === 0) continue;
+    for (const id of await quarantine(deps.sqs, url, group, deps.logger)) notQuarantined.add(id);
+  }
+  return notQuarantined;
+}
+
+async function planAndSend(
+  received: readonly Received<Anomaly>[],
+  deps: PlannerEventDeps,
+  deadline: number,
+  failures: Map<string, Error>,
+  sent: { plans: number; alerts: number },
+): Promise<IncidentOutcome[]> {
+  if (received.length === 0) return [];
+  // SQS may deliver one message twice, even in one batch: plan each anomaly once, answer for every record.
+  const recordsOf = new Map<string, string[]>();
+  const unique = new Map<string, Anomaly>();
+  for (const { recordId, message } of received) {
+    recordsOf.set(message.anomalyId, [...(recordsOf.get(message.anomalyId) ?? []), recordId]);
+    if (!unique.has(message.anomalyId)) unique.set(message.anomalyId, message);
+  }
+  const batch = [...unique.values()];
+  const llm = deps.core.llm && withDeadline(deps.core.llm, deadline);
+  const result = await planIncidents(batch, {
+    ...deps.core,
+    ...(llm ? { llm } : {}),
+    lookup: lookupInBatch(batch),
+  });
+  for (const [anomalyId, error] of result.failures) {
+    for (const recordId of recordsOf.get(anomalyId) ?? []) failures.set(recordId, error);
+  }
+
+  for (const incident of result.incidents) {
+    const plans: RemediationPlan[] = [];
+    const alerts: Alert[] = [];
+    // Approval requests are stored by the core, which also emits the alert that asks for the approval.
+    for (const output of incident.outputs) {
+      if (output.kind === 'plan') plans.push(output.plan);
+      else if (output.kind === 'alert') alerts.push(output.alert);
+    }
+    try {
+      await sendPlans(deps.sqs, deps.queues.remediationsUrl, plans);
+      sent.plans += plans.length;
+      await sendAlerts(deps.sqs, deps.queues.alertsUrl, alerts);
+      sent.alerts += alerts.length;
+    } catch (error) {
+      deps.logger.error('sending what was planned failed; the incident’s records will be retried', {
+        fingerprint: incident.fingerprint,
+        error: describeError(error),
+      });
+      for (const anomaly of batch) {
+        if (incidentKeyOf(anomaly).fingerprint !== incident.fingerprint) continue;
+        for (const recordId of recordsOf.get(anomaly.anomalyId) ?? []) failures.set(recordId, error as Error);
+      }
+    }
+  }
+  return result.incidents;
+}
+
+/** The LLM, cut off when the invocation's deadline comes. */
+function withDeadline(llm: LlmPlanner, deadline: number): LlmPlanner {
+  const signal = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
+  return { propose: (request) => llm.propose(request, { signal }) };
+}
+
+async function alertResults(
+  received: readonly Received<ExecutionResult>[],
+  deps: PlannerEventDeps,
+  failures: Map<string, Error>,
+  sent: { plans: number; alerts: number },
+): Promise<void> {
+  if (received.length === 0) return;
+  try {
+    await sendAlerts(
+      deps.sqs,
+      deps.queues.alertsUrl,
+      received.map(({ message }) => alertForResult(message)),
+    );
+    sent.alerts += received.length;
+  } catch (error) {
+    deps.logger.error('sending alerts for execution results failed; their records will be retried', {
+      error: describeError(error),
+    });
+    for (const { recordId } of received) failures.set(recordId, error as Error);
+  }
+}

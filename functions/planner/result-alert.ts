@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import {
+  type Alert,
+  type ExecutionResult,
+  type RemediationAction,
+  SCHEMA_VERSION,
+} from '../shared/contracts/index.js';
+
+/**
+ * What humans hear about a remediation once the executor is done with it: a firing alert when it failed, was
+ * rolled back, refused or could not be verified, and a resolved one when it was verified, under the incident's
+ * dedup key so the page the incident opened is closed. Derived from the result alone, so a redelivered result
+ * makes the same alert (same id) and receivers deliver it once.
+ */
+const OUTCOMES: Record<
+  ExecutionResult['status'],
+  { severity: Alert['severity']; status: Alert['status']; title: string }
+> = {
+  verified: { severity: 'info', status: 'resolved', title: 'Remediation verified' },
+  'applied-unverified': {
+    severity: 'warning',
+    status: 'firing',
+    title: 'Remediation applied but not verified',
+  },
+  'rolled-back': { severity: 'warning', status: 'firing', title: 'Remediation rolled back' },
+  refused: { severity: 'warning', status: 'firing', title: 'Remediation refused by the executor' },
+  failed: { severity: 'critical', status: 'firing', title: 'Remediation failed' },
+};
+
+export function alertForResult(result: ExecutionResult): Alert {
+  const outcome = OUTCOMES[result.status];
+  const steps = result.steps.map(
+    (step) => `- ${describe(step.action)}: ${step.status}${step.detail ? ` (${step.detail})` : ''}`,
+  );
+  const summary = [
+    `Plan ${result.planId} for incident ${result.incidentId} in cluster ${result.clusterId}: ${result.status}.`,
+    ...(result.error ? [`Error: ${result.error}`] : []),
+    ...(steps.length > 0 ? ['Steps:', ...steps] : []),
+  ].join('\n');
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    kind: 'alert',
+    clusterId: result.clusterId,
+    alertId: `result-${createHash('sha256').update(`${result.planId}|${result.status}`).digest('hex').slice(0, 24)}`,
+    dedupKey: result.incidentId,
+    severity: outcome.severity,
+    status: outcome.status,
+    title: `${outcome.title}: ${subjectOf(result)}`.slice(0, 300),
+    summary: summary.length <= 4000 ? summary : `${summary.slice(0, 3999)}…`,
+    createdAt: result.finishedAt,
+    incidentId: result.incidentId,
+    planId: result.planId,
+    links: [],
+  };
+}
+
+function subjectOf(result: ExecutionResult): string {
+  const first = result.steps[0]?.action;
+  return first ? describe(first) : `plan ${result.planId}`;
+}
+
+function describe(action: RemediationAction): string {
+  switch (action.action) {
+    case 'cordon':
+    case 'uncordon':
+      return `${action.action} node/${action.node}`;
+    case 'delete-pod':
+      return `delete-pod ${action.namespace}/${action.pod}`;
+    default:
+      return `${action.action} ${action.namespace}/${action.kind}/${action.name}`;
+  }
+}
