@@ -2,7 +2,8 @@
 # The one idempotent set-up for local runs, tests and the demo. Fast (well under 2 s) when everything is there.
 #   - Node deps: `npm ci` only if node_modules is missing or package-lock.json changed since the last install
 #     (sha256 stamp in $KUBEPULSE_CACHE/setup/); onnxruntime-node's binary download is skipped.
-#   - redis-server: installed with apt if missing (local/services/redis.sh install).
+#   - redis-server and prometheus: installed with apt if missing.
+#   - the local Kubernetes control plane: built from Go modules once, cached by version (local/control-plane/).
 # It starts nothing: local/services/redis.sh up and `npx tsx local/sqs/emulator.ts up` do that.
 set -euo pipefail
 
@@ -84,5 +85,17 @@ fi
 
 # --- redis-server -------------------------------------------------------------------------------------------
 "$ROOT/local/services/redis.sh" install | sed 's/^/setup: /'
+
+# --- Prometheus (Debian's; the shipper reads real PromQL from it) ---------------------------------------------
+bash "$ROOT/local/services/prometheus.sh" install | sed 's/^/setup: /'
+
+# --- Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) ---------------------
+# Built from the Go module proxy into $CACHE/control-plane/<versions>/ once (7-18 min on 2 cores, with progress);
+# a no-op in well under a second afterwards. Tests and the demo start it with local/control-plane/cluster.sh up.
+if [ "${CI:-}" = true ] || command -v go >/dev/null 2>&1; then
+  bash "$ROOT/local/control-plane/build.sh"
+else
+  say "control plane: Go >= 1.26 not found; not building it (tests that need it will say so)"
+fi
 
 say "done; start services with: local/services/redis.sh up && npx tsx local/sqs/emulator.ts up"
