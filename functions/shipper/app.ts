@@ -1,0 +1,250 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { Registry } from 'prom-client';
+import { describeError } from '../shared/errors.js';
+import type { LoggerPort } from '../shared/logger.js';
+import { createRegistry } from '../shared/metrics.js';
+import { ClusterInformers } from './adapters/informers.js';
+import { ConfigMapCheckpointStore } from './adapters/kube-checkpoint-store.js';
+import { KubeLogSource } from './adapters/kube-log-source.js';
+import { PrometheusHttp } from './adapters/prometheus-http.js';
+import { SqsQueueSender } from './adapters/sqs-sender.js';
+import type { ShipperConfig } from './config.js';
+import { backoffDelayMs, sleep } from './core/backoff.js';
+import { ClusterReporter } from './core/cluster-reporter.js';
+import { Outbox } from './core/outbox.js';
+import type { CheckpointStore, LogSource, PrometheusPort, QueueSender } from './core/ports.js';
+import { SampleReader } from './core/sample-reader.js';
+import { CheckpointKeeper, runSampling } from './core/sampling-loop.js';
+import { buildSignals } from './core/signals.js';
+import { initialCursor } from './core/time-window.js';
+import { createShipperMetrics } from './metrics.js';
+
+export interface ShipperDeps {
+  kubeConfig: KubeConfig;
+  sqs: SQSClient;
+  logger: LoggerPort;
+  /** Replacements for the production adapters (tests use them to reach the same real services differently). */
+  prometheus?: PrometheusPort;
+  checkpointStore?: CheckpointStore;
+  logSource?: LogSource | null;
+  sender?: QueueSender;
+}
+
+export interface RunningShipper {
+  /** `http://host:port` of /metrics and /healthz. */
+  url: string;
+  registry: Registry;
+  outbox: Outbox;
+  reader: SampleReader;
+  checkpoint: CheckpointKeeper;
+  informers: ClusterInformers;
+  /** SIGTERM's path: stop reading, flush the outbox (bounded), save the checkpoint, stop watching. */
+  stop(): Promise<void>;
+}
+
+/** Wires the shipper's core to Prometheus, the API server and SQS, and starts its loops and HTTP server. */
+export async function startShipper(config: ShipperConfig, deps: ShipperDeps): Promise<RunningShipper> {
+  const { logger } = deps;
+  const registry = createRegistry('kubepulse-shipper');
+  const metrics = createShipperMetrics(registry);
+  const core = deps.kubeConfig.makeApiClient(CoreV1Api);
+  const stopReading = new AbortController();
+  const stopSending = new AbortController();
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+  const outbox = new Outbox({
+    sender: deps.sender ?? new SqsQueueSender(deps.sqs, config.samplesQueueUrl),
+    metrics,
+    logger,
+    limits: config.outbox,
+    backoff: config.backoff,
+  });
+  const store =
+    deps.checkpointStore ??
+    new ConfigMapCheckpointStore(core, config.checkpoint.namespace, config.checkpoint.configMap);
+  const loaded = await loadCheckpoint(store, logger, config, stopReading.signal);
+  const cursor = loaded ?? initialCursor(nowSeconds(), config.initialLookbackSeconds, config.window);
+  logger.info('sampling starts', { checkpoint: loaded ?? null, readingAfter: cursor });
+  const reader = new SampleReader(
+    {
+      clusterId: config.clusterId,
+      prometheus: deps.prometheus ?? new PrometheusHttp(config.prometheus.url, config.prometheus.timeoutMs),
+      outbox,
+      signals: buildSignals(config.metrics, config.queryOverrides, config.rateWindow),
+      policy: config.window,
+      metrics,
+      logger,
+      nowSeconds,
+    },
+    cursor,
+  );
+  const checkpoint = new CheckpointKeeper({ store, outbox, metrics, logger, nowSeconds }, loaded);
+
+  const logSource =
+    deps.logSource === null
+      ? undefined
+      : (deps.logSource ??
+        (config.logTailLines > 0 ? new KubeLogSource(core, config.logTailLines) : undefined));
+  let reporter: ClusterReporter | undefined;
+  const informers = new ClusterInformers(
+    deps.kubeConfig,
+    core,
+    {
+      podChanged: (pod) => {
+        reporter?.podChanged(pod).catch((error) => {
+          logger.error('reporting a pod change failed', { error: describeError(error) });
+        });
+      },
+      podDeleted: (pod) => reporter?.podDeleted(pod),
+      watchError: (resource) => metrics.watchErrors.inc({ resource }),
+    },
+    logger,
+    config.backoff,
+  );
+  reporter = new ClusterReporter({
+    clusterId: config.clusterId,
+    cache: informers,
+    outbox,
+    ...(logSource ? { logs: logSource } : {}),
+    metrics,
+    logger,
+    now: () => new Date(),
+    podsPerSnapshot: config.inventory.podsPerSnapshot,
+    maxRememberedFailures: 50_000,
+  });
+
+  let stopping = false;
+  const server = await serveHttp(config, registry, () => ({
+    ok: !stopping,
+    informersSynced: informers.allSynced,
+    samplesReadThrough: reader.position,
+    checkpoint: checkpoint.savedThrough ?? null,
+    outbox: outbox.size,
+  }));
+
+  const sending = outbox.run(stopSending.signal);
+  const reading = [
+    runSampling(reader, stopReading.signal, { policy: config.window, backoff: config.backoff, logger }),
+    checkpoint.run(stopReading.signal, config.checkpoint.intervalMs),
+    (async () => {
+      await informers.start();
+      const sendComplete = () => reporter.sendComplete();
+      await every(config.inventory.intervalMs, stopReading.signal, sendComplete, logger, { now: true });
+    })(),
+    every(
+      config.inventory.changesIntervalMs,
+      stopReading.signal,
+      () => informers.allSynced && reporter.sendChanges(),
+      logger,
+    ),
+  ];
+
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`,
+    registry,
+    outbox,
+    reader,
+    checkpoint,
+    informers,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      stopReading.abort();
+      await informers.stop();
+      await Promise.allSettled(reading);
+      reporter.sendChanges();
+      const flushed = await outbox.drained(config.shutdownFlushMs);
+      if (!flushed) logger.warn('shutting down with messages unsent', { queued: outbox.size });
+      stopSending.abort();
+      await sending;
+      try {
+        await checkpoint.saveIfAdvanced();
+        logger.info('checkpoint saved', { samplesThrough: checkpoint.savedThrough ?? null });
+      } catch (error) {
+        logger.error('saving the checkpoint at shutdown failed', { error: describeError(error) });
+      }
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+async function loadCheckpoint(
+  store: CheckpointStore,
+  logger: LoggerPort,
+  config: ShipperConfig,
+  stop: AbortSignal,
+): Promise<number | undefined> {
+  // Starting without knowing the checkpoint would either leave a gap or resend hours: wait for the API server.
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await store.load();
+    } catch (error) {
+      const delay = backoffDelayMs(attempt, config.backoff);
+      logger.warn('reading the checkpoint failed; retrying', {
+        error: describeError(error),
+        retryInMs: delay,
+      });
+      await sleep(delay, stop);
+    }
+  }
+}
+
+async function every(
+  intervalMs: number,
+  stop: AbortSignal,
+  task: () => unknown,
+  logger: LoggerPort,
+  options: { now?: boolean } = {},
+): Promise<void> {
+  for (let first = true; !stop.aborted; first = false) {
+    if (!(first && options.now)) await sleep(intervalMs, stop);
+    if (stop.aborted) return;
+    try {
+      task();
+    } catch (error) {
+      logger.error('a periodic task failed; it runs again next time', { error: describeError(error) });
+    }
+  }
+}
+
+function serveHttp(
+  config: ShipperConfig,
+  registry: Registry,
+  health: () => { ok: boolean } & Record<string, unknown>,
+): Promise<Server> {
+  const server = createServer((request, response) => {
+    const path = (request.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      registry
+        .metrics()
+        .then((text) => {
+          response.writeHead(200, { 'content-type': registry.contentType });
+          response.end(text);
+        })
+        .catch((error: Error) => {
+          response.writeHead(500);
+          response.end(error.message);
+        });
+      return;
+    }
+    if (path === '/healthz') {
+      const status = health();
+      response.writeHead(status.ok ? 200 : 503, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(status));
+      return;
+    }
+    response.writeHead(404);
+    response.end();
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.http.port, config.http.host, () => {
+      server.off('error', reject);
+      resolve(server);
+    });
+  });
+}

@@ -1,0 +1,103 @@
+import { z } from 'zod';
+import { env, readConfig } from '../shared/config.js';
+import { ClusterId, MetricName } from '../shared/contracts/index.js';
+
+const metricList = z
+  .string()
+  .default(MetricName.options.join(','))
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((name) => name.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(MetricName).min(1));
+
+const optionalQuery = z.string().min(1).optional();
+
+export const ShipperConfigSchema = z
+  .object({
+    CLUSTER_ID: ClusterId,
+    SAMPLES_QUEUE_URL: env.url(),
+    PROMETHEUS_URL: env.url(),
+    PROMETHEUS_TIMEOUT_MS: env.integer(15_000, 100),
+    /** The shipper's own namespace (downward API), where its checkpoint ConfigMap lives. */
+    POD_NAMESPACE: env.text('kubepulse'),
+    CHECKPOINT_CONFIGMAP: env.text('kubepulse-shipper-checkpoint'),
+    CHECKPOINT_INTERVAL_SECONDS: env.integer(15, 1, 3600),
+    STEP_SECONDS: env.integer(30, 1, 3600),
+    /** How far behind now the newest read step is: a scrape interval plus ingestion, so its data has landed. */
+    SCRAPE_LAG_SECONDS: env.integer(60, 0, 3600),
+    MAX_BACKFILL_SECONDS: env.integer(6 * 3600, 0, 14 * 24 * 3600),
+    /** With no checkpoint, how much history the first read covers. */
+    INITIAL_LOOKBACK_SECONDS: env.integer(30 * 60, 0, 24 * 3600),
+    MAX_STEPS_PER_QUERY: env.integer(120, 1, 10_000),
+    /** Substituted for $rate_window in the queries; at least four scrape intervals. */
+    RATE_WINDOW: z
+      .string()
+      .regex(/^\d+(ms|s|m|h)$/, 'a PromQL duration such as 2m')
+      .default('2m'),
+    METRICS: metricList,
+    QUERY_MEMORY_WORKING_SET_BYTES: optionalQuery,
+    QUERY_CPU_USAGE_CORES: optionalQuery,
+    QUERY_CPU_THROTTLED_RATIO: optionalQuery,
+    QUERY_CONTAINER_RESTARTS_TOTAL: optionalQuery,
+    OUTBOX_MAX_MESSAGES: env.integer(5000, 10),
+    OUTBOX_MAX_BYTES: env.integer(64 * 1024 * 1024, 1024 * 1024),
+    INVENTORY_INTERVAL_SECONDS: env.integer(300, 5),
+    INVENTORY_CHANGES_INTERVAL_SECONDS: env.integer(10, 1),
+    PODS_PER_SNAPSHOT: env.integer(200, 1, 5000),
+    /** Lines of log attached to a failure event; 0 attaches none. */
+    LOG_TAIL_LINES: env.integer(40, 0, 1000),
+    BACKOFF_INITIAL_MS: env.integer(500, 10),
+    BACKOFF_MAX_MS: env.integer(30_000, 100),
+    SHUTDOWN_FLUSH_MS: env.integer(10_000, 0, 120_000),
+    HTTP_HOST: env.text('0.0.0.0'),
+    HTTP_PORT: env.integer(8080, 0, 65535),
+    KUBEPULSE_STAGE: env.text('dev'),
+  })
+  .transform((raw) => ({
+    clusterId: raw.CLUSTER_ID,
+    samplesQueueUrl: raw.SAMPLES_QUEUE_URL,
+    prometheus: { url: raw.PROMETHEUS_URL, timeoutMs: raw.PROMETHEUS_TIMEOUT_MS },
+    checkpoint: {
+      namespace: raw.POD_NAMESPACE,
+      configMap: raw.CHECKPOINT_CONFIGMAP,
+      intervalMs: raw.CHECKPOINT_INTERVAL_SECONDS * 1000,
+    },
+    window: {
+      stepSeconds: raw.STEP_SECONDS,
+      lagSeconds: raw.SCRAPE_LAG_SECONDS,
+      maxBackfillSeconds: raw.MAX_BACKFILL_SECONDS,
+      maxStepsPerQuery: raw.MAX_STEPS_PER_QUERY,
+    },
+    initialLookbackSeconds: raw.INITIAL_LOOKBACK_SECONDS,
+    rateWindow: raw.RATE_WINDOW,
+    metrics: raw.METRICS,
+    queryOverrides: {
+      ...(raw.QUERY_MEMORY_WORKING_SET_BYTES
+        ? { memory_working_set_bytes: raw.QUERY_MEMORY_WORKING_SET_BYTES }
+        : {}),
+      ...(raw.QUERY_CPU_USAGE_CORES ? { cpu_usage_cores: raw.QUERY_CPU_USAGE_CORES } : {}),
+      ...(raw.QUERY_CPU_THROTTLED_RATIO ? { cpu_throttled_ratio: raw.QUERY_CPU_THROTTLED_RATIO } : {}),
+      ...(raw.QUERY_CONTAINER_RESTARTS_TOTAL
+        ? { container_restarts_total: raw.QUERY_CONTAINER_RESTARTS_TOTAL }
+        : {}),
+    },
+    outbox: { maxMessages: raw.OUTBOX_MAX_MESSAGES, maxBytes: raw.OUTBOX_MAX_BYTES },
+    inventory: {
+      intervalMs: raw.INVENTORY_INTERVAL_SECONDS * 1000,
+      changesIntervalMs: raw.INVENTORY_CHANGES_INTERVAL_SECONDS * 1000,
+      podsPerSnapshot: raw.PODS_PER_SNAPSHOT,
+    },
+    logTailLines: raw.LOG_TAIL_LINES,
+    backoff: { initialMs: raw.BACKOFF_INITIAL_MS, maxMs: raw.BACKOFF_MAX_MS },
+    shutdownFlushMs: raw.SHUTDOWN_FLUSH_MS,
+    http: { host: raw.HTTP_HOST, port: raw.HTTP_PORT },
+    stage: raw.KUBEPULSE_STAGE,
+  }));
+
+export type ShipperConfig = z.infer<typeof ShipperConfigSchema>;
+
+export const readShipperConfig = (source: Record<string, string | undefined> = process.env) =>
+  readConfig(ShipperConfigSchema, source);
