@@ -17,6 +17,10 @@ export const InferenceConfigSchema = z
     EVENT_DEDUP_TTL_SECONDS: env.integer(24 * 3600, 60),
     /** How many samples beyond one window Redis keeps per series, so a burst of samples can all be scored. */
     WINDOW_SLACK: env.integer(64, 0, 4096),
+    /**
+     * Consecutive samples whose forecast reaches the limit within TIME_TO_LIMIT_ALERT_SECONDS before an incident
+     * opens. Classifier-only evidence follows the model's own calibration (metadata.json `classifier.incident`).
+     */
     OPEN_AFTER_SAMPLES: env.integer(2, 1, 100),
     CLOSE_AFTER_SAMPLES: env.integer(10, 1, 1000),
     TIME_TO_LIMIT_ALERT_SECONDS: env.integer(1800, 0),

@@ -9,7 +9,7 @@ compute the same transcendental functions).
 import os
 import platform
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 def _pin_numeric_environment() -> None:

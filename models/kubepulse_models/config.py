@@ -31,13 +31,21 @@ class Config:
     subsample: float
     min_samples_leaf: int
     test_vectors: bool
+    # incident policy for classifier-only evidence (incidents.py), on long benign series of their own
+    incident_benign_series: int
+    incident_series_length: int
+    incident_target_per_100_pod_days: float
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
 # split ids for synthetic.generate_dataset: each split is an independent seed stream
-TRAIN, VALIDATION, HOLDOUT = 0, 1, 2
+TRAIN, VALIDATION, HOLDOUT, INCIDENT_BENIGN = 0, 1, 2, 3
+
+INCIDENT_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.98)
+INCIDENT_OPEN_AFTERS = (2, 4, 6, 10, 15, 20, 30, 40, 60)
+INCIDENT_CLOSE_AFTER = 10  # the runtime's default CLOSE_AFTER_SAMPLES
 
 _COMMON = dict(seed=20251121, window=64, step_seconds=30, horizons=(2, 5, 10, 20, 40, 60))
 
@@ -62,6 +70,9 @@ CONFIGS: dict[str, Config] = {
         subsample=0.8,
         min_samples_leaf=20,
         test_vectors=True,
+        incident_benign_series=60,
+        incident_series_length=2880,
+        incident_target_per_100_pod_days=30.0,
     ),
     "ci": Config(
         name="ci",
@@ -83,5 +94,8 @@ CONFIGS: dict[str, Config] = {
         subsample=0.8,
         min_samples_leaf=20,
         test_vectors=True,
+        incident_benign_series=10,
+        incident_series_length=1440,
+        incident_target_per_100_pod_days=20.0,
     ),
 }

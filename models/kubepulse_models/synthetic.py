@@ -6,7 +6,7 @@ background (flat, diurnal or GC sawtooth) plus AR(1) noise (sigma 0.002..0.03) p
 injected behaviour. Each sample carries a 0/1 anomaly label:
 
 ==================  =====================================================================================
-kind                label = 1 on ...
+kind                label = 1 on ...  (1 = "heading for resource exhaustion", not "unusual")
 ==================  =====================================================================================
 healthy             nothing (flat level anywhere in 0.05..0.92, incl. high-but-healthy utilisation; 20 %
                     of them exactly constant, like an idle pod)
@@ -14,13 +14,21 @@ diurnal             nothing (sinusoidal load, period 6..24 h, amplitude 0.05..0.
 gc_sawtooth         nothing (linear growth then a sharp drop every 10..120 steps)
 leak_linear         samples where the leak grew by >= LEAK_LABEL_RISE (5 % of the limit) over the last
 leak_accelerating   LEAK_LABEL_RISE_STEPS (64) samples, i.e. the trend is visible inside one window; a
-leak_stepwise       leak reaching the OOM level (0.98..1.05) is killed and restarts (labelled as below),
-                    then leaks again from zero. Slower leaks stay 0 (time-to-limit is the forecaster's job)
-spikes              the spike samples themselves (1..3 samples, up or down, >= 8 noise sigmas)
-level_shift         the ramp of the shift plus SHIFT_LABEL_STEPS samples after it (the "onset region");
-                    the new level is normal afterwards
-restart             the drop, the downtime and the first RESTART_LABEL_WARMUP samples of the warm-up
+leak_stepwise       leak reaching the OOM level (0.98..1.05) is killed and restarts (benign warm-up), then
+                    leaks again from zero. Slower leaks stay 0 (time-to-limit is the forecaster's job)
+spikes              nothing: 1..3-sample spikes up or down are noise, not exhaustion
+level_shift         nothing: a deploy moving the level is not heading anywhere
+restart             nothing: restarts (1..3, incl. long warm-ups) are events, not exhaustion
 cpu_saturation      samples where demand exceeds the throttling cap (usage pinned on a plateau ~0.96..1.0)
+batch_jobs          nothing: jobs every 0.5..4 h growing memory for 5..60 min up to 0.4..0.85, then freeing
+                    it (or holding a CPU plateau at 0.5..0.93)
+slow_gc             nothing: a high heap sawtooth with long cycles (30 min..2 h) peaking at 0.6..0.92
+daily_high          nothing: a smooth daily cycle (12..24 h) whose peak reaches 0.75..0.92
+limit_change        nothing: the limit is raised 1.3..3x (the normalised value drops), usage may grow
+                    into the new limit up to <= 0.8 of it
+saturation_ramp     CPU demand ramping (linear or quadratic, 15 min..4 h) into the throttling cap: the
+                    ramp samples whose rise over the last 64 samples is >= LEAK_LABEL_RISE and that are
+                    within SATURATION_LABEL_STEPS of the cap, then the throttled plateau
 ==================  =====================================================================================
 
 Forecast targets. Each series is built as a background followed by *events* (leak onset, OOM kill, spike,
@@ -49,8 +57,7 @@ TARGET_MAX = 1.5
 
 LEAK_LABEL_RISE = 0.05
 LEAK_LABEL_RISE_STEPS = 64
-SHIFT_LABEL_STEPS = 12
-RESTART_LABEL_WARMUP = 10
+SATURATION_LABEL_STEPS = 240
 
 KINDS: tuple[str, ...] = (
     "healthy",
@@ -63,8 +70,19 @@ KINDS: tuple[str, ...] = (
     "level_shift",
     "restart",
     "cpu_saturation",
+    "batch_jobs",
+    "slow_gc",
+    "daily_high",
+    "limit_change",
+    "saturation_ramp",
 )
-KIND_WEIGHTS: tuple[float, ...] = (0.12, 0.09, 0.09, 0.12, 0.09, 0.07, 0.12, 0.10, 0.10, 0.10)
+KIND_WEIGHTS: tuple[float, ...] = (
+    0.08, 0.06, 0.07, 0.13, 0.08, 0.06, 0.06, 0.07, 0.07, 0.06, 0.08, 0.03, 0.05, 0.05, 0.05
+)
+BENIGN_KINDS: tuple[str, ...] = (
+    "healthy", "diurnal", "gc_sawtooth", "spikes", "level_shift", "restart",
+    "batch_jobs", "slow_gc", "daily_high", "limit_change",
+)
 
 
 @dataclass(frozen=True)
@@ -147,19 +165,20 @@ def _background(rng: np.random.Generator, n: int, level: float, shape: str) -> n
     raise ValueError(shape)
 
 
-def _restarted(rng: np.random.Generator, x: np.ndarray, labels: np.ndarray, t_r: int) -> tuple[np.ndarray, int]:
+def _restarted(
+    rng: np.random.Generator, x: np.ndarray, t_r: int, max_tau: float = 40.0
+) -> tuple[np.ndarray, int]:
     """Container restart at t_r: drop to a low level for a few samples, then an exponential warm-up back
-    towards ``x``. Labels (in place) the drop, the downtime and the first RESTART_LABEL_WARMUP warm-up
-    samples. Returns the new full-length series and the index where the warm-up starts."""
+    towards ``x`` (benign: nothing is labelled). Returns the new full-length series and the index where the
+    warm-up starts."""
     n = len(x)
     low = rng.uniform(0.0, 0.08)
     start = min(n, t_r + int(rng.integers(1, 7)))
-    tau = rng.uniform(3.0, 40.0)
+    tau = rng.uniform(3.0, max_tau)
     y = x.copy()
     y[t_r:start] = low
     k = np.arange(n - start, dtype=np.float64)
     y[start:] = low + (x[start:] - low) * (1.0 - np.exp(-(k + 1.0) / tau))
-    labels[t_r : min(n, start + RESTART_LABEL_WARMUP)] = 1
     return y, start
 
 
@@ -210,7 +229,7 @@ def _leak(rng: np.random.Generator, kind: str, n: int, noise: np.ndarray) -> tup
         if end == n:
             break
         # OOM kill: the container restarts (back to the leak-free base), then the leak starts again
-        base, onset = _restarted(rng, base, labels, end)
+        base, onset = _restarted(rng, base, end)
         ev.add(end, base)
     return ev, labels
 
@@ -228,7 +247,6 @@ def _spikes(rng: np.random.Generator, n: int, noise: np.ndarray, sigma: float) -
             x[sl] += mag
         else:
             x[sl] = np.maximum(x[sl] - mag, rng.uniform(0.0, 0.03))
-        labels[sl] = 1
         ev.add(t, x)
     return ev, labels
 
@@ -249,7 +267,6 @@ def _level_shift(
         ramp = int(rng.integers(1, 5))
         x[t_s:] += np.clip((np.arange(n - t_s, dtype=np.float64) + 1.0) / ramp, 0.0, 1.0) * delta
         level += delta
-        labels[t_s : min(n, t_s + ramp + SHIFT_LABEL_STEPS)] = 1
         ev.add(t_s, x)
     return ev, labels
 
@@ -260,7 +277,7 @@ def _restart(rng: np.random.Generator, n: int, noise: np.ndarray) -> tuple[_Even
     ev = _Events(x)
     labels = np.zeros(n, dtype=np.uint8)
     for t_r in np.sort(rng.integers(0, n, 1 + int(rng.integers(0, 3)))):
-        x, _ = _restarted(rng, x, labels, int(t_r))
+        x, _ = _restarted(rng, x, int(t_r), max_tau=120.0)
         ev.add(int(t_r), x)
     return ev, labels
 
@@ -294,6 +311,91 @@ def _cpu_saturation(rng: np.random.Generator, n: int) -> tuple[_Events, np.ndarr
     return ev, labels
 
 
+def _batch_jobs(rng: np.random.Generator, n: int, noise: np.ndarray) -> tuple[_Events, np.ndarray]:
+    """Jobs at irregular intervals on a quiet pod. Memory grows through a job (linear, concave or convex) and
+    is freed when it ends; CPU holds a plateau. A job's continuation holds its peak: when it ends is not
+    foreseeable, but that it stops growing below the limit is what a batch job does."""
+    base = rng.uniform(0.03, 0.4)
+    memory = rng.random() < 0.7
+    quiet = _background(rng, n, base, str(rng.choice(["flat", "flat", "diurnal"]))) + noise
+    ev = _Events(quiet)
+    k = np.arange(n, dtype=np.float64)
+    t = int(rng.integers(-120, 240))
+    while t < n:
+        duration = int(rng.integers(10, 121))
+        peak = rng.uniform(max(0.4, base + 0.1), 0.85)
+        rel = np.clip((k - t + 1.0) / duration, 0.0, 1.0)
+        if memory:
+            shape = rel ** rng.uniform(0.5, 1.6)
+        else:
+            shape = np.clip((k - t + 1.0) / int(rng.integers(1, 7)), 0.0, 1.0)
+        job = np.where(k >= t, (peak - base) * shape, 0.0)
+        end = t + duration
+        ev.add(t, quiet + job)
+        if end < n:
+            ev.add(end, quiet)
+        t = end + int(rng.integers(60, 481))
+    return ev, np.zeros(n, dtype=np.uint8)
+
+
+def _slow_gc(rng: np.random.Generator, n: int, noise: np.ndarray) -> np.ndarray:
+    """A big heap collected rarely: a sawtooth with cycles of 30 min..2 h peaking high under the limit."""
+    floor = rng.uniform(0.3, 0.65)
+    peak = rng.uniform(max(0.6, floor + 0.1), 0.92)
+    return floor + _sawtooth(rng, n, peak - floor, rng.uniform(60.0, 240.0)) + noise
+
+
+def _daily_high(rng: np.random.Generator, n: int, noise: np.ndarray) -> np.ndarray:
+    """A smooth daily cycle whose peak comes close to the limit (a window sees a slow, steady rise)."""
+    peak = rng.uniform(0.75, 0.92)
+    amp = rng.uniform(0.1, 0.35)
+    period = rng.uniform(1440.0, 2880.0)
+    t = np.arange(n, dtype=np.float64)
+    return peak - amp + amp * np.sin(2.0 * np.pi * t / period + rng.uniform(0.0, 2.0 * np.pi)) + noise
+
+
+def _limit_change(rng: np.random.Generator, n: int, noise: np.ndarray) -> tuple[_Events, np.ndarray]:
+    """The limit is raised by 1.3..3x: the normalised value drops at once, then (half the time) usage grows
+    into the new room towards at most 0.8 of it, like a heap sized as a share of the limit."""
+    level = rng.uniform(0.3, 0.85)
+    x = _background(rng, n, level, str(rng.choice(["flat", "diurnal", "sawtooth"]))) + noise
+    ev = _Events(x)
+    t_c = int(rng.integers(16, n - 16))
+    factor = rng.uniform(1.3, 3.0)
+    y = x.copy()
+    y[t_c:] = x[t_c:] / factor
+    if rng.random() < 0.5:
+        target = rng.uniform(level / factor + 0.05, 0.8)
+        k = np.arange(n - t_c, dtype=np.float64)
+        y[t_c:] += (target - level / factor) * (1.0 - np.exp(-(k + 1.0) / rng.uniform(20.0, 240.0)))
+    ev.add(t_c, y)
+    return ev, np.zeros(n, dtype=np.uint8)
+
+
+def _saturation_ramp(rng: np.random.Generator, n: int, noise: np.ndarray) -> tuple[_Events, np.ndarray]:
+    """CPU demand ramping into the throttling cap (linear or quadratic, reaching it 30..480 steps after the
+    ramp starts), then throttled. Labelled: the visible part of the ramp close to the cap, and the plateau."""
+    level = rng.uniform(0.15, 0.6)
+    x = _background(rng, n, level, str(rng.choice(["flat", "flat", "diurnal"]))) + noise
+    ev = _Events(x)
+    cap = rng.uniform(0.96, 1.0)
+    t0 = int(rng.integers(-100, n - 32))
+    to_cap = _loguniform(rng, 30.0, 480.0)
+    power = 1.0 if rng.random() < 0.5 else 2.0
+    k = np.arange(n, dtype=np.float64) - t0
+    ramp = np.where(k >= 0, (cap - level + 0.1) * (np.maximum(k, 0.0) / to_cap) ** power, 0.0)
+    demand = x + ramp
+    plateau = cap - np.abs(rng.normal(0.0, rng.uniform(0.002, 0.01), n))
+    usage = np.where(demand >= cap, plateau, demand)
+    ev.add(t0, usage)
+    rise = ramp - np.concatenate([np.zeros(LEAK_LABEL_RISE_STEPS), ramp])[:n]
+    hit = np.flatnonzero(demand >= cap)
+    first_hit = int(hit[0]) if len(hit) else n + 10**6
+    near = (first_hit - np.arange(n)) <= SATURATION_LABEL_STEPS
+    labels = ((rise >= LEAK_LABEL_RISE) & near & (k >= 0)) | (demand >= cap)
+    return ev, labels.astype(np.uint8)
+
+
 def generate_series(rng: np.random.Generator, kind: str, length: int) -> Series:
     sigma = _loguniform(rng, 0.002, 0.03)
     noise = _noise(rng, length, sigma)
@@ -317,6 +419,16 @@ def generate_series(rng: np.random.Generator, kind: str, length: int) -> Series:
         ev, labels = _restart(rng, length, noise)
     elif kind == "cpu_saturation":
         ev, labels = _cpu_saturation(rng, length)
+    elif kind == "batch_jobs":
+        ev, labels = _batch_jobs(rng, length, noise)
+    elif kind == "slow_gc":
+        ev = _Events(_slow_gc(rng, length, noise))
+    elif kind == "daily_high":
+        ev = _Events(_daily_high(rng, length, noise))
+    elif kind == "limit_change":
+        ev, labels = _limit_change(rng, length, noise)
+    elif kind == "saturation_ramp":
+        ev, labels = _saturation_ramp(rng, length, noise)
     else:
         raise ValueError(f"unknown kind {kind!r}")
     return Series(
@@ -335,4 +447,12 @@ def generate_dataset(seed: int, split: int, n_series: int, length: int) -> list[
     return [
         generate_series(np.random.default_rng([seed, split, i]), KINDS[int(k)], length)
         for i, k in enumerate(kinds)
+    ]
+
+
+def generate_benign_dataset(seed: int, split: int, n_series: int, length: int) -> list[Series]:
+    """``n_series`` long series cycling through BENIGN_KINDS (for incident-level calibration)."""
+    return [
+        generate_series(np.random.default_rng([seed, split, i]), BENIGN_KINDS[i % len(BENIGN_KINDS)], length)
+        for i in range(n_series)
     ]

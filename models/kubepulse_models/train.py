@@ -23,10 +23,20 @@ import skl2onnx
 import sklearn
 from threadpoolctl import threadpool_limits
 
-from . import __version__, classifier, evaluate, forecaster, jsonfmt
-from .config import CONFIGS, HOLDOUT, TRAIN, VALIDATION, Config
+from . import __version__, classifier, evaluate, forecaster, incidents, jsonfmt
+from .config import (
+    CONFIGS,
+    HOLDOUT,
+    INCIDENT_BENIGN,
+    INCIDENT_CLOSE_AFTER,
+    INCIDENT_OPEN_AFTERS,
+    INCIDENT_THRESHOLDS,
+    TRAIN,
+    VALIDATION,
+    Config,
+)
 from .features import FEATURE_NAMES, extract_features
-from .synthetic import KINDS, Series, generate_dataset
+from .synthetic import BENIGN_KINDS, KINDS, Series, generate_benign_dataset, generate_dataset
 from .windows import classifier_windows, forecaster_windows
 
 FORECAST_TOLERANCE = 1e-4  # |ONNX - sklearn| in limit units
@@ -82,7 +92,7 @@ def _pick_test_windows(series: list[Series], window: int) -> list[tuple[str, np.
             if s.kind != kind:
                 continue
             pos = np.flatnonzero(s.labels[window - 1 :]) + window - 1
-            if kind in ("healthy", "diurnal", "gc_sawtooth"):
+            if kind in BENIGN_KINDS:
                 end = len(s.values) - 1
             elif len(pos):
                 end = int(pos[len(pos) // 2])
@@ -163,6 +173,29 @@ def run(cfg: Config, out: Path) -> None:
     v_prob = onnx_prob(extract_features(vx))
     threshold = evaluate.best_f1_threshold(v_prob, vy)
     log(f"classifier: threshold {threshold} (max F1 on {len(vx)} validation windows)")
+
+    # incident policy for classifier-only evidence: every window of long benign series and of the
+    # validation split's faulty series, as the runtime scores them (stride 1)
+    def series_prob(s: Series) -> np.ndarray:
+        w = np.lib.stride_tricks.sliding_window_view(s.values, cfg.window)
+        return onnx_prob(extract_features(w))
+
+    benign = generate_benign_dataset(
+        cfg.seed, INCIDENT_BENIGN, cfg.incident_benign_series, cfg.incident_series_length
+    )
+    faulty = [s for s in data["validation"] if s.labels.any()]
+    incident = incidents.choose_policy(
+        [series_prob(s) for s in benign],
+        [s.values[cfg.window - 1 :] for s in benign],
+        [series_prob(s) for s in faulty],
+        [s.values[cfg.window - 1 :] for s in faulty],
+        [s.labels[cfg.window - 1 :] for s in faulty],
+        INCIDENT_THRESHOLDS,
+        INCIDENT_OPEN_AFTERS,
+        INCIDENT_CLOSE_AFTER,
+        cfg.incident_target_per_100_pod_days,
+    )
+    log(f"classifier: incident policy {incident}")
     tx, ty, tk = classifier_windows(data["holdout"], cfg.window, cfg.window_stride)
     t_prob = onnx_prob(extract_features(tx))
     log(f"classifier: ONNX == sklearn on {len(vx) + len(tx)} windows")
@@ -224,6 +257,7 @@ def run(cfg: Config, out: Path) -> None:
             },
             "features": list(FEATURE_NAMES),
             "threshold": threshold,
+            "incident": incident,
         },
         "training": {
             "seed": cfg.seed,

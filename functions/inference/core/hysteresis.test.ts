@@ -1,19 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  type Evidence,
   INITIAL_INCIDENT_STATE,
   type IncidentState,
   type IncidentTransition,
   observe,
 } from './hysteresis.js';
 
-const policy = { openAfter: 2, closeAfter: 3 };
+const policy = { openAfter: 2, classifierOpenAfter: 4, closeAfter: 3 };
 
-function run(verdicts: boolean[]): { transitions: IncidentTransition[]; state: IncidentState } {
+/**
+ * `b`: the forecast breaches, `c`: the classifier fires, `B`: both, `.`: neither. `level`: the usage's share of
+ * the limit throughout (at the limit by default, so no incident counts as a false alarm).
+ */
+function run(evidence: string, level = 1): { transitions: IncidentTransition[]; state: IncidentState } {
   let state = INITIAL_INCIDENT_STATE;
   const transitions: IncidentTransition[] = [];
-  verdicts.forEach((anomalous, at) => {
-    const result = observe(state, anomalous, at, policy, (openedAt) => `inc-${openedAt}`);
+  [...evidence].forEach((code, at) => {
+    const sample: Evidence = { forecastBreach: 'bB'.includes(code), classified: 'cB'.includes(code), level };
+    const result = observe(state, sample, at, policy, (openedAt) => `inc-${openedAt}`);
     state = result.state;
     if (result.transition) transitions.push(result.transition);
   });
@@ -22,17 +28,29 @@ function run(verdicts: boolean[]): { transitions: IncidentTransition[]; state: I
 
 describe('incident hysteresis', () => {
   it('does not open on a single anomalous sample', () => {
-    assert.deepEqual(run([false, true, false, true, false]).transitions, []);
+    assert.deepEqual(run('.b.b.c.B.').transitions, []);
   });
 
-  it('opens once for a persisting anomaly, however long it lasts', () => {
-    const { transitions, state } = run(Array.from({ length: 50 }, () => true));
+  it('opens once for a persisting forecast breach, however long it lasts', () => {
+    const { transitions, state } = run('b'.repeat(50));
     assert.deepEqual(transitions, [{ kind: 'opened', incidentId: 'inc-1', at: 1 }]);
     assert.equal(state.phase, 'open');
+    assert.equal(state.openedBy, 'forecast');
+  });
+
+  it('needs classifier-only evidence to persist longer than a forecast breach', () => {
+    assert.deepEqual(run('ccc.ccc.').transitions, []);
+    assert.deepEqual(run('cccc').transitions, [{ kind: 'opened', incidentId: 'inc-3', at: 3 }]);
+    assert.equal(run('cccc').state.openedBy, 'classifier');
+  });
+
+  it('counts a breach towards the classifier streak, but only consecutive breaches open on their own', () => {
+    assert.deepEqual(run('cbcb').transitions, [{ kind: 'opened', incidentId: 'inc-3', at: 3 }]);
+    assert.equal(run('cbcb').state.openedBy, 'classifier');
   });
 
   it('closes only after enough consecutive healthy samples, and a relapse resets the count', () => {
-    const { transitions } = run([true, true, false, false, true, false, false, false]);
+    const { transitions } = run('bb..c...');
     assert.deepEqual(transitions, [
       { kind: 'opened', incidentId: 'inc-1', at: 1 },
       { kind: 'resolved', incidentId: 'inc-1', at: 7 },
@@ -40,10 +58,58 @@ describe('incident hysteresis', () => {
   });
 
   it('opens a new incident with a new id after one resolves', () => {
-    const { transitions } = run([true, true, false, false, false, true, true]);
+    const { transitions } = run('bb...bb');
     assert.deepEqual(
       transitions.map((t) => `${t.kind}:${t.incidentId}`),
       ['opened:inc-1', 'resolved:inc-1', 'opened:inc-6'],
     );
+  });
+
+  it('supersedes an incident the classifier opened when the forecast then reaches the limit', () => {
+    const { transitions, state } = run('ccccccbbbbb');
+    assert.deepEqual(transitions, [
+      { kind: 'opened', incidentId: 'inc-3', at: 3 },
+      { kind: 'superseded', resolvedIncidentId: 'inc-3', incidentId: 'inc-7', at: 7 },
+    ]);
+    assert.equal(state.openedBy, 'forecast');
+    assert.equal(state.incidentId, 'inc-7');
+  });
+
+  it('does not supersede an incident the forecast opened', () => {
+    assert.deepEqual(
+      run('bbccccbbbb').transitions.map((t) => t.kind),
+      ['opened'],
+    );
+  });
+
+  it('learns from an incident that closed far from the limit: the next needs longer evidence', () => {
+    // a breach of 3 samples that came to nothing: the next one must last 3 * 3 + 1 = 10 samples
+    const { transitions, state } = run(`bbb...${'b'.repeat(9)}...${'b'.repeat(10)}`, 0.8);
+    assert.deepEqual(
+      transitions.map((t) => `${t.kind}@${t.at}`),
+      ['opened@1', 'resolved@5', 'opened@27'],
+    );
+    assert.equal(state.learntBreachOpenAfter, 10);
+    assert.equal(state.learntOpenAfter, 10);
+  });
+
+  it('learns nothing from an incident during which the usage reached the limit', () => {
+    assert.deepEqual(
+      run('bbb...bb', 1).transitions.map((t) => `${t.kind}@${t.at}`),
+      ['opened@1', 'resolved@5', 'opened@7'],
+    );
+  });
+
+  it('accepts a state stored before breach streaks were kept', () => {
+    const stored = { phase: 'open', streak: 0, incidentId: 'inc-old', openedAt: 5 } as IncidentState;
+    const { transition, state } = observe(
+      stored,
+      { forecastBreach: true, classified: false, level: 0.5 },
+      9,
+      policy,
+      (openedAt) => `inc-${openedAt}`,
+    );
+    assert.equal(transition, null);
+    assert.equal(state.breachStreak, 1);
   });
 });

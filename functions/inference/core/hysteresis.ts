@@ -1,54 +1,149 @@
 /**
- * Turns a stream of per-sample verdicts into incidents: an incident opens after `openAfter` consecutive
- * anomalous samples and closes after `closeAfter` consecutive healthy ones, so a persisting anomaly fires
- * once rather than every sample, and a flapping one does not open and close in a loop.
+ * Turns a stream of per-sample evidence into incidents, so a persisting anomaly fires once rather than every
+ * sample and a flapping one does not open and close in a loop. The two kinds of evidence are not worth the
+ * same: a forecast reaching the limit soon is a specific claim and opens after `openAfter` consecutive
+ * samples; the classifier's "this shape heads for exhaustion" is weaker on its own (a rising diurnal phase, a
+ * batch job or a slow GC cycle can look like a leak for a while), so classifier evidence must persist for
+ * `classifierOpenAfter` consecutive samples. An open incident closes after `closeAfter` healthy samples.
+ *
+ * An incident the classifier opened is superseded when the forecast then reaches the limit: the old one is
+ * resolved and a new one opens for the breach, so an incident that is already open (a restart, a warm-up)
+ * cannot hide a leak that follows it.
  */
+/**
+ * An incident during which the usage never reached this share of its limit was a false alarm in hindsight: the
+ * forecast or the shape said it was heading there, and it did not get there.
+ */
+export const QUIET_PEAK = 1;
+/** After a quiet incident, evidence must last this many times as long as it did then. */
+export const LEARNT_BAR_FACTOR = 3;
+/** So a series can never learn to ignore a real breach entirely (30 minutes at a 30 s step). */
+export const MAX_LEARNT_OPEN_AFTER = 60;
+
 export interface HysteresisPolicy {
   openAfter: number;
   closeAfter: number;
 }
 
+export interface IncidentPolicy extends HysteresisPolicy {
+  classifierOpenAfter: number;
+}
+
+export interface Evidence {
+  forecastBreach: boolean;
+  classified: boolean;
+  /** The usage as a share of its limit. */
+  level: number;
+}
+
 export type IncidentPhase = 'normal' | 'open';
+export type IncidentCause = 'forecast' | 'classifier';
 
 export interface IncidentState {
   phase: IncidentPhase;
   /** Consecutive anomalous samples while normal, consecutive healthy samples while open. */
   streak: number;
+  /** Consecutive samples with any evidence, and with a forecast breach, in either phase. */
+  anomalousStreak: number;
+  breachStreak: number;
   incidentId: string | null;
   openedAt: number | null;
+  openedBy: IncidentCause | null;
+  /** While open: the highest level and the longest runs of evidence, to judge the incident when it closes. */
+  peak: number;
+  longestAnomalous: number;
+  longestBreach: number;
+  /** Learnt from this series' quiet incidents (0 until one happened): the runs of evidence that open one. */
+  learntOpenAfter: number;
+  learntBreachOpenAfter: number;
 }
 
 export const INITIAL_INCIDENT_STATE: IncidentState = {
   phase: 'normal',
   streak: 0,
+  anomalousStreak: 0,
+  breachStreak: 0,
   incidentId: null,
   openedAt: null,
+  openedBy: null,
+  peak: 0,
+  longestAnomalous: 0,
+  longestBreach: 0,
+  learntOpenAfter: 0,
+  learntBreachOpenAfter: 0,
 };
 
 export type IncidentTransition =
   | { kind: 'opened'; incidentId: string; at: number }
-  | { kind: 'resolved'; incidentId: string; at: number };
+  | { kind: 'resolved'; incidentId: string; at: number }
+  | { kind: 'superseded'; resolvedIncidentId: string; incidentId: string; at: number };
 
+/**
+ * A series that keeps looking as if it heads for its limit and then does not (a batch job freeing its memory,
+ * a cache that is trimmed) teaches the detector about itself: when an incident closes without the usage ever
+ * coming near the limit, later incidents on that series need evidence lasting LEARNT_BAR_FACTOR times longer.
+ */
 export function observe(
-  state: IncidentState,
-  anomalous: boolean,
+  stored: IncidentState,
+  evidence: Evidence,
   at: number,
-  policy: HysteresisPolicy,
+  policy: IncidentPolicy,
   newIncidentId: (openedAt: number) => string,
 ): { state: IncidentState; transition: IncidentTransition | null } {
+  // States stored by an earlier version lack the newer fields: they start from their initial values.
+  const state: IncidentState = { ...INITIAL_INCIDENT_STATE, ...stored };
+  const anomalous = evidence.forecastBreach || evidence.classified;
+  const anomalousStreak = anomalous ? state.anomalousStreak + 1 : 0;
+  const breachStreak = evidence.forecastBreach ? state.breachStreak + 1 : 0;
+  const breachOpens = breachStreak >= Math.max(policy.openAfter, state.learntBreachOpenAfter);
+  const tracked = { ...state, anomalousStreak, breachStreak };
   if (state.phase === 'normal') {
-    if (!anomalous) return { state: { ...state, streak: 0 }, transition: null };
-    const streak = state.streak + 1;
-    if (streak < policy.openAfter) return { state: { ...state, streak }, transition: null };
+    const opens =
+      breachOpens || anomalousStreak >= Math.max(policy.classifierOpenAfter, state.learntOpenAfter);
+    if (!opens) return { state: { ...tracked, streak: anomalousStreak }, transition: null };
     const incidentId = newIncidentId(at);
     return {
-      state: { phase: 'open', streak: 0, incidentId, openedAt: at },
+      state: {
+        ...tracked,
+        phase: 'open',
+        streak: 0,
+        incidentId,
+        openedAt: at,
+        openedBy: breachOpens ? 'forecast' : 'classifier',
+        peak: evidence.level,
+        longestAnomalous: anomalousStreak,
+        longestBreach: breachStreak,
+      },
       transition: { kind: 'opened', incidentId, at },
     };
   }
-  if (anomalous) return { state: { ...state, streak: 0 }, transition: null };
+  const open: IncidentState = {
+    ...tracked,
+    peak: Math.max(state.peak, evidence.level),
+    longestAnomalous: Math.max(state.longestAnomalous, anomalousStreak),
+    longestBreach: Math.max(state.longestBreach, breachStreak),
+  };
+  if (breachOpens && state.openedBy === 'classifier') {
+    const incidentId = newIncidentId(at);
+    const resolvedIncidentId = state.incidentId ?? newIncidentId(state.openedAt ?? at);
+    return {
+      state: { ...open, streak: 0, incidentId, openedAt: at, openedBy: 'forecast' },
+      transition: { kind: 'superseded', resolvedIncidentId, incidentId, at },
+    };
+  }
+  if (anomalous) return { state: { ...open, streak: 0 }, transition: null };
   const streak = state.streak + 1;
-  if (streak < policy.closeAfter) return { state: { ...state, streak }, transition: null };
+  if (streak < policy.closeAfter) return { state: { ...open, streak }, transition: null };
   const incidentId = state.incidentId ?? newIncidentId(state.openedAt ?? at);
-  return { state: INITIAL_INCIDENT_STATE, transition: { kind: 'resolved', incidentId, at } };
+  const quiet = open.peak < QUIET_PEAK;
+  const learnt = (current: number, longest: number) =>
+    quiet ? Math.max(current, Math.min(MAX_LEARNT_OPEN_AFTER, LEARNT_BAR_FACTOR * longest + 1)) : current;
+  return {
+    state: {
+      ...INITIAL_INCIDENT_STATE,
+      learntOpenAfter: learnt(state.learntOpenAfter, open.longestAnomalous),
+      learntBreachOpenAfter: learnt(state.learntBreachOpenAfter, open.longestBreach),
+    },
+    transition: { kind: 'resolved', incidentId, at },
+  };
 }

@@ -40,7 +40,16 @@ export const ModelMetadata = z.object({
       }),
     }),
     features: z.array(z.string()).min(1),
+    /** Per window: the best-F1 cut on validation windows (reported, not what opens incidents). */
     threshold: z.number().min(0).max(1),
+    /**
+     * Per incident: classifier-only evidence opens one after `openAfter` consecutive windows with
+     * P(anomalous) >= `threshold`, calibrated on long benign series for a false-incident budget.
+     */
+    incident: z.object({
+      threshold: z.number().min(0).max(1),
+      openAfter: z.number().int().min(1),
+    }),
   }),
 });
 export type ModelMetadata = z.infer<typeof ModelMetadata>;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PodInventory } from '../../shared/contracts/index.js';
-import { chooseNormalisation, OBSERVED_MAX_HEADROOM, secondsToLimit } from './normalise.js';
+import { chooseNormalisation, EXHAUSTION_LEVEL, OBSERVED_MAX_HEADROOM, secondsToLimit } from './normalise.js';
 import { summariseWindow } from './window-summary.js';
 
 const pod = (limits: object, requests: object): PodInventory => ({
@@ -44,6 +44,14 @@ describe('time to limit', () => {
   it('is zero at or above the limit and null when the forecast stays below', () => {
     assert.equal(secondsToLimit(1.01, [1, 1, 1], horizons), 0);
     assert.equal(secondsToLimit(0.5, [0.6, 0.7, 0.8], horizons), null);
+  });
+  it('counts CPU as exhausted where throttling starts, memory at the limit itself', () => {
+    const cpu = EXHAUSTION_LEVEL.cpu;
+    assert.ok(cpu < 1 && EXHAUSTION_LEVEL.memory === 1);
+    assert.equal(secondsToLimit(0.9, [0.93, 0.97, 0.99], horizons), null);
+    const toThrottling = secondsToLimit(0.9, [0.93, 0.97, 0.99], horizons, cpu)!;
+    assert.ok(Math.abs(toThrottling - (60 + ((cpu - 0.93) / (0.97 - 0.93)) * 240)) < 1e-6, `${toThrottling}`);
+    assert.equal(secondsToLimit(cpu, [cpu, cpu, cpu], horizons, cpu), 0);
   });
 });
 

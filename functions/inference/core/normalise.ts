@@ -34,22 +34,30 @@ export function chooseNormalisation(
 }
 
 /**
- * Seconds until the forecast first reaches 1.0 (the limit), interpolating linearly from the last observed
- * value through the forecast points; null if it stays below within the horizon.
+ * The share of its limit at which a resource runs out. Memory: the limit itself (OOM kill). CPU: the CFS quota
+ * throttles a container before its average usage reaches the limit (usage sits on a plateau just under it,
+ * 0.96..1.0 in the training data), so CPU counts as exhausted from the bottom of that plateau.
+ */
+export const EXHAUSTION_LEVEL: Readonly<Record<ScoredSignal, number>> = { memory: 1, cpu: 0.96 };
+
+/**
+ * Seconds until the forecast first reaches `level` (1.0 = the limit), interpolating linearly from the last
+ * observed value through the forecast points; null if it stays below within the horizon.
  */
 export function secondsToLimit(
   last: number,
   forecast: ArrayLike<number>,
   horizonsSeconds: readonly number[],
+  level = 1,
 ): number | null {
-  if (last >= 1) return 0;
+  if (last >= level) return 0;
   let previousValue = last;
   let previousSeconds = 0;
   for (let h = 0; h < horizonsSeconds.length; h++) {
     const value = forecast[h]!;
     const seconds = horizonsSeconds[h]!;
-    if (value >= 1) {
-      const fraction = (1 - previousValue) / (value - previousValue);
+    if (value >= level) {
+      const fraction = (level - previousValue) / (value - previousValue);
       return previousSeconds + fraction * (seconds - previousSeconds);
     }
     previousValue = value;

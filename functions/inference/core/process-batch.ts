@@ -15,7 +15,7 @@ import { ConcurrentUpdateError } from '../../shared/errors.js';
 import type { LoggerPort } from '../../shared/logger.js';
 import { type HysteresisPolicy, type IncidentTransition, observe } from './hysteresis.js';
 import type { ModelMetadata } from './model-metadata.js';
-import { chooseNormalisation, type Normalisation, secondsToLimit } from './normalise.js';
+import { chooseNormalisation, EXHAUSTION_LEVEL, type Normalisation, secondsToLimit } from './normalise.js';
 import { decodeSeriesState, encodeSeriesState, type SeriesState } from './series-state.js';
 import {
   type EventRef,
@@ -30,6 +30,10 @@ import {
 import type { WindowScores } from './window-scorer.js';
 import { summariseWindow } from './window-summary.js';
 
+/**
+ * `openAfter` counts samples whose forecast reaches the limit in time; how long classifier-only evidence must
+ * persist, and from which probability, is the model's calibration (`metadata.classifier.incident`).
+ */
 export interface DetectionPolicy extends HysteresisPolicy {
   /** A forecast reaching the limit sooner than this counts as anomalous even if the shape looks normal. */
   timeToLimitAlertSeconds: number;
@@ -230,6 +234,8 @@ export async function processShipperRecords(
     return horizons;
   };
   const horizons = metadata.horizons.length;
+  const incident = metadata.classifier.incident;
+  const incidentPolicy = { ...policy, classifierOpenAfter: incident.openAfter };
   const newAnomalies = new Map<string, Anomaly[]>();
   const latest = new Map<string, SeriesPrediction>();
   const nextStates = new Map<string, SeriesState>();
@@ -241,9 +247,13 @@ export async function processShipperRecords(
     const probability = scores.probability[i]!;
     const last = row.last;
     const horizonsSeconds = horizonsSecondsOf(row.series.stepSeconds);
-    const toLimit = normalisation.basis === 'limit' ? secondsToLimit(last, forecast, horizonsSeconds) : null;
+    const exhaustionLevel = EXHAUSTION_LEVEL[row.series.signal!];
+    const toLimit =
+      normalisation.basis === 'limit'
+        ? secondsToLimit(last, forecast, horizonsSeconds, exhaustionLevel)
+        : null;
     const forecastBreach = toLimit !== null && toLimit <= policy.timeToLimitAlertSeconds;
-    const classified = probability >= metadata.classifier.threshold;
+    const classified = probability >= incident.threshold;
     if (deps.collectScores) {
       rowScores.push({
         seriesKey: key,
@@ -254,14 +264,15 @@ export async function processShipperRecords(
         forecast: Array.from(forecast),
       });
     }
-    const { state: incident, transition } = observe(
+    const { state: incidentState, transition } = observe(
       state.incident,
-      forecastBreach || classified,
+      // Without a limit there is no way to tell an incident was a false alarm: such a series learns nothing.
+      { forecastBreach, classified, level: normalisation.basis === 'limit' ? last : 1 },
       row.at,
-      policy,
+      incidentPolicy,
       (openedAt) => incidentIdOf(key, openedAt),
     );
-    nextStates.set(key, { ...state, lastScoredAt: row.at, incident });
+    nextStates.set(key, { ...state, lastScoredAt: row.at, incident: incidentState });
     if (row.series.signal) {
       latest.set(key, {
         namespace: row.series.namespace,
@@ -275,32 +286,34 @@ export async function processShipperRecords(
         horizonSeconds: horizonsSeconds.at(-1)!,
         predictedSecondsToLimit: toLimit,
         anomalyScore: probability,
-        incidentOpen: incident.phase === 'open',
+        incidentOpen: incidentState.phase === 'open',
       });
     }
     if (transition) {
       const inventory =
         loaded.inventory.get(podRefOf(row.series.clusterId, row.series.namespace, row.series.pod)) ?? null;
-      const anomaly = usageAnomaly({
-        row,
-        window: packed.subarray(i * width, (i + 1) * width),
-        transition,
-        inventory,
-        probability,
-        threshold: metadata.classifier.threshold,
-        reasons: [
-          ...(forecastBreach ? (['forecast-limit-breach'] as const) : []),
-          ...(classified ? (['classifier'] as const) : []),
-        ],
-        forecast,
-        residualStd: metadata.forecaster.residualStd,
-        horizonsSeconds,
-        toLimit,
-        normalisation,
-        stepSeconds: row.series.stepSeconds,
-        modelVersion: metadata.modelVersion,
-      });
-      newAnomalies.set(key, [...(newAnomalies.get(key) ?? []), anomaly]);
+      const anomalies = messagesOf(transition).map((message) =>
+        usageAnomaly({
+          row,
+          window: packed.subarray(i * width, (i + 1) * width),
+          message,
+          inventory,
+          probability,
+          threshold: incident.threshold,
+          reasons: [
+            ...(forecastBreach ? (['forecast-limit-breach'] as const) : []),
+            ...(classified ? (['classifier'] as const) : []),
+          ],
+          forecast,
+          residualStd: metadata.forecaster.residualStd,
+          horizonsSeconds,
+          toLimit,
+          normalisation,
+          stepSeconds: row.series.stepSeconds,
+          modelVersion: metadata.modelVersion,
+        }),
+      );
+      newAnomalies.set(key, [...(newAnomalies.get(key) ?? []), ...anomalies]);
     }
   });
 
@@ -451,13 +464,28 @@ export function incidentIdOf(seriesKey: string, openedAt: number): string {
   return `inc-${shortHash(`${seriesKey}@${openedAt}`)}`;
 }
 
+interface IncidentMessage {
+  incidentId: string;
+  status: UsageAnomaly['status'];
+}
+
+/** A superseded incident is announced as what it is for consumers: one incident resolved, another opened. */
+function messagesOf(transition: IncidentTransition): IncidentMessage[] {
+  if (transition.kind !== 'superseded')
+    return [{ incidentId: transition.incidentId, status: transition.kind }];
+  return [
+    { incidentId: transition.resolvedIncidentId, status: 'resolved' },
+    { incidentId: transition.incidentId, status: 'opened' },
+  ];
+}
+
 const round = (value: number) => Math.round(value * 1e4) / 1e4;
 const isoOf = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
 
 function usageAnomaly(input: {
   row: ScoredRow;
   window: Float32Array;
-  transition: IncidentTransition;
+  message: IncidentMessage;
   inventory: PodInventory | null;
   probability: number;
   threshold: number;
@@ -470,16 +498,16 @@ function usageAnomaly(input: {
   stepSeconds: number;
   modelVersion: string;
 }): UsageAnomaly {
-  const { row, transition, inventory, forecast, residualStd } = input;
+  const { row, message, inventory, forecast, residualStd } = input;
   const values = Array.from(forecast, round);
   return {
     schemaVersion: SCHEMA_VERSION,
     kind: 'anomaly',
     source: 'usage',
     clusterId: row.series.clusterId,
-    anomalyId: `${transition.incidentId}:${transition.kind}`,
-    incidentId: transition.incidentId,
-    status: transition.kind,
+    anomalyId: `${message.incidentId}:${message.status}`,
+    incidentId: message.incidentId,
+    status: message.status,
     detectedAt: isoOf(row.at),
     target: {
       namespace: row.series.namespace,
