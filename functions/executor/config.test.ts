@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError } from '../shared/errors.js';
+import { readExecutorConfig } from './config.js';
+
+const key = Buffer.alloc(32, 7).toString('base64');
+const base = {
+  CLUSTER_ID: 'dev',
+  REMEDIATIONS_QUEUE_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-remediations.fifo',
+  REMEDIATIONS_DLQ_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-remediations-dlq.fifo',
+  RESULTS_QUEUE_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-results',
+  PLAN_SIGNING_KEYS: `k1=${key}`,
+};
+
+describe('executor configuration', () => {
+  it('defaults to the safe side: dry runs only, default allowlist, a cooldown', () => {
+    const config = readExecutorConfig(base);
+    assert.equal(config.policy.dryRun, true);
+    assert.ok(!config.policy.enabledActions.includes('uncordon'));
+    assert.equal(config.settings.cooldownSeconds, 900);
+    assert.equal(config.keyring.size, 1);
+  });
+
+  it('reads its own policy from JSON', () => {
+    const config = readExecutorConfig({
+      ...base,
+      EXECUTOR_POLICY: JSON.stringify({
+        dryRun: false,
+        enabledActions: ['scale'],
+        namespaces: { allow: ['shop'] },
+      }),
+    });
+    assert.equal(config.policy.dryRun, false);
+    assert.deepEqual(config.policy.enabledActions, ['scale']);
+    assert.deepEqual(config.policy.namespaces.allow, ['shop']);
+  });
+
+  it('reports every bad variable at once', () => {
+    assert.throws(
+      () =>
+        readExecutorConfig({
+          ...base,
+          PLAN_SIGNING_KEYS: 'k1=c2hvcnQ=',
+          EXECUTOR_POLICY: '{"enabledActions":["reboot"]}',
+          RESULTS_QUEUE_URL: 'not a url',
+        }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /PLAN_SIGNING_KEYS/.test(error.message) &&
+        /EXECUTOR_POLICY/.test(error.message) &&
+        /RESULTS_QUEUE_URL/.test(error.message),
+    );
+  });
+});

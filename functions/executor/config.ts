@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { parsePolicy } from '../shared/actions/policy.js';
+import { env, readConfig } from '../shared/config.js';
+import { ClusterId } from '../shared/contracts/index.js';
+import { parseKeyring } from '../shared/signing.js';
+
+const HOUR = 3600;
+
+export const ExecutorConfigSchema = z
+  .object({
+    CLUSTER_ID: ClusterId,
+    REMEDIATIONS_QUEUE_URL: env.url(),
+    /** Where plans that can never be parsed go at once, with their reason attached (FIFO, like the queue). */
+    REMEDIATIONS_DLQ_URL: env.url(),
+    RESULTS_QUEUE_URL: env.url(),
+    /** The local SQS emulator; unset in a real cluster, where the SDK finds SQS from the region. */
+    SQS_ENDPOINT_URL: env.optionalUrl(),
+    AWS_REGION: env.text('us-east-1'),
+    /** `id=base64key,…`: the keys plans may be signed with (the first is the planner's current one). */
+    PLAN_SIGNING_KEYS: z.string().transform((text, context) => {
+      try {
+        return parseKeyring(text).keyring;
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    /** The executor's own remediation policy (JSON, shared/actions/policy.ts). Unset: defaults, dry runs only. */
+    EXECUTOR_POLICY: env.text('{}').transform((text, context) => {
+      try {
+        return parsePolicy(JSON.parse(text));
+      } catch (error) {
+        context.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+    /** The executor's namespace, where its ledger lives (the downward API sets it in a pod). */
+    EXECUTOR_NAMESPACE: env.text('kubepulse'),
+    /** This process, as named in the ledger and in Events (the pod name in a cluster). */
+    EXECUTOR_INSTANCE: env.text(process.env.HOSTNAME ?? 'kubepulse-executor'),
+    /** A kubeconfig file; unset in a pod, where the ServiceAccount token is used. */
+    KUBECONFIG: z.string().min(1).optional(),
+    COOLDOWN_SECONDS: env.integer(900, 0, 7 * 24 * HOUR),
+    VERIFY_TIMEOUT_SECONDS: env.integer(180, 1, HOUR),
+    VERIFY_POLL_MS: env.integer(2000, 50, 60_000),
+    CONFLICT_ATTEMPTS: env.integer(3, 1, 10),
+    /** An unfinished plan whose owner has been silent this long is taken over (after a crash). */
+    LEASE_SECONDS: env.integer(120, 5, HOUR),
+    CLOCK_SKEW_SECONDS: env.integer(60, 0, 600),
+    /** Must match the remediations queue; the message is kept invisible while its plan runs. */
+    VISIBILITY_TIMEOUT_SECONDS: env.integer(300, 10, 12 * HOUR),
+    WAIT_TIME_SECONDS: env.integer(20, 0, 20),
+    /** How soon a plan that failed for a transient reason is delivered again. */
+    RETRY_DELAY_SECONDS: env.integer(30, 0, 12 * HOUR),
+    /** Must outlast the queue's retention (4 days), or a late redelivery would find no ledger entry. */
+    LEDGER_RETENTION_HOURS: env.integer(7 * 24, 5 * 24, 90 * 24),
+    HTTP_PORT: env.integer(9090, 0, 65_535),
+    PROMETHEUS_URL: env.optionalUrl(),
+    KUBEPULSE_STAGE: env.text('dev'),
+  })
+  .transform((raw, context) => {
+    if (raw.LEASE_SECONDS <= Math.ceil(raw.VERIFY_POLL_MS / 1000)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['LEASE_SECONDS'],
+        message: 'must be longer than one verify poll',
+      });
+    }
+    return {
+      clusterId: raw.CLUSTER_ID,
+      queues: {
+        remediations: raw.REMEDIATIONS_QUEUE_URL,
+        remediationsDlq: raw.REMEDIATIONS_DLQ_URL,
+        results: raw.RESULTS_QUEUE_URL,
+      },
+      sqsEndpoint: raw.SQS_ENDPOINT_URL,
+      region: raw.AWS_REGION,
+      keyring: raw.PLAN_SIGNING_KEYS,
+      policy: raw.EXECUTOR_POLICY,
+      namespace: raw.EXECUTOR_NAMESPACE,
+      instance: raw.EXECUTOR_INSTANCE,
+      kubeconfigPath: raw.KUBECONFIG,
+      settings: {
+        clusterId: raw.CLUSTER_ID,
+        cooldownSeconds: raw.COOLDOWN_SECONDS,
+        verifyTimeoutSeconds: raw.VERIFY_TIMEOUT_SECONDS,
+        verifyPollMilliseconds: raw.VERIFY_POLL_MS,
+        conflictAttempts: raw.CONFLICT_ATTEMPTS,
+        clockSkewSeconds: raw.CLOCK_SKEW_SECONDS,
+      },
+      leaseSeconds: raw.LEASE_SECONDS,
+      polling: {
+        visibilityTimeoutSeconds: raw.VISIBILITY_TIMEOUT_SECONDS,
+        waitTimeSeconds: raw.WAIT_TIME_SECONDS,
+        retryDelaySeconds: raw.RETRY_DELAY_SECONDS,
+      },
+      ledgerRetentionHours: raw.LEDGER_RETENTION_HOURS,
+      httpPort: raw.HTTP_PORT,
+      prometheusUrl: raw.PROMETHEUS_URL,
+      stage: raw.KUBEPULSE_STAGE,
+    };
+  });
+
+export type ExecutorConfig = z.infer<typeof ExecutorConfigSchema>;
+
+export const readExecutorConfig = (source: Record<string, string | undefined> = process.env) =>
+  readConfig(ExecutorConfigSchema, source);

@@ -1,0 +1,220 @@
+import type { KubernetesObject } from '@kubernetes/client-node';
+import type { ActionName, RemediationAction } from '../../../shared/contracts/index.js';
+import { ConcurrentUpdateError } from '../../../shared/errors.js';
+import type { ClusterPort, ObjectRef, PatchKind } from '../cluster.js';
+import { KubernetesConflictError, TargetMismatchError } from '../errors.js';
+
+export type ActionOf<Name extends ActionName> = Extract<RemediationAction, { action: Name }>;
+
+/** What a step recorded before it wrote: enough to put the target back, and to recognise our own write. */
+export type UndoRecord = Record<string, unknown>;
+
+export interface StepContext {
+  cluster: ClusterPort;
+  planId: string;
+  /** Which step of the plan this is: with the plan id, it tells whether this very step already wrote. */
+  stepIndex: number;
+  now: () => Date;
+  /** Fresh read + new patch attempts when the object changes under us (HTTP 409). */
+  conflictAttempts: number;
+}
+
+export interface Progress {
+  /** The change is in effect and the target has settled (rollout complete, pods ready). */
+  done: boolean;
+  /** Settling is impossible (e.g. the rollout exceeded its progress deadline); no point waiting. */
+  failed?: boolean;
+  detail: string;
+}
+
+export interface ActionHandler<A extends RemediationAction = RemediationAction> {
+  /** The object the action changes: where its event, annotation and cooldown go. */
+  target(action: A): ObjectRef;
+  /** Server-side dry run on a fresh read: throws what the real write would throw, persists nothing. */
+  dryRun(action: A, ctx: StepContext): Promise<void>;
+  /**
+   * Makes the change. `record` is awaited with the undo data before the write, so a crash after the write can
+   * still be undone. Returns a description of what changed.
+   */
+  apply(action: A, ctx: StepContext, record: (undo: UndoRecord) => Promise<void>): Promise<string>;
+  /** Whether this plan's change is already on the target: a redelivery after a crash between write and ledger. */
+  alreadyApplied(action: A, ctx: StepContext, undo: UndoRecord | undefined): Promise<boolean>;
+  /** Puts back what `apply` changed, unless someone has changed it since; returns what it did. */
+  rollback(action: A, ctx: StepContext, undo: UndoRecord): Promise<{ restored: boolean; detail: string }>;
+  progress(action: A, ctx: StepContext, undo: UndoRecord): Promise<Progress>;
+}
+
+export const ANNOTATIONS = {
+  lastRemediation: 'kubepulse.io/last-remediation',
+  lastStep: 'kubepulse.io/last-remediation-step',
+  lastAction: 'kubepulse.io/last-remediation-action',
+  lastAt: 'kubepulse.io/last-remediation-at',
+  lastRollback: 'kubepulse.io/last-rollback',
+  lastRollbackStep: 'kubepulse.io/last-rollback-step',
+} as const;
+
+/** A change described on a fresh read of the target; `patch` holds only the fields that change. */
+export interface Change {
+  patch: Record<string, unknown>;
+  undo: UndoRecord;
+  detail: string;
+}
+
+/** How one patch-based action reads, changes, reverts and checks its target. Pure apart from `progress`. */
+export interface PatchActionSpec<A extends RemediationAction, T extends KubernetesObject> {
+  target(action: A): ObjectRef;
+  patchKind: PatchKind;
+  change(action: A, current: T, now: Date): Change;
+  /** The patch that restores `undo`, or why it must not be restored (the value is no longer the one we wrote). */
+  revert(action: A, current: T, undo: UndoRecord): { patch: Record<string, unknown> } | { skip: string };
+  progress(action: A, current: T, undo: UndoRecord, cluster: ClusterPort): Promise<Progress> | Progress;
+}
+
+/**
+ * The read → patch → dry run → write cycle every patch-based action shares. Each write carries the
+ * resourceVersion it was built from, so a concurrent change makes it fail with 409 and it is rebuilt on a fresh
+ * read rather than overwriting what someone else just did. The same write stamps the target with the plan id,
+ * which is how a redelivered plan knows the change already happened.
+ */
+export function patchAction<A extends RemediationAction, T extends KubernetesObject>(
+  spec: PatchActionSpec<A, T>,
+): ActionHandler<A> {
+  const readTarget = async (action: A, ctx: StepContext): Promise<T> => {
+    const ref = spec.target(action);
+    const current = await ctx.cluster.read<T>(ref);
+    if (!current) throw new TargetMismatchError(`${describeRef(ref)} does not exist`);
+    return current;
+  };
+  /**
+   * One conditional write built on a fresh read: dry run, then (unless dry-running) `beforeWrite`, then the
+   * write itself. Undefined when `build` decides there is nothing to write.
+   */
+  const write = async (
+    action: A,
+    ctx: StepContext,
+    build: (
+      current: T,
+    ) => { patch: Record<string, unknown>; annotations: Record<string, string> } | undefined,
+    options: { dryRun: boolean; beforeWrite?: () => Promise<void> },
+  ): Promise<T | undefined> => {
+    for (let attempt = 1; ; attempt += 1) {
+      const current = await readTarget(action, ctx);
+      const built = build(current);
+      if (!built) return undefined;
+      const body = withMetadata(spec.target(action), current, built.patch, built.annotations) as T;
+      try {
+        const dryRun = await ctx.cluster.patch(body, spec.patchKind, { dryRun: true });
+        if (options.dryRun) return dryRun;
+        await options.beforeWrite?.();
+        return await ctx.cluster.patch(body, spec.patchKind);
+      } catch (error) {
+        if (!(error instanceof KubernetesConflictError)) throw error;
+        if (attempt >= ctx.conflictAttempts) {
+          throw new ConcurrentUpdateError(
+            `${describeRef(spec.target(action))} kept changing under us (${attempt} attempts)`,
+            { cause: error },
+          );
+        }
+      }
+    }
+  };
+  const stamp = (action: A, ctx: StepContext) => ({
+    [ANNOTATIONS.lastRemediation]: ctx.planId,
+    [ANNOTATIONS.lastStep]: String(ctx.stepIndex),
+    [ANNOTATIONS.lastAction]: action.action,
+    [ANNOTATIONS.lastAt]: ctx.now().toISOString(),
+  });
+
+  return {
+    target: spec.target,
+    async dryRun(action, ctx) {
+      await write(
+        action,
+        ctx,
+        (current) => ({
+          patch: spec.change(action, current, ctx.now()).patch,
+          annotations: stamp(action, ctx),
+        }),
+        { dryRun: true },
+      );
+    },
+    async apply(action, ctx, record) {
+      let change: Change | undefined;
+      await write(
+        action,
+        ctx,
+        (current) => {
+          change = spec.change(action, current, ctx.now());
+          return { patch: change.patch, annotations: stamp(action, ctx) };
+        },
+        // Recorded from the same read the patch is built on, before the write, so a crash after it can be undone.
+        { dryRun: false, beforeWrite: () => record(change!.undo) },
+      );
+      return change!.detail;
+    },
+    async alreadyApplied(action, ctx) {
+      const annotations = (await ctx.cluster.read<T>(spec.target(action)))?.metadata?.annotations ?? {};
+      return (
+        annotations[ANNOTATIONS.lastRemediation] === ctx.planId &&
+        annotations[ANNOTATIONS.lastStep] === String(ctx.stepIndex)
+      );
+    },
+    async rollback(action, ctx, undo) {
+      const annotations = (await readTarget(action, ctx)).metadata?.annotations ?? {};
+      // Our own rollback already wrote before the executor stopped: nothing left to restore.
+      if (
+        annotations[ANNOTATIONS.lastRollback] === ctx.planId &&
+        annotations[ANNOTATIONS.lastRollbackStep] === String(ctx.stepIndex)
+      ) {
+        return { restored: true, detail: `restored ${describeRef(spec.target(action))} before a restart` };
+      }
+      let skipped: string | undefined;
+      const reverted = await write(
+        action,
+        ctx,
+        (current) => {
+          const revert = spec.revert(action, current, undo);
+          if ('skip' in revert) {
+            skipped = revert.skip;
+            return undefined;
+          }
+          return {
+            patch: revert.patch,
+            annotations: {
+              [ANNOTATIONS.lastRollback]: ctx.planId,
+              [ANNOTATIONS.lastRollbackStep]: String(ctx.stepIndex),
+            },
+          };
+        },
+        { dryRun: false },
+      );
+      if (!reverted) return { restored: false, detail: skipped ?? 'nothing to restore' };
+      return { restored: true, detail: `restored ${describeRef(spec.target(action))}` };
+    },
+    async progress(action, ctx, undo) {
+      return spec.progress(action, await readTarget(action, ctx), undo, ctx.cluster);
+    },
+  };
+}
+
+function withMetadata(
+  ref: ObjectRef,
+  current: KubernetesObject,
+  patch: Record<string, unknown>,
+  annotations: Record<string, string>,
+): KubernetesObject {
+  return {
+    ...patch,
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    metadata: {
+      name: ref.name,
+      ...(ref.namespace ? { namespace: ref.namespace } : {}),
+      resourceVersion: current.metadata?.resourceVersion,
+      annotations,
+    },
+  } as KubernetesObject;
+}
+
+export const describeRef = (ref: ObjectRef) =>
+  `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;

@@ -1,0 +1,34 @@
+import { rolloutProgress, type Workload, workloadRef } from '../rollout.js';
+import { type ActionHandler, type ActionOf, patchAction } from './handler.js';
+
+type RolloutRestart = ActionOf<'rollout-restart'>;
+
+/** The annotation `kubectl rollout restart` sets: a new value changes the pod template, so every pod is replaced. */
+export const RESTARTED_AT = 'kubectl.kubernetes.io/restartedAt';
+
+const restartedAt = (workload: Workload): string | undefined =>
+  workload.spec?.template.metadata?.annotations?.[RESTARTED_AT];
+
+/**
+ * Rolling back puts the previous value back: the template then matches the previous revision again, which is
+ * what `kubectl rollout undo` achieves.
+ */
+export const rolloutRestart: ActionHandler<RolloutRestart> = patchAction<RolloutRestart, Workload>({
+  target: workloadRef,
+  patchKind: 'strategic-merge',
+  change(_action, current, now) {
+    const value = now.toISOString();
+    return {
+      patch: { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: value } } } } },
+      undo: { previous: restartedAt(current) ?? null, written: value },
+      detail: `pod template ${RESTARTED_AT}=${value}`,
+    };
+  },
+  revert(_action, current, undo) {
+    if (restartedAt(current) !== undo.written) return { skip: 'restarted again since; left as it is' };
+    return {
+      patch: { spec: { template: { metadata: { annotations: { [RESTARTED_AT]: undo.previous } } } } },
+    };
+  },
+  progress: (action, current) => rolloutProgress(action.kind, current),
+});

@@ -1,0 +1,148 @@
+import {
+  ApiException,
+  type KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  PatchStrategy,
+} from '@kubernetes/client-node';
+import { DependencyUnavailableError } from '../shared/errors.js';
+import type { ClusterPort, ObjectRef, PatchKind, WriteOptions } from './core/cluster.js';
+import { KubernetesConflictError, KubernetesRequestError } from './core/errors.js';
+
+export const FIELD_MANAGER = 'kubepulse-executor';
+
+const PATCH_STRATEGY: Record<PatchKind, PatchStrategy> = {
+  'strategic-merge': PatchStrategy.StrategicMergePatch,
+  merge: PatchStrategy.MergePatch,
+};
+
+const dryRunParam = (options?: WriteOptions) => (options?.dryRun ? 'All' : undefined);
+
+/** ClusterPort over @kubernetes/client-node's generic object API, with its errors made typed. */
+export function kubeCluster(kubeConfig: KubeConfig): ClusterPort {
+  const api = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const header = (ref: ObjectRef) => ({
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
+  });
+  return {
+    async read<T extends KubernetesObject>(ref: ObjectRef) {
+      try {
+        return (await api.read<T>(header(ref))) as T;
+      } catch (error) {
+        if (statusOf(error) === 404) return undefined;
+        throw translate(error, `read ${describe(ref)}`);
+      }
+    },
+    async list<T extends KubernetesObject>(
+      apiVersion: string,
+      kind: string,
+      options: { namespace?: string; labelSelector?: string } = {},
+    ) {
+      try {
+        const list = await api.list<T>(
+          apiVersion,
+          kind,
+          options.namespace,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          options.labelSelector,
+        );
+        return list.items;
+      } catch (error) {
+        throw translate(error, `list ${kind} in ${options.namespace ?? 'the cluster'}`);
+      }
+    },
+    async create<T extends KubernetesObject>(object: T, options?: WriteOptions) {
+      try {
+        return await api.create<T>(object, undefined, dryRunParam(options), FIELD_MANAGER);
+      } catch (error) {
+        if (statusOf(error) === 409) return undefined;
+        throw translate(error, `create ${describe(refOf(object))}`);
+      }
+    },
+    async replace<T extends KubernetesObject>(object: T) {
+      try {
+        return await api.replace<T>(object, undefined, undefined, FIELD_MANAGER);
+      } catch (error) {
+        throw translate(error, `replace ${describe(refOf(object))}`);
+      }
+    },
+    async patch<T extends KubernetesObject>(patch: T, kind: PatchKind, options?: WriteOptions) {
+      try {
+        return await api.patch<T>(
+          patch,
+          undefined,
+          dryRunParam(options),
+          FIELD_MANAGER,
+          undefined,
+          PATCH_STRATEGY[kind],
+        );
+      } catch (error) {
+        throw translate(error, `patch ${describe(refOf(patch))}`);
+      }
+    },
+    async delete(ref: ObjectRef, options?: WriteOptions & { uid?: string }) {
+      // With a DeleteOptions body the API server ignores the query parameters, dryRun included: so dryRun
+      // goes in the body, next to the precondition. (A dryRun query beside a body deletes for real.)
+      const body = {
+        ...(options?.dryRun ? { dryRun: ['All'] } : {}),
+        ...(options?.uid ? { preconditions: { uid: options.uid } } : {}),
+      };
+      try {
+        await api.delete(header(ref), undefined, undefined, undefined, undefined, undefined, body);
+        return true;
+      } catch (error) {
+        if (statusOf(error) === 404) return false;
+        throw translate(error, `delete ${describe(ref)}`);
+      }
+    },
+  };
+}
+
+function refOf(object: KubernetesObject): ObjectRef {
+  return {
+    apiVersion: object.apiVersion ?? '',
+    kind: object.kind ?? '',
+    name: object.metadata?.name ?? '',
+    ...(object.metadata?.namespace ? { namespace: object.metadata.namespace } : {}),
+  };
+}
+
+const describe = (ref: ObjectRef) => `${ref.kind} ${ref.namespace ? `${ref.namespace}/` : ''}${ref.name}`;
+
+function statusOf(error: unknown): number | undefined {
+  return error instanceof ApiException ? error.code : undefined;
+}
+
+/** The Status message the API server sent, which says why far better than the HTTP code alone. */
+function reasonOf(error: ApiException<unknown>): string {
+  const body = error.body as { message?: unknown } | string | undefined;
+  if (typeof body === 'string') {
+    try {
+      const parsed = JSON.parse(body) as { message?: unknown };
+      if (typeof parsed.message === 'string') return parsed.message;
+    } catch {
+      return body.slice(0, 500);
+    }
+  }
+  if (body && typeof body === 'object' && typeof body.message === 'string') return body.message;
+  return error.message;
+}
+
+function translate(error: unknown, what: string): Error {
+  if (!(error instanceof ApiException)) {
+    return new DependencyUnavailableError('kubernetes', `${what}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const reason = `${what}: HTTP ${error.code}: ${reasonOf(error)}`;
+  if (error.code === 409) return new KubernetesConflictError(reason, { cause: error });
+  if (error.code === 429 || error.code >= 500) {
+    return new DependencyUnavailableError('kubernetes', reason, { cause: error });
+  }
+  return new KubernetesRequestError(error.code, reason, { cause: error });
+}
