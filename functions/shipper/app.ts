@@ -3,6 +3,8 @@ import type { AddressInfo } from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
+import { PredictionGauges } from '../relay/prediction-gauges.js';
+import { runPredictionRelay } from '../relay/prediction-relay.js';
 import { describeError } from '../shared/errors.js';
 import type { LoggerPort } from '../shared/logger.js';
 import { createRegistry } from '../shared/metrics.js';
@@ -142,6 +144,18 @@ export async function startShipper(config: ShipperConfig, deps: ShipperDeps): Pr
     ),
   ];
 
+  // The way back into the cluster: predictions made in the cloud become gauges on this /metrics.
+  const stopRelay = new AbortController();
+  const relaying = config.predictions
+    ? runPredictionRelay({
+        sqs: deps.sqs,
+        queueUrl: config.predictions.queueUrl,
+        gauges: new PredictionGauges(registry, config.clusterId, config.predictions.staleAfterSeconds),
+        logger,
+        signal: stopRelay.signal,
+      })
+    : Promise.resolve();
+
   const address = server.address() as AddressInfo;
   return {
     url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`,
@@ -154,6 +168,7 @@ export async function startShipper(config: ShipperConfig, deps: ShipperDeps): Pr
       if (stopping) return;
       stopping = true;
       stopReading.abort();
+      stopRelay.abort();
       await informers.stop();
       await Promise.allSettled(reading);
       reporter.sendChanges();
@@ -167,6 +182,7 @@ export async function startShipper(config: ShipperConfig, deps: ShipperDeps): Pr
       } catch (error) {
         logger.error('saving the checkpoint at shutdown failed', { error: describeError(error) });
       }
+      await relaying;
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

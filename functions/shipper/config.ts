@@ -19,6 +19,10 @@ export const ShipperConfigSchema = z
   .object({
     CLUSTER_ID: ClusterId,
     SAMPLES_QUEUE_URL: env.url(),
+    /** Optional: the predictions queue; set, the shipper also relays predictions into its /metrics. */
+    PREDICTIONS_QUEUE_URL: env.optionalUrl(),
+    /** A relayed series nobody mentions for this long is dropped from /metrics. */
+    PREDICTIONS_STALE_SECONDS: env.integer(600, 30, 24 * 3600),
     PROMETHEUS_URL: env.url(),
     PROMETHEUS_TIMEOUT_MS: env.integer(15_000, 100),
     /** The shipper's own namespace (downward API), where its checkpoint ConfigMap lives. */
@@ -59,6 +63,9 @@ export const ShipperConfigSchema = z
   .transform((raw) => ({
     clusterId: raw.CLUSTER_ID,
     samplesQueueUrl: raw.SAMPLES_QUEUE_URL,
+    predictions: raw.PREDICTIONS_QUEUE_URL
+      ? { queueUrl: raw.PREDICTIONS_QUEUE_URL, staleAfterSeconds: raw.PREDICTIONS_STALE_SECONDS }
+      : undefined,
     prometheus: { url: raw.PROMETHEUS_URL, timeoutMs: raw.PROMETHEUS_TIMEOUT_MS },
     checkpoint: {
       namespace: raw.POD_NAMESPACE,

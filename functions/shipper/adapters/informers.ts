@@ -119,6 +119,12 @@ export class ClusterInformers implements ClusterCache {
     return replicaSet.metadata?.ownerReferences?.find((ref) => ref.controller) ?? null;
   };
 
+  readonly replicaSetReplicas = (namespace: string, name: string) => {
+    const replicaSet = this.replicaSetWatch.informer.get(name, namespace);
+    if (!replicaSet) return undefined;
+    return { desired: replicaSet.spec?.replicas ?? 1, ready: replicaSet.status?.readyReplicas ?? 0 };
+  };
+
   latestPodWarning(namespace: string, pod: string): string | undefined {
     return this.warnings.get(`${namespace}/${pod}`);
   }

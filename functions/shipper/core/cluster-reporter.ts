@@ -16,7 +16,7 @@ import type { ShipperMetrics } from '../metrics.js';
 import { detectFailures, type FailureOccurrence } from './failure-detector.js';
 import { nodeInventory, podInventory } from './inventory.js';
 import type { Outbox } from './outbox.js';
-import type { ReplicaSetOwnerLookup } from './owner.js';
+import type { ReplicaSetOwnerLookup, ReplicaSetReplicasLookup } from './owner.js';
 import type { LogSource } from './ports.js';
 
 /** What the informers hold, read when a snapshot is taken. */
@@ -24,6 +24,8 @@ export interface ClusterCache {
   pods(): readonly V1Pod[];
   nodes(): readonly V1Node[];
   replicaSetOwner: ReplicaSetOwnerLookup;
+  /** Absent: inventories carry no replica counts (the planner then escalates instead of scaling). */
+  replicaSetReplicas?: ReplicaSetReplicasLookup;
   /** The newest Warning event about a pod, to explain a failure its status does not describe. */
   latestPodWarning(namespace: string, pod: string): string | undefined;
 }
@@ -86,7 +88,7 @@ export class ClusterReporter {
 
   private inventoryOf(pods: readonly V1Pod[]): PodInventory[] {
     return pods
-      .map((pod) => podInventory(pod, this.deps.cache.replicaSetOwner))
+      .map((pod) => podInventory(pod, this.deps.cache.replicaSetOwner, this.deps.cache.replicaSetReplicas))
       .filter((p) => p !== undefined);
   }
 
@@ -148,7 +150,7 @@ export class ClusterReporter {
     name: string,
     occurrence: FailureOccurrence,
   ): Promise<FailureEvent> {
-    const inventory = podInventory(pod, this.deps.cache.replicaSetOwner);
+    const inventory = podInventory(pod, this.deps.cache.replicaSetOwner, this.deps.cache.replicaSetReplicas);
     const warning = this.deps.cache.latestPodWarning(namespace, name);
     const message = [occurrence.message, warning].filter(Boolean).join(' | ').slice(0, 1024);
     const logTail = occurrence.container ? await this.logTail(namespace, name, occurrence) : undefined;

@@ -77,6 +77,17 @@ describe('pod inventory', () => {
     });
   });
 
+  it("carries the Deployment's replica counts from its ReplicaSet, and none for other owners", () => {
+    const replicas = (namespace: string, name: string) =>
+      namespace === 'shop' && name === 'cart-5c8d7b6f9' ? { desired: 3, ready: 2 } : undefined;
+    assert.deepEqual(podInventory(deploymentPod, () => undefined, replicas)?.ownerReplicas, {
+      desired: 3,
+      ready: 2,
+    });
+    assert.equal(podInventory(deploymentPod, () => null, replicas)?.ownerReplicas, undefined);
+    assert.equal(podInventory(deploymentPod, () => undefined)?.ownerReplicas, undefined);
+  });
+
   it('keeps a bare ReplicaSet as the owner', () => {
     assert.deepEqual(podInventory(deploymentPod, () => null)?.owner, {
       kind: 'ReplicaSet',

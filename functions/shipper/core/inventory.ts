@@ -8,7 +8,7 @@ import {
   type PodInventory,
   type ResourceQuantities,
 } from '../../shared/contracts/index.js';
-import { type ReplicaSetOwnerLookup, resolveOwner } from './owner.js';
+import { type ReplicaSetOwnerLookup, type ReplicaSetReplicasLookup, resolveOwner } from './owner.js';
 import { parseQuantity } from './quantity.js';
 
 const PHASES = new Set(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']);
@@ -44,7 +44,11 @@ function containerState(status: V1ContainerStatus | undefined): ContainerInvento
 }
 
 /** The inventory of one pod, or undefined for a pod whose names the contract cannot carry. */
-export function podInventory(pod: V1Pod, replicaSetOwner: ReplicaSetOwnerLookup): PodInventory | undefined {
+export function podInventory(
+  pod: V1Pod,
+  replicaSetOwner: ReplicaSetOwnerLookup,
+  replicaSetReplicas?: ReplicaSetReplicasLookup,
+): PodInventory | undefined {
   const namespace = NamespaceName.safeParse(pod.metadata?.namespace);
   const name = ObjectName.safeParse(pod.metadata?.name);
   if (!namespace.success || !name.success) return undefined;
@@ -66,6 +70,12 @@ export function podInventory(pod: V1Pod, replicaSetOwner: ReplicaSetOwnerLookup)
   }
   if (containers.length === 0) return undefined;
   const owner = resolveOwner(pod, replicaSetOwner);
+  // Outside a rollout a Deployment's replicas are its current ReplicaSet's, which is what scaling starts from.
+  const controller = pod.metadata?.ownerReferences?.find((ref) => ref.controller);
+  const ownerReplicas =
+    owner?.kind === 'Deployment' && controller?.kind === 'ReplicaSet'
+      ? replicaSetReplicas?.(namespace.data, controller.name)
+      : undefined;
   const node = ObjectName.safeParse(pod.spec?.nodeName);
   const phase = pod.status?.phase;
   return {
@@ -73,6 +83,7 @@ export function podInventory(pod: V1Pod, replicaSetOwner: ReplicaSetOwnerLookup)
     pod: name.data,
     ...(pod.metadata?.uid ? { uid: pod.metadata.uid.slice(0, 64) } : {}),
     ...(owner ? { owner } : {}),
+    ...(ownerReplicas ? { ownerReplicas } : {}),
     ...(node.success ? { node: node.data } : {}),
     ...(phase && PHASES.has(phase) ? { phase: phase as PodInventory['phase'] } : {}),
     labels: Object.fromEntries(Object.entries(pod.metadata?.labels ?? {}).slice(0, MAX_LABELS)),

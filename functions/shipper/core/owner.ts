@@ -45,3 +45,9 @@ export function resolveOwner(pod: V1Pod, replicaSetOwner: ReplicaSetOwnerLookup)
     ? { kind: controller.kind as OwnerRef['kind'], name: controller.name }
     : undefined;
 }
+
+/** A ReplicaSet's desired and ready replicas from the informer's cache; undefined when it is not cached. */
+export type ReplicaSetReplicasLookup = (
+  namespace: string,
+  replicaSet: string,
+) => { desired: number; ready: number } | undefined;
