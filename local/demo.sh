@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# README's first command: sets everything up (idempotently) and runs the local end-to-end demo of the scoring
-# path on embedded defaults — no Docker, no AWS, no keys.
+# README's first command: sets everything up (idempotently; the first run builds the local control plane from Go
+# modules, which takes minutes and shows its progress) and runs the end-to-end demo on embedded defaults — no
+# Docker, no AWS, no keys. GEMINI_API_KEY set → the real Gemini plans instead of the fake.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash local/setup.sh
-exec node --import tsx local/demo/inference-demo.ts
+exec node --import tsx local/demo/e2e-demo.ts

@@ -166,9 +166,11 @@ export function renderPlot(plot: SeriesPlot, width = 960, height = 300): string 
   const markers = plot.markers.map((m, i) => {
     const colour = MARKER_COLOURS[m.kind];
     const labelY = margin.top + 12 + (i % 4) * 13;
+    // Near the right edge the label goes to the left of its line, so it is not cut off.
+    const leftOfLine = x(m.t) > width - margin.right - 7 * m.label.length;
     return (
       `<line x1="${x(m.t)}" x2="${x(m.t)}" y1="${margin.top}" y2="${margin.top + innerH}" stroke="${colour}" stroke-width="1.5" stroke-dasharray="${m.kind === 'predicted-failure' ? '2 2' : '0'}"/>` +
-      `<text x="${x(m.t) + 3}" y="${labelY}" font-size="11" fill="${colour}">${escapeHtml(m.label)}</text>`
+      `<text x="${leftOfLine ? x(m.t) - 3 : x(m.t) + 3}" y="${labelY}" font-size="11" fill="${colour}" text-anchor="${leftOfLine ? 'end' : 'start'}">${escapeHtml(m.label)}</text>`
     );
   });
 
