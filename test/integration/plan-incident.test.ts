@@ -206,6 +206,17 @@ describe('planning incidents against a real Redis', () => {
     assert.deepEqual(planOf(outputs).actions, [raiseTo(768 * MIB)]);
   });
 
+  it('replaces an LLM plan whose actions do not address the problem, even one policy allows', async () => {
+    const deletePod = { action: 'delete-pod' as const, namespace: 'shop', pod: 'checkout-7d9f8b6c5-x1' };
+    const llm = new ScriptedLlm(acting([deletePod]));
+    const { incidents, outputs } = await planIncidents([eventAnomaly('OOMKilled')], deps({ llm }));
+    assert.equal(incidents[0]!.source, 'runbook');
+    assert.match(incidents[0]!.fallbackReason ?? '', /delete-pod, which does not address memory-exhaustion/);
+    for (const output of outputs) {
+      if (output.kind === 'plan') assert.ok(output.plan.actions.every((a) => a.action !== 'delete-pod'));
+    }
+  });
+
   it('alerts instead of acting when nothing acceptable is proposed', async () => {
     const tooBig = acting([raiseTo(4096 * MIB)]);
     const noLimit = podInventory();

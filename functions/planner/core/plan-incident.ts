@@ -7,6 +7,7 @@ import {
   type TargetFacts,
 } from '../../shared/actions/index.js';
 import {
+  type ActionName,
   type Alert,
   type Anomaly,
   type FailureEvent,
@@ -94,6 +95,22 @@ export interface PlanningResult {
 
 /** Problems no action fixes: whatever a model proposes for them goes to a human. */
 const NEVER_ACT: ReadonlySet<ProblemClass> = new Set(['crash-loop', 'image-pull']);
+
+/**
+ * The actions that can address each problem. An LLM plan outside them is replaced by the runbook even when policy
+ * would allow it: deleting a leaking pod or cordoning a node for a CPU spike is no remedy, and a model that
+ * proposes one has most likely been steered by text in the incident context.
+ */
+export const ACTIONS_FOR_PROBLEM: Readonly<Record<ProblemClass, readonly ActionName[]>> = {
+  'memory-exhaustion': ['set-resources', 'rollout-restart', 'scale'],
+  'cpu-saturation': ['scale', 'set-resources'],
+  eviction: ['set-resources', 'scale'],
+  'node-pressure': ['cordon'],
+  'crash-loop': [],
+  'image-pull': [],
+  pending: [],
+  other: [],
+};
 
 export async function planIncidents(
   anomalies: readonly Anomaly[],
@@ -198,6 +215,16 @@ async function decide(key: IncidentKey, anomalies: Anomaly[], deps: PlannerDeps)
     );
   } else if (NEVER_ACT.has(key.problem) && answer.proposal.decision === 'act') {
     choice = fromRunbook(`the LLM proposed actions for ${key.problem}, which only a human may fix`);
+  } else if (
+    answer.proposal.decision === 'act' &&
+    answer.proposal.actions.some((a) => !ACTIONS_FOR_PROBLEM[key.problem].includes(a.action))
+  ) {
+    const off = answer.proposal.actions
+      .map((a) => a.action)
+      .filter((a) => !ACTIONS_FOR_PROBLEM[key.problem].includes(a));
+    choice = fromRunbook(
+      `the LLM proposed ${[...new Set(off)].join(', ')}, which does not address ${key.problem}`,
+    );
   } else choice = { source: 'llm', proposal: answer.proposal };
 
   let evaluation =
