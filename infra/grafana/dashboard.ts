@@ -6,7 +6,7 @@
 // Data sources: one Prometheus. It scrapes the in-cluster shipper (which also serves the prediction relay's
 // gauges; scrape it with honor_labels) and executor, receives the Lambda functions' metrics through a
 // Pushgateway (PUSHGATEWAY_URL), and reads SQS queue depths through YACE (yet-another-cloudwatch-exporter), whose
-// metric names (aws_sqs_*) the local demo's queue exporter reproduces.
+// metric names (aws_sqs_*) the local stack's queue exporter reproduces (depths only).
 
 interface Target {
   expr: string;
@@ -264,7 +264,7 @@ export const rows: RowSpec[] = [
       {
         title: 'Queue depth and age of oldest message',
         description:
-          'From CloudWatch through YACE (locally: the demo’s queue exporter). Age is the pipeline lag.',
+          'From CloudWatch through YACE (locally: the stack’s queue exporter, depth only). The age of the oldest message is the pipeline lag (CloudWatch only).',
         type: 'timeseries',
         width: 8,
         targets: [

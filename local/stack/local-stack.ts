@@ -29,6 +29,7 @@ import { type SqsEmulator, startSqsEmulator } from '../sqs/emulator.js';
 import { ensureControlPlane, serviceAccountKubeConfig } from '../support/control-plane.js';
 import { applyObjects, kustomizeBuild } from '../support/kustomize.js';
 import { PrivateRedisServer } from '../support/redis-server.js';
+import { startQueueExporter } from './queue-exporter.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CACHE_DIR = process.env.KUBEPULSE_CACHE ?? join(homedir(), '.cache', 'kubepulse');
@@ -198,6 +199,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       log: (message) => options.onLog?.('fault-sim', message),
     });
     cleanups.push(() => simulator.stop());
+    const queues = await startQueueExporter(sqs, [
+      ...Object.values(emulator.queueUrls),
+      ...Object.values(emulator.dlqUrls),
+    ]);
+    cleanups.push(() => queues.close());
     const shipperPort = await freePort();
     const executorPort = await freePort();
     const prometheusConfig = join(credentialsDir, 'prometheus.yml');
@@ -211,6 +217,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         // the shipper also serves the prediction relay's gauges, labelled with the predicted pods
         `  - { job_name: kubepulse-shipper, honor_labels: true, static_configs: [{ targets: ['127.0.0.1:${shipperPort}'] }] }`,
         `  - { job_name: kubepulse-executor, static_configs: [{ targets: ['127.0.0.1:${executorPort}'] }] }`,
+        `  - { job_name: sqs, static_configs: [{ targets: ['127.0.0.1:${queues.port}'] }] }`,
         '',
       ].join('\n'),
     );
