@@ -73,20 +73,25 @@ async function liveView(
     prometheusUrl,
     `kubepulse_predicted_memory_ratio{namespace="${NAMESPACE}"}`,
   ).catch(() => []);
+  const toLimit = await instant(
+    prometheusUrl,
+    `min by (pod) (kubepulse_predicted_seconds_to_limit{namespace="${NAMESPACE}"})`,
+  ).catch(() => []);
   const lines = [
     `kubepulse demo — ${since()} — shipper → inference → planner → executor → verification (log: ${logPath})`,
     '',
-    'pod                          memory/limit  forecast peak  cpu/limit',
+    'pod                          memory/limit                forecast peak  limit in   cpu/limit',
   ];
   for (const m of memory.sort((a, b) => (a.labels.pod ?? '').localeCompare(b.labels.pod ?? ''))) {
     const pod = m.labels.pod ?? '?';
     const c = cpu.find((x) => x.labels.pod === pod)?.v;
     const p = predicted.find((x) => x.labels.pod === pod)?.v;
     const bar = '█'.repeat(Math.max(0, Math.min(20, Math.round(m.v * 20)))).padEnd(20, '·');
+    const t = toLimit.find((x) => x.labels.pod === pod)?.v;
     lines.push(
       `${pod.padEnd(28)} ${bar} ${(m.v * 100).toFixed(0).padStart(3)}%  ${
         p === undefined ? '     —' : `${(p * 100).toFixed(0).padStart(5)}%`
-      }        ${c === undefined ? '—' : `${(c * 100).toFixed(0)}%`}`,
+      }         ${duration(t ?? null).padEnd(10)} ${c === undefined ? '—' : `${(c * 100).toFixed(0)}%`}`,
     );
   }
   lines.push(
