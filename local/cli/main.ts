@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+import { EXPORT_TRAINING_USAGE, runExportTrainingCommand } from './export-training.js';
+import { LABEL_USAGE, runLabelCommand } from './label.js';
 import { PLANS_USAGE, runPlansCommand } from './plans.js';
 import { scoreFiles } from './score.js';
 
@@ -7,7 +9,11 @@ const USAGE = `usage: kubepulse score --input <csv|dir> [--input …] --out <dir
   score   stream timestamp,value series row by row through the production scoring core and write per-row
           anomaly scores in NAB's results layout (<out>/kubepulse/<category>/kubepulse_<file>.csv)
 
-${PLANS_USAGE}`;
+${PLANS_USAGE}
+
+${LABEL_USAGE}
+
+${EXPORT_TRAINING_USAGE}`;
 
 const APPROVAL_COMMANDS = new Set(['plans', 'approve', 'reject']);
 
@@ -20,6 +26,13 @@ async function main(argv: string[]): Promise<number> {
       err: (line) => console.error(line),
     });
   }
+  const io = {
+    env: process.env,
+    out: (line: string) => console.log(line),
+    err: (line: string) => console.error(line),
+  };
+  if (command === 'label') return runLabelCommand(rest, io);
+  if (command === 'export-training') return runExportTrainingCommand(rest, io);
   if (command !== 'score') {
     console.error(USAGE);
     return command === undefined || command === '--help' ? 0 : 2;

@@ -42,9 +42,13 @@ function narrate(event: LoopEvent): void {
             a.predictedSecondsToLimit !== null ? `, limit in ${duration(a.predictedSecondsToLimit)}` : ''
           })`
         : `${a.event.reason}`;
-    say(
-      `inference  ${a.status === 'opened' ? 'incident opened' : 'incident resolved'}: ${workloadOf(a)} ${what}`,
-    );
+    const verb =
+      a.source === 'event'
+        ? 'failure reported'
+        : a.status === 'opened'
+          ? 'incident opened'
+          : 'incident resolved';
+    say(`inference  ${verb}: ${workloadOf(a)} ${what}`);
   } else if (event.kind === 'result') {
     const r = event.result;
     say(

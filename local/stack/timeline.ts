@@ -103,10 +103,13 @@ export function summariseFault(
     fault: scenario.title,
     target: `${scenario.workload}`,
     faultBeganAt,
-    failurePredictedFor: seconds(firstUsage?.predictedLimitAt) ?? expectedFailureAt,
+    // Only a usage forecast predicts a failure; a crash loop is reported, not predicted.
+    failurePredictedFor: seconds(firstUsage?.predictedLimitAt),
     detectedAt,
     leadTimeSeconds:
-      expectedFailureAt !== null && detectedAt !== null ? expectedFailureAt - detectedAt : null,
+      scenario.signal !== 'events' && expectedFailureAt !== null && detectedAt !== null
+        ? expectedFailureAt - detectedAt
+        : null,
     plan,
     actionAppliedAt,
     recoveryVerifiedAt,
