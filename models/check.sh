@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # CI check for the models: retrain from scratch and require byte-identical output to models/dist.
 #   bash models/check.sh
-# 1. setup.sh (venv with the pinned requirements), 2. a quick `--config ci` smoke run,
-# 3. `--config full` into a temp dir, compared byte for byte with models/dist (~1.5 min on 2 cores).
+# 1. setup.sh (venv with the pinned requirements), 2. the pipeline's unit tests (models/tests), 3. a quick
+# `--config ci` smoke run, 4. `--config full` into a temp dir, compared byte for byte with models/dist
+# (~1.5 min on 2 cores).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -11,6 +12,9 @@ export PYTHONHASHSEED=0 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS
 tmp="$(mktemp -d "${TMPDIR:-/tmp}/kubepulse-models.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT
 cd "$here"
+
+echo "== models: unit tests (models/tests)"
+"$py" -m unittest discover -s tests
 
 echo "== models: smoke run (--config ci)"
 "$py" -m kubepulse_models.train --config ci --out "$tmp/ci"

@@ -24,6 +24,8 @@ import { type MetricName, PodInventory, type ScoredSignal } from '../../function
  *   kp:inv:<cluster>|<ns>/<pod> the pod's last inventory (limits), JSON, expires after INVENTORY_TTL_SECONDS
  *   kp:feedback:<incidentId>   a feedback label (FeedbackLabel below), no expiry
  * where <series> = `<cluster>|<namespace>|<pod>|<container>|<metric>` (series-store.ts `seriesKeyOf`).
+ * series-store.ts keeps its window and state key builders private: the two below must equal them, which
+ * test/integration/training-export.test.ts checks by exporting what the real inference core wrote.
  */
 export const trainingKeys = {
   window: (seriesKey: string) => `kp:{${seriesKey}}:w`,

@@ -19,7 +19,9 @@ PROBABILITIES_NAME = "probabilities"
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
 
 
-def train_classifier(cfg: Config, features: np.ndarray, labels: np.ndarray, log) -> GradientBoostingClassifier:
+def train_classifier(
+    cfg: Config, features: np.ndarray, labels: np.ndarray, log, sample_weight: np.ndarray | None = None
+) -> GradientBoostingClassifier:
     clf = GradientBoostingClassifier(
         n_estimators=cfg.trees,
         max_depth=cfg.depth,
@@ -31,7 +33,7 @@ def train_classifier(cfg: Config, features: np.ndarray, labels: np.ndarray, log)
     )
     log(f"classifier: {cfg.trees} trees of depth {cfg.depth} on {len(features)} windows x "
         f"{features.shape[1]} features ({labels.mean():.1%} anomalous)")
-    clf.fit(np.asarray(features, dtype=np.float32), labels)
+    clf.fit(np.asarray(features, dtype=np.float32), labels, sample_weight=sample_weight)
     return clf
 
 

@@ -1,10 +1,14 @@
 """Train, verify and export both models.
 
     python -m kubepulse_models.train --config full --out models/dist
+    python -m kubepulse_models.train --config full --out /tmp/m --recorded EXPORT_DIR [--recorded-weight 5]
 
 Writes forecaster.onnx, classifier.onnx and metadata.json into --out. The output is a pure function of
 the configuration and the pinned package versions (see models/requirements.txt): no timestamps, fixed
-seeds, single-threaded numerics. Exits non-zero if the ONNX models disagree with scikit-learn.
+seeds, single-threaded numerics. ``--recorded`` mixes recorded cluster data (``kubepulse export-training``,
+see recorded.py) into the training split: every recorded window into the forecaster's, the labelled ones
+into the classifier's with ``--recorded-weight``; validation, holdout and the incident calibration stay
+synthetic. Exits non-zero if the ONNX models disagree with scikit-learn.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from .config import (
     Config,
 )
 from .features import FEATURE_NAMES, extract_features
+from .recorded import RECORDED_WEIGHT, RecordedRows, load_recorded, mix_classifier_rows, recorded_rows
 from .synthetic import BENIGN_KINDS, KINDS, Series, generate_benign_dataset, generate_dataset
 from .windows import classifier_windows, forecaster_windows
 
@@ -104,7 +109,7 @@ def _pick_test_windows(series: list[Series], window: int) -> list[tuple[str, np.
     return picks
 
 
-def run(cfg: Config, out: Path) -> None:
+def run(cfg: Config, out: Path, recorded: Path | None = None, recorded_weight: float = RECORDED_WEIGHT) -> None:
     log = Log()
     log(f"config {cfg.name}: seed {cfg.seed}, window {cfg.window}, horizons {list(cfg.horizons)}")
 
@@ -118,9 +123,19 @@ def run(cfg: Config, out: Path) -> None:
         data[name] = generate_dataset(cfg.seed, split, count, cfg.series_length)
         log(f"data: {name}: {count} series x {cfg.series_length} samples (split seed stream {split})")
     train_hash = _data_hash(data["train"])
+    rec: RecordedRows | None = None
+    if recorded is not None:
+        rec_series = load_recorded(recorded)
+        rec = recorded_rows(rec_series, cfg.window, cfg.horizons, cfg.window_stride)
+        log(f"data: recorded: {len(rec_series)} series from {recorded}, {len(rec.forecaster_windows)} forecaster "
+            f"windows, {len(rec.classifier_labels)} labelled windows ({int(rec.classifier_labels.sum())} positive, "
+            f"weight {recorded_weight})")
 
     # ------------------------------------------------------------------ forecaster
     fx, fy, _ = forecaster_windows(data["train"], cfg.window, cfg.horizons, cfg.window_stride)
+    if rec is not None:
+        fx = np.concatenate([fx, rec.forecaster_windows])
+        fy = np.concatenate([fy, rec.forecaster_futures])
     f_in, f_tgt = forecaster.to_inputs(fx), forecaster.to_targets(fx, fy)
     model_f = forecaster.train_forecaster(cfg, f_in, f_tgt, log)
     f_bytes = model_f.to_onnx(cfg.window, len(cfg.horizons))
@@ -148,8 +163,13 @@ def run(cfg: Config, out: Path) -> None:
         pick.sort()
         cx, cy = cx[pick], cy[pick]
     c_feat = extract_features(cx)
-    log(f"classifier: {len(cx)} training windows, {len(FEATURE_NAMES)} features")
-    model_c = classifier.train_classifier(cfg, c_feat, cy, log)
+    c_weight = None
+    if rec is not None and len(rec.classifier_labels):
+        c_feat, cy, c_weight = mix_classifier_rows(
+            c_feat, cy, extract_features(rec.classifier_windows), rec.classifier_labels, recorded_weight
+        )
+    log(f"classifier: {len(c_feat)} training windows, {len(FEATURE_NAMES)} features")
+    model_c = classifier.train_classifier(cfg, c_feat, cy, log, sample_weight=c_weight)
     c_bytes = classifier.to_onnx(model_c, len(FEATURE_NAMES))
     log(f"classifier: exported {len(c_bytes)} bytes")
     c_sess = _session(c_bytes)
@@ -273,6 +293,20 @@ def run(cfg: Config, out: Path) -> None:
                 "onnxruntime": ort.__version__,
             },
             "holdout": {"forecaster": f_metrics, "classifier": c_metrics},
+            **(
+                {
+                    "recorded": {
+                        "series": len(rec_series),
+                        "forecasterWindows": len(rec.forecaster_windows),
+                        "labelledWindows": len(rec.classifier_labels),
+                        "positiveWindows": int(rec.classifier_labels.sum()),
+                        "weight": recorded_weight,
+                        "rowsSha256": rec.sha256(),
+                    }
+                }
+                if rec is not None
+                else {}
+            ),
         },
         "testVectors": vectors,
     }
@@ -293,9 +327,12 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(prog="python -m kubepulse_models.train", description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", choices=sorted(CONFIGS), default="full")
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--recorded", type=Path, help="a `kubepulse export-training` directory to mix into training")
+    ap.add_argument("--recorded-weight", type=float, default=RECORDED_WEIGHT,
+                    help=f"classifier weight of a recorded labelled window (default {RECORDED_WEIGHT})")
     args = ap.parse_args(argv)
     with threadpool_limits(limits=1):
-        run(CONFIGS[args.config], args.out)
+        run(CONFIGS[args.config], args.out, args.recorded, args.recorded_weight)
 
 
 if __name__ == "__main__":
