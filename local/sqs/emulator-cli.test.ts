@@ -10,6 +10,7 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { localSqsClient } from './client.js';
+import { infraQueues } from './emulator.js';
 
 const SCRIPT = fileURLToPath(new URL('./emulator.ts', import.meta.url));
 const cache = mkdtempSync(join(tmpdir(), 'kubepulse-sqs-cli-test-'));
@@ -51,7 +52,11 @@ test('up / up again / status / down / down again', async () => {
   const sqs = localSqsClient(state.endpoint);
   try {
     const listed = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'kubepulse-local-' }));
-    assert.equal(listed.QueueUrls?.length, 10, 'five queues and their DLQs');
+    assert.equal(
+      listed.QueueUrls?.length,
+      2 * infraQueues.queues.length,
+      'every queue of infra/queues.cjs and its DLQ',
+    );
   } finally {
     sqs.destroy();
   }
