@@ -6,6 +6,7 @@ import {
   type Anomaly,
   decodeMessageBody,
   encodeMessageBody,
+  type UsageAnomaly,
 } from '../../functions/shared/contracts/index.js';
 import {
   ensurePackagedService,
@@ -100,9 +101,18 @@ describe('packaged functions run from the osls artefacts with Lambda semantics',
       reports.every((r) => r.outcome === 'success'),
       JSON.stringify(reports.map((r) => r.outcome)),
     );
-    assert.equal(anomalies.length, 1, JSON.stringify(anomalies.map((a) => a.anomalyId)));
-    assert.equal(anomalies[0]!.status, 'opened');
-    assert.equal(anomalies[0]!.target.pod, 'cart-6f7d9-zz1');
+    // The leak ends with one open incident on the forecast: a classifier incident opened earlier is handed over
+    // (resolved, then a forecast-breach incident opened), never two open at once.
+    const ids = JSON.stringify(anomalies.map((a) => a.anomalyId));
+    assert.ok(anomalies.length >= 1 && anomalies.every((a) => a.target.pod === 'cart-6f7d9-zz1'), ids);
+    let open = 0;
+    for (const anomaly of anomalies) {
+      open += anomaly.status === 'opened' ? 1 : -1;
+      assert.ok(open === 0 || open === 1, `an incident opened twice or closed twice: ${ids}`);
+    }
+    const last = anomalies.at(-1) as UsageAnomaly;
+    assert.equal(last.status, 'opened', ids);
+    assert.ok(last.reasons.includes('forecast-limit-breach'), JSON.stringify(last.reasons));
     const sandbox = stack.sandboxes.get('inference')!;
     assert.equal(sandbox.coldStarts, 1);
     assert.ok(sandbox.invocations >= 2, 'several batches went to the same warm sandbox');
