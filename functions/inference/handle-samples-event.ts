@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import { parser } from '@aws-lambda-powertools/batch/parser';
+import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
@@ -37,12 +38,18 @@ const ShipperBody = z
   .pipe(ShipperMessageSchema);
 
 /**
- * Powertools' batch processor validates each record on its own against the body schema (parser integration), so a
- * malformed message fails alone. Valid records are collected rather than handled one by one, because the core reads
- * and writes every series of an invocation in one or two Redis round trips.
+ * The SQS record schema with our body in it, built once: given only `innerSchema`, Powertools extends the record
+ * schema again for every record, and zod compiles each new object schema on its first parse.
+ */
+const ShipperRecordSchema = SqsRecordSchema.extend({ body: ShipperBody });
+
+/**
+ * Powertools' batch processor validates each record on its own against the record schema (parser integration), so
+ * a malformed message fails alone. Valid records are collected rather than handled one by one, because the core
+ * reads and writes every series of an invocation in one or two Redis round trips.
  */
 export function createRecordValidator(logger: LoggerPort): BatchProcessor {
-  return new BatchProcessor(EventType.SQS, { parser, innerSchema: ShipperBody, logger });
+  return new BatchProcessor(EventType.SQS, { parser, schema: ShipperRecordSchema, logger });
 }
 
 /** Sends prediction digests towards the in-cluster relay. */

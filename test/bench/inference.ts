@@ -10,10 +10,15 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { build } from 'esbuild';
 import type { InferenceConfig } from '../../functions/inference/config.js';
 import { loadModelBundle } from '../../functions/inference/core/model-metadata.js';
+import type { InferenceDeps } from '../../functions/inference/core/process-batch.js';
 import { type OrtModule, WindowScorer } from '../../functions/inference/core/window-scorer.js';
 import { handleSamplesEvent } from '../../functions/inference/handle-samples-event.js';
 import { createInferenceRuntime, loadOrtWeb } from '../../functions/inference/runtime.js';
-import { encodeMessageBody, type SampleBatch } from '../../functions/shared/contracts/index.js';
+import {
+  encodeMessageBody,
+  type PredictionDigest,
+  type SampleBatch,
+} from '../../functions/shared/contracts/index.js';
 import { localSqsClient } from '../../local/sqs/client.js';
 import { startSqsEmulator } from '../../local/sqs/emulator.js';
 import { GiB, inventoryFor, noise, type SyntheticPod } from '../../local/support/pod-series.js';
@@ -88,6 +93,48 @@ function sqsRecord(messageId: string, body: string): SQSRecord {
     eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:kubepulse-local-samples',
     awsRegion: 'us-east-1',
   };
+}
+
+/**
+ * The same runtime with its phases timed (Powertools validation, Redis load, scoring, Redis commit, sending the
+ * prediction digests to the in-process SQS emulator): what the
+ * end-to-end figure is made of, for stderr only. A few performance.now() calls per invocation cost nothing measurable.
+ */
+function withPhaseTimers(runtime: Awaited<ReturnType<typeof createInferenceRuntime>>) {
+  const phases = { validate: 0, load: 0, score: 0, commit: 0, relay: 0 };
+  const timedCall =
+    <A extends unknown[], R>(phase: keyof typeof phases, call: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      const started = performance.now();
+      try {
+        return await call(...args);
+      } finally {
+        phases[phase] += performance.now() - started;
+      }
+    };
+  const { store, scorer } = runtime.core;
+  const validator = Object.create(runtime.validator) as typeof runtime.validator;
+  validator.process = timedCall('validate', () => runtime.validator.process());
+  validator.register = (...args) => runtime.validator.register(...args);
+  const relay = runtime.predictionRelay;
+  const timed = {
+    ...runtime,
+    ...(relay
+      ? {
+          predictionRelay: { send: timedCall('relay', (digests: PredictionDigest[]) => relay.send(digests)) },
+        }
+      : {}),
+    validator,
+    core: {
+      ...runtime.core,
+      store: {
+        load: timedCall('load', (request) => store.load(request)),
+        commit: timedCall('commit', (commits, events) => store.commit(commits, events)),
+      },
+      scorer: { metadata: scorer.metadata, score: timedCall('score', (w, n) => scorer.score(w, n)) },
+    } satisfies InferenceDeps,
+  };
+  return { timed, phases };
 }
 
 async function measureModel(
@@ -220,9 +267,10 @@ async function main() {
     let samples = 0;
     let roundTrips = 0;
     let windows = 0;
+    const { timed, phases } = withPhaseTimers(runtime);
     const started = performance.now();
     for (const [i, records] of events.entries()) {
-      const { outcome, failures } = await handleSamplesEvent(records, runtime);
+      const { outcome, failures } = await handleSamplesEvent(records, timed);
       if (failures.size > 0)
         throw new Error(`bench invocation failed: ${[...failures.values()][0]?.message}`);
       samples += outcome.stats.samplesIn;
@@ -235,6 +283,10 @@ async function main() {
     const elapsed = (performance.now() - started) / 1000;
     const samplesPerSecond = samples / elapsed;
     done(`end to end: ${samples} samples (${windows} windows) in ${elapsed.toFixed(2)} s`);
+    const perInvocation = (ms: number) => (ms / events.length).toFixed(1);
+    done(
+      `ms per invocation: validate ${perInvocation(phases.validate)}, load ${perInvocation(phases.load)}, score ${perInvocation(phases.score)}, commit ${perInvocation(phases.commit)}, relay ${perInvocation(phases.relay)}, rest ${perInvocation(elapsed * 1000 - Object.values(phases).reduce((a, b) => a + b))}`,
+    );
     await runtime.close();
 
     const rowsPerInvocation = SERIES * RECORDS_PER_INVOCATION;

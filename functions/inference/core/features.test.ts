@@ -103,6 +103,34 @@ describe('extractFeatures', () => {
     assert.ok(out[FEATURE_NAMES.indexOf('max_jump_z')]! > 10);
   });
 
+  for (const width of [64, 33, 32]) {
+    it(`gives windows one step apart exactly the features each gets on its own (window ${width})`, () => {
+      // A noisy random walk quantised so that differences tie, with jumps and drops, as float32 like the runtime.
+      let seed = 12345;
+      const random = () => {
+        seed = (seed * 16807) % 2147483647;
+        return seed / 2147483647;
+      };
+      let level = 0.5;
+      const series = Float32Array.from({ length: width + 300 }, (_, i) => {
+        level += Math.round((random() - 0.5) * 8) / 400 + (i % 97 === 0 ? 0.2 : i % 89 === 0 ? -0.25 : 0);
+        return level;
+      });
+      const sliding = new Float32Array(FEATURE_COUNT * 301);
+      for (let end = width; end <= series.length; end++) {
+        extractFeatures(series.subarray(end - width, end), sliding, FEATURE_COUNT * (end - width));
+      }
+      const unrelated = Array.from({ length: width }, (_, i) => Math.cos(i));
+      const alone = new Float32Array(FEATURE_COUNT);
+      for (let end = width; end <= series.length; end++) {
+        extractFeatures(unrelated, new Float32Array(FEATURE_COUNT), 0);
+        extractFeatures(Array.from(series.subarray(end - width, end)), alone, 0);
+        const start = FEATURE_COUNT * (end - width);
+        assert.deepEqual(sliding.subarray(start, start + FEATURE_COUNT), alone, `window ending at ${end}`);
+      }
+    });
+  }
+
   it('rejects windows that are too short and slots outside the buffer', () => {
     assert.throws(
       () => extractFeatures(new Array(10).fill(0.5), new Float32Array(FEATURE_COUNT), 0),

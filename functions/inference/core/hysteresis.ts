@@ -96,15 +96,22 @@ export function observe(
   const anomalousStreak = anomalous ? state.anomalousStreak + 1 : 0;
   const breachStreak = evidence.forecastBreach ? state.breachStreak + 1 : 0;
   const breachOpens = breachStreak >= Math.max(policy.openAfter, state.learntBreachOpenAfter);
-  const tracked = { ...state, anomalousStreak, breachStreak };
+  // Each new state is spread from `state` with the streaks set in it, in one object (this runs once per sample).
   if (state.phase === 'normal') {
     const opens =
       breachOpens || anomalousStreak >= Math.max(policy.classifierOpenAfter, state.learntOpenAfter);
-    if (!opens) return { state: { ...tracked, streak: anomalousStreak }, transition: null };
+    if (!opens) {
+      return {
+        state: { ...state, anomalousStreak, breachStreak, streak: anomalousStreak },
+        transition: null,
+      };
+    }
     const incidentId = newIncidentId(at);
     return {
       state: {
-        ...tracked,
+        ...state,
+        anomalousStreak,
+        breachStreak,
         phase: 'open',
         streak: 0,
         incidentId,
@@ -118,7 +125,9 @@ export function observe(
     };
   }
   const open: IncidentState = {
-    ...tracked,
+    ...state,
+    anomalousStreak,
+    breachStreak,
     peak: Math.max(state.peak, evidence.level),
     longestAnomalous: Math.max(state.longestAnomalous, anomalousStreak),
     longestBreach: Math.max(state.longestBreach, breachStreak),

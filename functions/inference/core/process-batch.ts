@@ -134,6 +134,10 @@ interface ScoredRow {
   at: number;
   /** Normalised value at `at`. */
   last: number;
+  /** The stored values the row's window ends in, at index `end`, and what they are divided by. */
+  values: Float64Array;
+  end: number;
+  normalisation: Normalisation;
 }
 
 /**
@@ -188,8 +192,6 @@ export async function processShipperRecords(
   const width = metadata.window;
   const rows: ScoredRow[] = [];
   const states = new Map<string, SeriesState>();
-  const normalisations = new Map<string, Normalisation>();
-  const sources: Array<{ values: Float64Array; end: number; denominator: number }> = [];
   for (const input of series.values()) {
     const stored = loaded.series.get(input.seriesKey)!;
     stats.duplicateSamples += input.samples.size - stored.added;
@@ -200,19 +202,19 @@ export async function processShipperRecords(
     const { timestamps, values } = stored;
     const inventory = loaded.inventory.get(podRefOf(input.clusterId, input.namespace, input.pod)) ?? null;
     const normalisation = chooseNormalisation(input.signal, input.container, inventory, values);
-    normalisations.set(input.seriesKey, normalisation);
     for (let i = width - 1; i < values.length; i++) {
       if (timestamps[i]! <= state.lastScoredAt) continue;
-      rows.push({ series: input, at: timestamps[i]!, last: values[i]! / normalisation.denominator });
-      sources.push({ values, end: i, denominator: normalisation.denominator });
+      const last = values[i]! / normalisation.denominator;
+      rows.push({ series: input, at: timestamps[i]!, last, values, end: i, normalisation });
     }
   }
 
   let scores: WindowScores;
   const packed = new Float32Array(rows.length * width);
   try {
-    for (let r = 0; r < sources.length; r++) {
-      const { values, end, denominator } = sources[r]!;
+    for (let r = 0; r < rows.length; r++) {
+      const { values, end, normalisation } = rows[r]!;
+      const { denominator } = normalisation;
       const offset = r * width - (end - width + 1);
       for (let j = end - width + 1; j <= end; j++) packed[offset + j] = values[j]! / denominator;
     }
@@ -241,8 +243,13 @@ export async function processShipperRecords(
   const nextStates = new Map<string, SeriesState>();
   rows.forEach((row, i) => {
     const key = row.series.seriesKey;
-    const state = nextStates.get(key) ?? states.get(key)!;
-    const normalisation = normalisations.get(key)!;
+    // One working copy per series, updated row by row, rather than a new state per row.
+    let state = nextStates.get(key);
+    if (!state) {
+      state = { ...states.get(key)! };
+      nextStates.set(key, state);
+    }
+    const { normalisation } = row;
     const forecast = scores.forecast.subarray(i * horizons, (i + 1) * horizons);
     const probability = scores.probability[i]!;
     const last = row.last;
@@ -272,8 +279,10 @@ export async function processShipperRecords(
       incidentPolicy,
       (openedAt) => incidentIdOf(key, openedAt),
     );
-    nextStates.set(key, { ...state, lastScoredAt: row.at, incident: incidentState });
-    if (row.series.signal) {
+    state.lastScoredAt = row.at;
+    state.incident = incidentState;
+    // Rows are in time order per series: only a series' last row makes its prediction.
+    if (row.series.signal && rows[i + 1]?.series !== row.series) {
       latest.set(key, {
         namespace: row.series.namespace,
         pod: row.series.pod,
@@ -427,13 +436,14 @@ function gather(records: readonly ShipperRecord[], stats: BatchStats) {
               recordIds: new Set(),
             };
             series.set(seriesKey, input);
+            // The series key holds the pod, so its pod needs adding once, not once per record.
+            if (input.signal) podsToRead.add(podRefOf(message.clusterId, s.namespace, s.pod));
           }
           input.recordIds.add(recordId);
           for (const [ts, value] of s.samples) {
             stats.samplesIn++;
             if (!input.samples.has(ts)) input.samples.set(ts, value);
           }
-          if (input.signal) podsToRead.add(podRefOf(message.clusterId, s.namespace, s.pod));
         }
         break;
       case 'inventory-snapshot':

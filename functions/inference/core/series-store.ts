@@ -162,9 +162,20 @@ export function eventRefOf(clusterId: string, eventId: string): EventRef {
 const windowKey = (seriesKey: string) => `kp:{${seriesKey}}:w`;
 const stateKey = (seriesKey: string) => `kp:{${seriesKey}}:s`;
 
+/** Scripts per pipeline slice: few enough for Redis to start early, enough to keep batching. */
+const SCRIPTS_PER_SLICE = 250;
+
+/** Enough for every pod of a large cluster; past it the cache starts over rather than grow without bound. */
+const MAX_CACHED_INVENTORIES = 20_000;
+
 export class SeriesStore {
   private readonly inventoryKey = (pod: PodRef) => `kp:inv:${pod}`;
   private readonly eventKey = (event: EventRef) => `kp:evt:${event}`;
+  /**
+   * Parsed inventory by its stored JSON: a pod's inventory changes rarely and is read on every invocation, and
+   * validating it again each time was a tenth of the load. Keyed by the exact text, so a change is never missed.
+   */
+  private readonly inventories = new Map<string, PodInventory | null>();
 
   constructor(
     private readonly redis: Redis,
@@ -179,25 +190,28 @@ export class SeriesStore {
   /** Round trip 1: store inventory, merge every series' new samples, read windows, states and inventory. */
   async load(request: LoadRequest): Promise<LoadResult> {
     const { windowTtlSeconds, windowCapacity, inventoryTtlSeconds } = this.options;
-    const pipeline = this.redis.pipeline() as ScriptedPipeline;
-    for (const { clusterId, pod } of request.inventoryWrites) {
-      const key = this.inventoryKey(podRefOf(clusterId, pod.namespace, pod.pod));
-      pipeline.set(key, JSON.stringify(pod), 'EX', inventoryTtlSeconds);
-    }
-    for (const append of request.appends) {
-      pipeline.kpAppendWindowBuffer(
-        windowKey(append.seriesKey),
-        stateKey(append.seriesKey),
-        windowTtlSeconds,
-        windowCapacity,
-        packSamples(append.samples),
-        this.options.scoringWindow,
-      );
-    }
-    for (const pod of request.inventoryReads) pipeline.get(this.inventoryKey(pod));
-    for (const event of request.eventsToCheck) pipeline.exists(this.eventKey(event));
-
-    const replies = await execPipeline(pipeline);
+    const replies = await this.execInSlices(
+      (pipeline) => {
+        for (const { clusterId, pod } of request.inventoryWrites) {
+          const key = this.inventoryKey(podRefOf(clusterId, pod.namespace, pod.pod));
+          pipeline.set(key, JSON.stringify(pod), 'EX', inventoryTtlSeconds);
+        }
+      },
+      request.appends,
+      (pipeline, append) =>
+        pipeline.kpAppendWindowBuffer(
+          windowKey(append.seriesKey),
+          stateKey(append.seriesKey),
+          windowTtlSeconds,
+          windowCapacity,
+          packSamples(append.samples),
+          this.options.scoringWindow,
+        ),
+      (pipeline) => {
+        for (const pod of request.inventoryReads) pipeline.get(this.inventoryKey(pod));
+        for (const event of request.eventsToCheck) pipeline.exists(this.eventKey(event));
+      },
+    );
     let cursor = request.inventoryWrites.length;
     const series = new Map<string, StoredSeries>();
     for (const append of request.appends) {
@@ -210,7 +224,7 @@ export class SeriesStore {
     }
     const inventory = new Map<PodRef, PodInventory | null>();
     for (const pod of request.inventoryReads) {
-      inventory.set(pod, parseStoredInventory(replies[cursor++] as string | null));
+      inventory.set(pod, this.storedInventory(replies[cursor++] as string | null));
     }
     const seenEvents = new Set<EventRef>();
     for (const event of request.eventsToCheck) {
@@ -220,24 +234,65 @@ export class SeriesStore {
   }
 
   /**
+   * Queues `head`, then one command per item, then `tail`, sending a pipeline every SCRIPTS_PER_SLICE items as soon
+   * as it is built, so Redis runs the first scripts while the rest are still being encoded. Nothing waits between
+   * slices: it is still one round trip, and the one connection keeps every command in order. Replies come back in
+   * the order queued.
+   */
+  private async execInSlices<T>(
+    head: (pipeline: ScriptedPipeline) => void,
+    items: readonly T[],
+    queue: (pipeline: ScriptedPipeline, item: T) => void,
+    tail: (pipeline: ScriptedPipeline) => void,
+  ): Promise<unknown[]> {
+    const sent: Array<Promise<unknown[]>> = [];
+    let pipeline = this.redis.pipeline() as ScriptedPipeline;
+    head(pipeline);
+    items.forEach((item, index) => {
+      queue(pipeline, item);
+      if ((index + 1) % SCRIPTS_PER_SLICE === 0) {
+        sent.push(execPipeline(pipeline));
+        pipeline = this.redis.pipeline() as ScriptedPipeline;
+      }
+    });
+    tail(pipeline);
+    if (pipeline.length > 0) sent.push(execPipeline(pipeline));
+    return (await Promise.all(sent)).flat();
+  }
+
+  private storedInventory(raw: string | null): PodInventory | null {
+    if (raw === null) return null;
+    let parsed = this.inventories.get(raw);
+    if (parsed === undefined) {
+      parsed = parseStoredInventory(raw);
+      if (this.inventories.size >= MAX_CACHED_INVENTORIES) this.inventories.clear();
+      this.inventories.set(raw, parsed);
+    }
+    return parsed;
+  }
+
+  /**
    * Round trip 2 (and 3, when something was published): compare-and-set each series' state and mark
    * forwarded events. Returns the series whose state another invocation changed first.
    */
   async commit(commits: StateCommit[], eventsToMark: EventRef[] = []): Promise<Set<string>> {
     if (commits.length === 0 && eventsToMark.length === 0) return new Set();
-    const pipeline = this.redis.pipeline() as ScriptedPipeline;
-    for (const commit of commits) {
-      pipeline.kpCommitState(
-        stateKey(commit.seriesKey),
-        commit.expectedVersion,
-        this.options.windowTtlSeconds,
-        ...Object.entries(commit.fields).flat(),
-      );
-    }
-    for (const event of eventsToMark) {
-      pipeline.set(this.eventKey(event), '1', 'EX', this.options.eventDedupTtlSeconds);
-    }
-    const replies = await execPipeline(pipeline);
+    const replies = await this.execInSlices(
+      () => {},
+      commits,
+      (pipeline, commit) =>
+        pipeline.kpCommitState(
+          stateKey(commit.seriesKey),
+          commit.expectedVersion,
+          this.options.windowTtlSeconds,
+          ...Object.entries(commit.fields).flat(),
+        ),
+      (pipeline) => {
+        for (const event of eventsToMark) {
+          pipeline.set(this.eventKey(event), '1', 'EX', this.options.eventDedupTtlSeconds);
+        }
+      },
+    );
     const conflicts = new Set<string>();
     commits.forEach((commit, index) => {
       if (Number(replies[index]) !== 1) conflicts.add(commit.seriesKey);
@@ -283,9 +338,8 @@ export function unpackSamples(packed: Buffer): { timestamps: Uint32Array; values
   return { timestamps, values };
 }
 
-function parseStoredInventory(raw: string | Buffer | null): PodInventory | null {
-  if (raw === null) return null;
-  const parsed = PodInventorySchema.safeParse(JSON.parse(raw.toString()));
+function parseStoredInventory(raw: string): PodInventory | null {
+  const parsed = PodInventorySchema.safeParse(JSON.parse(raw));
   // Stored inventory was validated on the way in; a mismatch means an older schema, treated as unknown.
   return parsed.success ? parsed.data : null;
 }

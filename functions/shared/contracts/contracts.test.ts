@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { z } from 'zod';
 import { MalformedMessageError, MessageTooLargeError } from '../errors.js';
 import {
   Anomaly,
@@ -9,9 +10,11 @@ import {
   groupForSendBatch,
   MAX_BODY_BYTES,
   RemediationAction,
+  Sample,
   type SampleBatch,
   ShipperMessage,
   splitSampleBatch,
+  UnixSeconds,
 } from './index.js';
 
 function sampleBatch(seriesCount: number, samplesPerSeries: number): SampleBatch {
@@ -52,6 +55,81 @@ describe('shipper message contract', () => {
     const badNs = sampleBatch(1, 1);
     badNs.series[0]!.namespace = 'Kube_System';
     assert.equal(ShipperMessage.safeParse(badNs).success, false);
+  });
+});
+
+describe('sample pair', () => {
+  // The schema Sample replaced for speed: the new one must accept and refuse exactly the same inputs.
+  const TupleSample = z.tuple([UnixSeconds, z.number().finite()]);
+  const candidates: unknown[] = [
+    [1_700_000_000, 1.5],
+    [0, 0],
+    [0, -3],
+    [-0, 7],
+    [4_102_444_800, 1e308],
+    [4_102_444_801, 1],
+    [-1, 1],
+    [1.5, 1],
+    [1_700_000_000, Number.NaN],
+    [1_700_000_000, Number.POSITIVE_INFINITY],
+    [1_700_000_000, Number.NEGATIVE_INFINITY],
+    [Number.NaN, 1],
+    [Number.POSITIVE_INFINITY, 1],
+    [Number.MAX_SAFE_INTEGER + 2, 1],
+    ['1700000000', 1],
+    [1_700_000_000, '1'],
+    [1_700_000_000, null],
+    [null, 1],
+    [1_700_000_000, true],
+    [1_700_000_000, 1n],
+    [1_700_000_000],
+    [1_700_000_000, 1, 2],
+    [],
+    [[1_700_000_000, 1]],
+    { 0: 1_700_000_000, 1: 1, length: 2 },
+    '1700000000,1',
+    1_700_000_000,
+    null,
+    undefined,
+  ];
+
+  for (const candidate of candidates) {
+    it(`treats ${String(candidate)} (${JSON.stringify(candidate, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}) as the tuple schema did`, () => {
+      assert.equal(Sample.safeParse(candidate).success, TupleSample.safeParse(candidate).success);
+    });
+  }
+
+  it('refuses non-finite values, fractional, negative and far-future times, wrong arity and strings', () => {
+    for (const bad of [
+      [1_700_000_000, Number.NaN],
+      [1_700_000_000, Number.POSITIVE_INFINITY],
+      [1.5, 1],
+      [-30, 1],
+      [4_102_444_801, 1],
+      [1_700_000_000],
+      [1_700_000_000, 1, 2],
+      ['1700000000', 1],
+      [1_700_000_000, '1'],
+    ]) {
+      assert.equal(Sample.safeParse(bad).success, false, JSON.stringify(bad));
+    }
+  });
+
+  it('points at the bad sample inside a batch', () => {
+    const result = ShipperMessage.safeParse({
+      ...sampleBatch(1, 3),
+      series: [
+        {
+          ...sampleBatch(1, 3).series[0]!,
+          samples: [
+            [1_700_000_000, 1],
+            [1_700_000_030, 'x'],
+          ],
+        },
+      ],
+    });
+    assert.equal(result.success, false);
+    assert.deepEqual(result.error?.issues[0]?.path, ['series', 0, 'samples', 1]);
   });
 });
 
