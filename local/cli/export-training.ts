@@ -5,7 +5,13 @@ import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { incidentIdOf } from '../../functions/inference/core/process-batch.js';
 import { decodeSeriesState } from '../../functions/inference/core/series-state.js';
-import { podRefOf, unpackSamples } from '../../functions/inference/core/series-store.js';
+import {
+  inventoryKey,
+  podRefOf,
+  stateKey,
+  unpackSamples,
+  windowKey,
+} from '../../functions/inference/core/series-store.js';
 import { type MetricName, PodInventory, type ScoredSignal } from '../../functions/shared/contracts/index.js';
 
 /**
@@ -24,14 +30,13 @@ import { type MetricName, PodInventory, type ScoredSignal } from '../../function
  *   kp:inv:<cluster>|<ns>/<pod> the pod's last inventory (limits), JSON, expires after INVENTORY_TTL_SECONDS
  *   kp:feedback:<incidentId>   a feedback label (FeedbackLabel below), no expiry
  * where <series> = `<cluster>|<namespace>|<pod>|<container>|<metric>` (series-store.ts `seriesKeyOf`).
- * series-store.ts keeps its window and state key builders private: the two below must equal them, which
- * test/integration/training-export.test.ts checks by exporting what the real inference core wrote.
+ * The first three come from series-store.ts's own key builders; the test exports what the real core wrote.
  */
 export const trainingKeys = {
-  window: (seriesKey: string) => `kp:{${seriesKey}}:w`,
-  state: (seriesKey: string) => `kp:{${seriesKey}}:s`,
+  window: windowKey,
+  state: stateKey,
   inventory: (clusterId: string, namespace: string, pod: string) =>
-    `kp:inv:${podRefOf(clusterId, namespace, pod)}`,
+    inventoryKey(podRefOf(clusterId, namespace, pod)),
   feedback: (incidentId: string) => `kp:feedback:${incidentId}`,
   windowsOf: (clusterId?: string) => `kp:{${clusterId ? `${globEscape(clusterId)}|` : ''}*}:w`,
   allFeedback: 'kp:feedback:*',

@@ -159,8 +159,12 @@ export function eventRefOf(clusterId: string, eventId: string): EventRef {
 }
 
 // The braces are a Redis Cluster hash tag: a series' window and state share a slot, as one script needs.
-const windowKey = (seriesKey: string) => `kp:{${seriesKey}}:w`;
-const stateKey = (seriesKey: string) => `kp:{${seriesKey}}:s`;
+/** Where a series' packed window lives; every key of one series shares its hash tag (Redis Cluster). */
+export const windowKey = (seriesKey: string) => `kp:{${seriesKey}}:w`;
+/** Where a series' state (last scored time, incident, outbox) lives. */
+export const stateKey = (seriesKey: string) => `kp:{${seriesKey}}:s`;
+/** Where a pod's latest inventory lives. */
+export const inventoryKey = (pod: PodRef) => `kp:inv:${pod}`;
 
 /** Scripts per pipeline slice: few enough for Redis to start early, enough to keep batching. */
 const SCRIPTS_PER_SLICE = 250;
@@ -169,7 +173,7 @@ const SCRIPTS_PER_SLICE = 250;
 const MAX_CACHED_INVENTORIES = 20_000;
 
 export class SeriesStore {
-  private readonly inventoryKey = (pod: PodRef) => `kp:inv:${pod}`;
+  private readonly inventoryKey = inventoryKey;
   private readonly eventKey = (event: EventRef) => `kp:evt:${event}`;
   /**
    * Parsed inventory by its stored JSON: a pod's inventory changes rarely and is read on every invocation, and
