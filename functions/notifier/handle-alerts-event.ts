@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import { parser } from '@aws-lambda-powertools/batch/parser';
+import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
@@ -28,9 +29,12 @@ const AlertBody = z
   })
   .pipe(Alert);
 
+// Built once: given only `innerSchema`, Powertools extends the record schema again for every record.
+const AlertRecordSchema = SqsRecordSchema.extend({ body: AlertBody });
+
 /** Powertools' batch processor validates each record on its own, so one malformed alert fails alone. */
 export function createRecordValidator(logger: LoggerPort): BatchProcessor {
-  return new BatchProcessor(EventType.SQS, { parser, innerSchema: AlertBody, logger });
+  return new BatchProcessor(EventType.SQS, { parser, schema: AlertRecordSchema, logger });
 }
 
 export interface AlertsEventDeps {

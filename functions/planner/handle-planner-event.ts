@@ -1,5 +1,6 @@
 import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import { parser } from '@aws-lambda-powertools/batch/parser';
+import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
@@ -38,9 +39,12 @@ const PlannerBody = z
   })
   .pipe(PlannerMessage);
 
+// Built once: given only `innerSchema`, Powertools extends the record schema again for every record.
+const PlannerRecordSchema = SqsRecordSchema.extend({ body: PlannerBody });
+
 /** Powertools' batch processor validates each record on its own, so one malformed message fails alone. */
 export function createRecordValidator(logger: LoggerPort): BatchProcessor {
-  return new BatchProcessor(EventType.SQS, { parser, innerSchema: PlannerBody, logger });
+  return new BatchProcessor(EventType.SQS, { parser, schema: PlannerRecordSchema, logger });
 }
 
 export interface PlannerQueues extends OutputQueues {
