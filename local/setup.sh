@@ -94,6 +94,8 @@ bash "$ROOT/local/services/prometheus.sh" install | sed 's/^/setup: /'
 # a no-op in well under a second afterwards. Tests and the demo start it with local/control-plane/cluster.sh up.
 if [ "${CI:-}" = true ] || command -v go >/dev/null 2>&1; then
   bash "$ROOT/local/control-plane/build.sh"
+  # kustomize (applies infra/kubernetes in tests and the demo): go install into the cache once, about a minute
+  say "kustomize: $(node --import tsx -e "const m = await import('./local/support/kustomize.ts'); console.log(await m.ensureKustomize())")"
 else
   say "control plane: Go >= 1.26 not found; not building it (tests that need it will say so)"
 fi
