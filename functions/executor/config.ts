@@ -55,6 +55,8 @@ export const ExecutorConfigSchema = z
     /** Must outlast the queue's retention (4 days), or a late redelivery would find no ledger entry. */
     LEDGER_RETENTION_HOURS: env.integer(7 * 24, 5 * 24, 90 * 24),
     HTTP_PORT: env.integer(9090, 0, 65_535),
+    /** Longest wait for one API server request before it counts as unreachable (and the plan is retried). */
+    KUBE_REQUEST_TIMEOUT_MS: env.integer(15_000, 500, 120_000),
     PROMETHEUS_URL: env.optionalUrl(),
     KUBEPULSE_STAGE: env.text('dev'),
   })
@@ -96,6 +98,7 @@ export const ExecutorConfigSchema = z
       },
       ledgerRetentionHours: raw.LEDGER_RETENTION_HOURS,
       httpPort: raw.HTTP_PORT,
+      kubeRequestTimeoutMs: raw.KUBE_REQUEST_TIMEOUT_MS,
       prometheusUrl: raw.PROMETHEUS_URL,
       stage: raw.KUBEPULSE_STAGE,
     };

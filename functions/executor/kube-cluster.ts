@@ -18,9 +18,37 @@ const PATCH_STRATEGY: Record<PatchKind, PatchStrategy> = {
 
 const dryRunParam = (options?: WriteOptions) => (options?.dryRun ? 'All' : undefined);
 
-/** ClusterPort over @kubernetes/client-node's generic object API, with its errors made typed. */
-export function kubeCluster(kubeConfig: KubeConfig): ClusterPort {
-  const api = KubernetesObjectApi.makeApiClient(kubeConfig);
+/**
+ * ClusterPort over @kubernetes/client-node's generic object API, with its errors made typed. Every request is
+ * bounded by `requestTimeoutMs`: an API server that accepts the connection and never answers must become a
+ * retryable error (the plan's message comes back later), not a stuck executor.
+ */
+export function kubeCluster(
+  kubeConfig: KubeConfig,
+  options: { requestTimeoutMs?: number } = {},
+): ClusterPort {
+  const timeoutMs = options.requestTimeoutMs ?? 15_000;
+  const raw = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const bounded =
+    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
+    (...args: A): Promise<R> => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`the API server did not answer within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      return Promise.race([call(...args), timeout]).finally(() => clearTimeout(timer));
+    };
+  const api = {
+    read: bounded(raw.read.bind(raw)),
+    list: bounded(raw.list.bind(raw)),
+    create: bounded(raw.create.bind(raw)),
+    replace: bounded(raw.replace.bind(raw)),
+    patch: bounded(raw.patch.bind(raw)),
+    delete: bounded(raw.delete.bind(raw)),
+  } as Pick<KubernetesObjectApi, 'read' | 'list' | 'create' | 'replace' | 'patch' | 'delete'>;
   const header = (ref: ObjectRef) => ({
     apiVersion: ref.apiVersion,
     kind: ref.kind,

@@ -35,7 +35,9 @@ export function createExecutorRuntime(
   logger: LoggerPort,
   options: { kubeConfig?: KubeConfig; sqs?: SQSClient } = {},
 ): ExecutorRuntime {
-  const cluster = kubeCluster(options.kubeConfig ?? loadKubeConfig(config.kubeconfigPath));
+  const cluster = kubeCluster(options.kubeConfig ?? loadKubeConfig(config.kubeconfigPath), {
+    requestTimeoutMs: config.kubeRequestTimeoutMs,
+  });
   const sqs =
     options.sqs ??
     new SQSClient({ region: config.region, ...(config.sqsEndpoint ? { endpoint: config.sqsEndpoint } : {}) });
