@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PodInventory } from '../../shared/contracts/index.js';
-import { chooseNormalisation, EXHAUSTION_LEVEL, OBSERVED_MAX_HEADROOM, secondsToLimit } from './normalise.js';
+import {
+  chooseNormalisation,
+  EXHAUSTION_LEVEL,
+  OBSERVED_MAX_HEADROOM,
+  secondsToLimit,
+  secondsToLimitAtPeaks,
+} from './normalise.js';
 import { summariseWindow } from './window-summary.js';
 
 const pod = (limits: object, requests: object): PodInventory => ({
@@ -52,6 +58,38 @@ describe('time to limit', () => {
     const toThrottling = secondsToLimit(0.9, [0.93, 0.97, 0.99], horizons, cpu)!;
     assert.ok(Math.abs(toThrottling - (60 + ((cpu - 0.93) / (0.97 - 0.93)) * 240)) < 1e-6, `${toThrottling}`);
     assert.equal(secondsToLimit(cpu, [cpu, cpu, cpu], horizons, cpu), 0);
+  });
+});
+
+describe('time to limit at the peaks', () => {
+  const horizons = [60, 300, 600];
+  // A GC sawtooth: the heap grows 0.65 → 0.8 → 0.9, then a collection drops it back to 0.65.
+  const sawtooth = Array.from({ length: 64 }, (_, i) => [0.65, 0.8, 0.9][i % 3]!);
+
+  it('sees the peaks reach the limit while the forecast mean stays below it', () => {
+    const risingMean = [0.84, 0.9, 0.96];
+    assert.equal(secondsToLimit(0.8, risingMean, horizons), null);
+    // The peaks sit about 0.12 above the mean: the envelope is about 0.96 at 60 s and 1.02 at 300 s.
+    const atPeaks = secondsToLimitAtPeaks(sawtooth, risingMean, horizons);
+    assert.ok(atPeaks !== null && atPeaks > 60 && atPeaks < 300, `${atPeaks}`);
+  });
+
+  it('claims nothing when the peaks stay under the limit', () => {
+    assert.equal(secondsToLimitAtPeaks(sawtooth, [0.8, 0.8, 0.8], horizons), null);
+  });
+
+  it('leaves a rise that never falls back to the mean forecast', () => {
+    const rise = Array.from({ length: 64 }, (_, i) => 0.5 + 0.005 * i);
+    const bendingUp = Array.from({ length: 64 }, (_, i) => 0.5 + 0.0001 * i * i);
+    const forecast = [0.95, 0.99, 1.02];
+    assert.equal(secondsToLimitAtPeaks(rise, forecast, horizons), null);
+    assert.equal(secondsToLimitAtPeaks(bendingUp, forecast, horizons), null);
+  });
+
+  it('does not take a single spike for recurring peaks', () => {
+    const spiked = new Array(64).fill(0.6);
+    spiked[40] = 0.95;
+    assert.equal(secondsToLimitAtPeaks(spiked, [0.62, 0.66, 0.7], horizons), null);
   });
 });
 

@@ -65,3 +65,78 @@ export function secondsToLimit(
   }
   return null;
 }
+
+/**
+ * Which of the window's excursions above its trend count as its peaks: a high quantile rather than the maximum,
+ * so a recurring cycle (a GC sawtooth: several peaks per window) raises the envelope but a single spike does not.
+ */
+export const PEAK_QUANTILE = 0.9;
+/**
+ * Peaks are a sawtooth's only if the usage keeps falling back from them: a collection drops the usage from a
+ * peak to a trough, twice the peak's height above the trend. A rise that bends upwards (a batch job filling
+ * memory) also has excursions above its straight-line trend, but nothing falls back from them.
+ */
+export const MIN_COLLECTIONS = 2;
+
+function collectionsIn(window: ArrayLike<number>, fall: number): number {
+  let count = 0;
+  for (let i = 1; i < window.length; i++) if (window[i - 1]! - window[i]! >= fall) count++;
+  return count;
+}
+
+/**
+ * Seconds until the window's peaks reach `level`; null if they stay below within the horizon. The forecaster
+ * predicts a series' mean path, but under a fast GC sawtooth a container is OOM-killed at a peak while the mean
+ * is still below the limit. The peaks' envelope is the forecast raised by how far the window's peaks
+ * (`PEAK_QUANTILE`) sit above its straight-line trend, so a steady rise adds nothing, only excursions above it
+ * do; it starts from the trend's end raised the same way. Null too when the window shows no recurring
+ * collections (`MIN_COLLECTIONS`): then the mean forecast alone speaks.
+ */
+export function secondsToLimitAtPeaks(
+  window: ArrayLike<number>,
+  forecast: ArrayLike<number>,
+  horizonsSeconds: readonly number[],
+  level = 1,
+): number | null {
+  const n = window.length;
+  const meanIndex = (n - 1) / 2;
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += window[i]!;
+  mean /= n;
+  let covariance = 0;
+  let variance = 0;
+  for (let i = 0; i < n; i++) {
+    covariance += (i - meanIndex) * (window[i]! - mean);
+    variance += (i - meanIndex) ** 2;
+  }
+  const slope = variance > 0 ? covariance / variance : 0;
+  const trendAt = (i: number) => mean + slope * (i - meanIndex);
+  let highestResidual = 0;
+  for (let i = 0; i < n; i++) {
+    const residual = window[i]! - (mean + slope * (i - meanIndex));
+    if (residual > highestResidual) highestResidual = residual;
+  }
+  // Exact shortcut for most windows (this runs for every scored row): the envelope never exceeds forecast + the
+  // highest residual, so when even that stays below the level the answer is null and no quantile is needed.
+  let highestForecast = Number.NEGATIVE_INFINITY;
+  for (let h = 0; h < forecast.length; h++)
+    if (forecast[h]! > highestForecast) highestForecast = forecast[h]!;
+  if (
+    window[n - 1]! < level &&
+    trendAt(n - 1) + highestResidual < level &&
+    highestForecast + highestResidual < level
+  ) {
+    return null;
+  }
+  const residuals = new Float64Array(n);
+  for (let i = 0; i < n; i++) residuals[i] = window[i]! - trendAt(i);
+  residuals.sort();
+  const excess = Math.max(0, residuals[Math.min(n - 1, Math.floor(PEAK_QUANTILE * n))]!);
+  if (collectionsIn(window, 2 * excess) < MIN_COLLECTIONS) return null;
+  return secondsToLimit(
+    Math.max(window[n - 1]!, trendAt(n - 1) + excess),
+    Array.from(forecast, (value) => value + excess),
+    horizonsSeconds,
+    level,
+  );
+}

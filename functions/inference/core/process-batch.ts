@@ -15,7 +15,13 @@ import { ConcurrentUpdateError } from '../../shared/errors.js';
 import type { LoggerPort } from '../../shared/logger.js';
 import { type HysteresisPolicy, type IncidentTransition, observe } from './hysteresis.js';
 import type { ModelMetadata } from './model-metadata.js';
-import { chooseNormalisation, EXHAUSTION_LEVEL, type Normalisation, secondsToLimit } from './normalise.js';
+import {
+  chooseNormalisation,
+  EXHAUSTION_LEVEL,
+  type Normalisation,
+  secondsToLimit,
+  secondsToLimitAtPeaks,
+} from './normalise.js';
 import { decodeSeriesState, encodeSeriesState, type SeriesState } from './series-state.js';
 import {
   type EventRef,
@@ -255,9 +261,18 @@ export async function processShipperRecords(
     const last = row.last;
     const horizonsSeconds = horizonsSecondsOf(row.series.stepSeconds);
     const exhaustionLevel = EXHAUSTION_LEVEL[row.series.signal!];
+    // The container is killed when its usage first reaches the limit: at a sawtooth's peak if it has one.
     const toLimit =
       normalisation.basis === 'limit'
-        ? secondsToLimit(last, forecast, horizonsSeconds, exhaustionLevel)
+        ? earliest(
+            secondsToLimit(last, forecast, horizonsSeconds, exhaustionLevel),
+            secondsToLimitAtPeaks(
+              packed.subarray(i * width, (i + 1) * width),
+              forecast,
+              horizonsSeconds,
+              exhaustionLevel,
+            ),
+          )
         : null;
     const forecastBreach = toLimit !== null && toLimit <= policy.timeToLimitAlertSeconds;
     const classified = probability >= incident.threshold;
@@ -489,6 +504,7 @@ function messagesOf(transition: IncidentTransition): IncidentMessage[] {
   ];
 }
 
+const earliest = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
 const round = (value: number) => Math.round(value * 1e4) / 1e4;
 const isoOf = (unixSeconds: number) => new Date(unixSeconds * 1000).toISOString();
 

@@ -2,7 +2,7 @@
 // and three baselines on the same series: a static 90 % threshold, Prometheus' predict_linear rule and river's
 // Half-Space Trees. Progress on stderr, a table per detector and per shape on stdout, and as the last stdout
 // line one JSON object with the figures. Per-series results go to --out (default: a fresh dir under tmpdir).
-//   node --import tsx test/bench/faults/run.ts [--out DIR] [--quick]
+//   node --import tsx test/bench/faults/run.ts [--out DIR] [--quick] [--seed N]
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,11 +34,17 @@ const HST_FALSE_INCIDENT_BUDGET = 10;
 const CALIBRATION_SEED_OFFSET = 1000;
 
 const { values: args } = parseArgs({
-  options: { out: { type: 'string' }, quick: { type: 'boolean', default: false } },
+  options: {
+    out: { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    seed: { type: 'string' },
+  },
 });
+const seed = args.seed === undefined ? DEFAULT_SUITE.seed : Number(args.seed);
+if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${args.seed}`);
 const suiteOptions: SuiteOptions = args.quick
-  ? { ...DEFAULT_SUITE, faultyPerShape: 2, benignPerShape: 1, benignDays: [1, 1.5] }
-  : DEFAULT_SUITE;
+  ? { ...DEFAULT_SUITE, seed, faultyPerShape: 2, benignPerShape: 1, benignDays: [1, 1.5] }
+  : { ...DEFAULT_SUITE, seed };
 const calibrationOptions: SuiteOptions = {
   ...suiteOptions,
   seed: suiteOptions.seed + CALIBRATION_SEED_OFFSET,
