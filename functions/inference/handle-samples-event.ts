@@ -4,9 +4,8 @@ import { parser } from '@aws-lambda-powertools/batch/parser';
 import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
 import {
-  decodeMessageBody,
+  encodedBody,
   type PredictionDigest,
   SCHEMA_VERSION,
   type SeriesPrediction,
@@ -25,17 +24,7 @@ import {
 import type { InferenceMetrics } from './metrics.js';
 
 /** A samples-queue body: plain or compressed JSON (see the wire codec) holding one shipper message. */
-const ShipperBody = z
-  .string()
-  .transform((body, ctx) => {
-    try {
-      return decodeMessageBody(body);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  })
-  .pipe(ShipperMessageSchema);
+const ShipperBody = encodedBody(ShipperMessageSchema);
 
 /**
  * The SQS record schema with our body in it, built once: given only `innerSchema`, Powertools extends the record

@@ -1,10 +1,11 @@
 import { pathToFileURL } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { Anomaly } from '../shared/contracts/index.js';
 import type { LoggerPort } from '../shared/logger.js';
 import { createRegistry } from '../shared/metrics.js';
+import { connectRedis, createRedis } from '../shared/redis.js';
 import { sendAll } from '../shared/sqs-publisher.js';
 import type { InferenceConfig } from './config.js';
 import { loadModelBundle } from './core/model-metadata.js';
@@ -30,18 +31,6 @@ export async function loadOrtWeb(wasmDir: string | undefined): Promise<OrtModule
   ort.env.wasm.numThreads = 1;
   if (wasmDir) ort.env.wasm.wasmPaths = pathToFileURL(`${wasmDir.replace(/\/$/, '')}/`).href;
   return ort;
-}
-
-export function createRedis(url: string, commandTimeoutMs: number): Redis {
-  return new Redis(url, {
-    lazyConnect: true,
-    // Fail fast while Redis is away: the records go back to SQS instead of piling up in memory.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: commandTimeoutMs,
-    connectTimeout: commandTimeoutMs,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
-  });
 }
 
 /** What the inference core needs besides Redis and a publisher; the Lambda reads it from its config. */
@@ -93,8 +82,7 @@ export async function createInferenceRuntime(
   logger: LoggerPort,
   options: { ort?: OrtModule; sqs?: SQSClient } = {},
 ): Promise<InferenceRuntime> {
-  const redis = createRedis(config.redisUrl, config.redisCommandTimeoutMs);
-  redis.on('error', (error) => logger.warn('redis connection error', { error: error.message }));
+  const redis = createRedis(config.redisUrl, config.redisCommandTimeoutMs, logger);
   const sqs = options.sqs ?? new SQSClient({});
   const publisher: AnomalyPublisher = {
     publish: (anomalies: readonly Anomaly[]) =>
@@ -120,12 +108,7 @@ export async function createInferenceRuntime(
           ),
       }
     : undefined;
-  try {
-    await redis.connect();
-  } catch (error) {
-    // Not fatal at start-up: each invocation fails its records until Redis is back, and ioredis reconnects.
-    logger.warn('redis not reachable at start-up', { error: (error as Error).message });
-  }
+  await connectRedis(redis, logger);
   const registry = createRegistry('inference');
   const { modelVersion, window, stepSeconds } = core.scorer.metadata;
   logger.info('inference runtime ready', { modelVersion, window, stepSeconds });

@@ -3,8 +3,7 @@ import { parser } from '@aws-lambda-powertools/batch/parser';
 import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { z } from 'zod';
-import { Alert, decodeMessageBody } from '../shared/contracts/index.js';
+import { Alert, encodedBody } from '../shared/contracts/index.js';
 import { describeError, MalformedMessageError } from '../shared/errors.js';
 import type { LoggerPort } from '../shared/logger.js';
 import { type MalformedRecord, quarantine } from '../shared/sqs-records.js';
@@ -17,17 +16,7 @@ import {
 import type { NotifierMetrics } from './metrics.js';
 
 /** An alerts-queue body: plain or compressed JSON (see the wire codec) holding one alert. */
-const AlertBody = z
-  .string()
-  .transform((body, ctx) => {
-    try {
-      return decodeMessageBody(body);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  })
-  .pipe(Alert);
+const AlertBody = encodedBody(Alert);
 
 // Built once: given only `innerSchema`, Powertools extends the record schema again for every record.
 const AlertRecordSchema = SqsRecordSchema.extend({ body: AlertBody });

@@ -1,8 +1,9 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { LoggerPort } from '../shared/logger.js';
 import { createRegistry } from '../shared/metrics.js';
+import { connectRedis, createRedis } from '../shared/redis.js';
 import type { NotifierConfig } from './config.js';
 import { redisDeliveryLedger } from './core/delivery-ledger.js';
 import type { Destination } from './core/destination.js';
@@ -34,22 +35,8 @@ export async function createNotifierRuntime(
   logger: LoggerPort,
   options: { sqs?: SQSClient } = {},
 ): Promise<NotifierRuntime> {
-  const redis = new Redis(config.redisUrl, {
-    lazyConnect: true,
-    // Fail fast while Redis is away: the records go back to SQS rather than waiting in memory.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: config.redisCommandTimeoutMs,
-    connectTimeout: config.redisCommandTimeoutMs,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
-  });
-  redis.on('error', (error) => logger.warn('redis connection error', { error: error.message }));
-  try {
-    await redis.connect();
-  } catch (error) {
-    // Not fatal at start-up: each invocation retries its records until Redis is back, and ioredis reconnects.
-    logger.warn('redis not reachable at start-up', { error: (error as Error).message });
-  }
+  const redis = createRedis(config.redisUrl, config.redisCommandTimeoutMs, logger);
+  await connectRedis(redis, logger);
   const sqs = options.sqs ?? new SQSClient({});
   const destinations = destinationsFrom(config.destinations);
   const registry = createRegistry('notifier');

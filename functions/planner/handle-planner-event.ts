@@ -7,8 +7,8 @@ import { z } from 'zod';
 import {
   type Alert,
   Anomaly,
-  decodeMessageBody,
   ExecutionResult,
+  encodedBody,
   type RemediationPlan,
 } from '../shared/contracts/index.js';
 import { describeError, MalformedMessageError } from '../shared/errors.js';
@@ -27,17 +27,7 @@ const PlannerMessage = z.discriminatedUnion('kind', [Anomaly, ExecutionResult]);
 type PlannerMessage = z.infer<typeof PlannerMessage>;
 
 /** A body on either queue: plain or compressed JSON (see the wire codec) holding one message. */
-const PlannerBody = z
-  .string()
-  .transform((body, ctx) => {
-    try {
-      return decodeMessageBody(body);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  })
-  .pipe(PlannerMessage);
+const PlannerBody = encodedBody(PlannerMessage);
 
 // Built once: given only `innerSchema`, Powertools extends the record schema again for every record.
 const PlannerRecordSchema = SqsRecordSchema.extend({ body: PlannerBody });

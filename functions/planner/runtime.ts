@@ -1,8 +1,9 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
 import type { LoggerPort } from '../shared/logger.js';
 import { createRegistry } from '../shared/metrics.js';
+import { connectRedis, createRedis } from '../shared/redis.js';
 import type { PlannerConfig } from './config.js';
 import { createRedactor } from './core/redact.js';
 import { RedisPlannerState } from './core/redis-state.js';
@@ -23,22 +24,8 @@ export async function createPlannerRuntime(
   logger: LoggerPort,
   options: { sqs?: SQSClient } = {},
 ): Promise<PlannerRuntime> {
-  const redis = new Redis(config.redisUrl, {
-    lazyConnect: true,
-    // Fail fast while Redis is away: the records go back to SQS rather than waiting in memory.
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    commandTimeout: config.redisCommandTimeoutMs,
-    connectTimeout: config.redisCommandTimeoutMs,
-    retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000),
-  });
-  redis.on('error', (error) => logger.warn('redis connection error', { error: error.message }));
-  try {
-    await redis.connect();
-  } catch (error) {
-    // Not fatal at start-up: each invocation retries its records until Redis is back, and ioredis reconnects.
-    logger.warn('redis not reachable at start-up', { error: (error as Error).message });
-  }
+  const redis = createRedis(config.redisUrl, config.redisCommandTimeoutMs, logger);
+  await connectRedis(redis, logger);
   const sqs = options.sqs ?? new SQSClient({});
   const registry = createRegistry('planner');
   const llm = createPlannerFromConfig(config.llm, { redis, metrics: createLlmMetrics(registry), logger });

@@ -1,4 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { z } from 'zod';
 import { MalformedMessageError, MessageTooLargeError } from '../errors.js';
 import type { SampleBatch } from './shipper.js';
 
@@ -142,4 +143,22 @@ export function groupForSendBatch<T extends { body: string }>(
   }
   if (group.length > 0) groups.push(group);
   return groups;
+}
+
+/**
+ * An SQS body holding one message of `schema`, plain or in the compressed envelope: for Powertools' parser, so a
+ * body that does not decode fails validation like one that does not match.
+ */
+export function encodedBody<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .transform((body, ctx) => {
+      try {
+        return decodeMessageBody(body);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
 }
