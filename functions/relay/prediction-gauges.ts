@@ -13,6 +13,7 @@ export class PredictionGauges {
   private readonly secondsToLimit: Gauge;
   private readonly anomaly: Gauge;
   private readonly anomalyScore: Gauge;
+  private readonly surprise: Gauge;
   private readonly ignored: Gauge;
 
   constructor(
@@ -54,6 +55,11 @@ export class PredictionGauges {
       'Classifier probability that the window is anomalous',
       [...podLabels, 'signal'],
     );
+    this.surprise = gauge(
+      'kubepulse_surprise',
+      "How unusual the newest value is against the series' own history (0-1, log-scaled tail probability); informational, never remediated",
+      [...podLabels, 'signal'],
+    );
     this.ignored = gauge(
       'kubepulse_relay_foreign_digests',
       'Digests for another cluster seen by this relay (a routing mistake)',
@@ -84,6 +90,7 @@ export class PredictionGauges {
       this.secondsToLimit.remove({ ...podLabels, signal });
       this.anomaly.remove({ ...podLabels, signal });
       this.anomalyScore.remove({ ...podLabels, signal });
+      this.surprise.remove({ ...podLabels, signal });
       this.lastSeen.delete(key);
       removed++;
     }
@@ -105,6 +112,8 @@ export class PredictionGauges {
     else this.secondsToLimit.set({ ...podLabels, signal: p.signal }, p.predictedSecondsToLimit);
     this.anomaly.set({ ...podLabels, signal: p.signal }, p.incidentOpen ? 1 : 0);
     this.anomalyScore.set({ ...podLabels, signal: p.signal }, p.anomalyScore);
+    if (p.surprise === undefined) this.surprise.remove({ ...podLabels, signal: p.signal });
+    else this.surprise.set({ ...podLabels, signal: p.signal }, p.surprise);
     this.lastSeen.set(key, { labels: { ...podLabels, signal: p.signal, basis: p.basis }, at: nowSeconds });
   }
 }

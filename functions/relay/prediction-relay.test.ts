@@ -62,6 +62,12 @@ describe('PredictionGauges', () => {
     assert.deepEqual(await line(registry, 'kubepulse_predicted_seconds_to_limit'), []);
     assert.match((await line(registry, 'kubepulse_anomaly'))[0]!, /} 0$/);
 
+    // Surprise is exported when the digest has it, and dropped when a digest from an older inference lacks it.
+    gauges.apply(digest('dev', [prediction({ surprise: 0.93 })]), 1100);
+    assert.match((await line(registry, 'kubepulse_surprise'))[0]!, /signal="memory"} 0.93$/);
+    gauges.apply(digest('dev', [prediction()]), 1100);
+    assert.deepEqual(await line(registry, 'kubepulse_surprise'), []);
+
     assert.equal(gauges.expire(1100 + 601), 1);
     assert.deepEqual(await line(registry, 'kubepulse_predicted_memory_ratio'), []);
     assert.deepEqual(await line(registry, 'kubepulse_usage_ratio'), []);

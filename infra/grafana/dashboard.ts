@@ -108,6 +108,20 @@ export const rows: RowSpec[] = [
         width: 6,
         targets: [{ expr: `max by (namespace) (kubepulse_anomaly_score{${ns}})`, legend: '{{namespace}}' }],
       },
+      {
+        title: 'Most surprising series',
+        description:
+          "How unusual each series' newest value is against its own history (a deploy's level shift, a spike). Informational: surprise never opens an incident.",
+        type: 'timeseries',
+        unit: 'percentunit',
+        width: 12,
+        targets: [
+          {
+            expr: `topk(5, max by (namespace, pod, container, signal) (kubepulse_surprise{${ns}}))`,
+            legend: '{{namespace}}/{{pod}}/{{container}} {{signal}}',
+          },
+        ],
+      },
     ],
   },
   {

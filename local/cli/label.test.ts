@@ -91,6 +91,7 @@ describe('kubepulse label and export-training on a real Redis, with windows and 
             openedAt,
             openedBy: 'forecast',
           },
+          surprise: null,
           outbox: [],
         }),
       },

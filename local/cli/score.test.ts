@@ -84,5 +84,8 @@ describe('kubepulse score', () => {
     const steady = scores.slice(100, 240).sort((a, b) => a - b);
     const median = steady[Math.floor(steady.length / 2)]!;
     assert.ok(scores[250]! > median, `spike ${scores[250]} vs steady median ${median}`);
+    // The spike is a one-in-a-trillion value against the series' history: surprise at its onset is full.
+    assert.ok(scores[250]! > 0.9, `spike scored ${scores[250]}`);
+    assert.ok(steady.at(-1)! < 0.3, `steady rows scored up to ${steady.at(-1)}`);
   });
 });

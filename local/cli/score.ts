@@ -1,7 +1,11 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
-import { processShipperRecords, type ShipperRecord } from '../../functions/inference/core/process-batch.js';
+import {
+  processShipperRecords,
+  type RowScore,
+  type ShipperRecord,
+} from '../../functions/inference/core/process-batch.js';
 import { seriesKeyOf } from '../../functions/inference/core/series-store.js';
 import { createInferenceCore } from '../../functions/inference/runtime.js';
 import type { SampleBatch } from '../../functions/shared/contracts/index.js';
@@ -91,7 +95,7 @@ export async function scoreFiles(options: ScoreOptions): Promise<ScoreSummary> {
         throw new Error(`scoring failed: ${[...outcome.failures.values()][0]?.message}`);
       }
       const byRow = new Map<string, number>();
-      for (const row of outcome.scores) byRow.set(`${row.seriesKey}@${row.at}`, row.probability);
+      for (const row of outcome.scores) byRow.set(`${row.seriesKey}@${row.at}`, rowAnomalyScore(row));
       for (const s of active) {
         const end = Math.min(first + rowsPerChunk, s.values.length);
         for (let i = first; i < end; i++) {
@@ -112,6 +116,14 @@ export async function scoreFiles(options: ScoreOptions): Promise<ScoreSummary> {
     redis.disconnect();
     await privateRedis?.close();
   }
+}
+
+/**
+ * A row's anomaly score: the higher of the classifier's incident probability and the value's surprise at the
+ * onset of an excursion (surprise.ts), so both "heading for exhaustion" and "unlike this series" count.
+ */
+export function rowAnomalyScore(row: Pick<RowScore, 'probability' | 'surpriseOnset'>): number {
+  return Math.max(row.probability, row.surpriseOnset);
 }
 
 function listCsvFiles(inputs: string[]): string[] {

@@ -94,6 +94,7 @@ describe('series store on a real Redis', () => {
         fields: encodeSeriesState({
           lastScoredAt: 100 + 7 * 30,
           incident: INITIAL_INCIDENT_STATE,
+          surprise: null,
           outbox: [],
         }),
       },
@@ -112,6 +113,7 @@ describe('series store on a real Redis', () => {
         fields: encodeSeriesState({
           lastScoredAt: 100 + 8 * 30,
           incident: INITIAL_INCIDENT_STATE,
+          surprise: null,
           outbox: [],
         }),
       },
@@ -137,7 +139,12 @@ describe('series store on a real Redis', () => {
           {
             seriesKey: key,
             expectedVersion: 0,
-            fields: encodeSeriesState({ lastScoredAt: 100, incident: INITIAL_INCIDENT_STATE, outbox: [] }),
+            fields: encodeSeriesState({
+              lastScoredAt: 100,
+              incident: INITIAL_INCIDENT_STATE,
+              surprise: null,
+              outbox: [],
+            }),
           },
         ])
       ).size,
@@ -150,7 +157,12 @@ describe('series store on a real Redis', () => {
       {
         seriesKey: key,
         expectedVersion: 0,
-        fields: encodeSeriesState({ lastScoredAt: 130, incident: INITIAL_INCIDENT_STATE, outbox: [] }),
+        fields: encodeSeriesState({
+          lastScoredAt: 130,
+          incident: INITIAL_INCIDENT_STATE,
+          surprise: null,
+          outbox: [],
+        }),
       },
     ]);
     assert.deepEqual([...conflicts], [key]);

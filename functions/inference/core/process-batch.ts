@@ -33,6 +33,7 @@ import {
   type StateCommit,
   seriesKeyOf,
 } from './series-store.js';
+import { observeSurprise, seedSurprise } from './surprise.js';
 import type { WindowScores } from './window-scorer.js';
 import { summariseWindow } from './window-summary.js';
 
@@ -70,6 +71,9 @@ export interface RowScore {
   at: number;
   /** P(anomalous) from the classifier. */
   probability: number;
+  /** How unusual the value is against the series' own history (see surprise.ts), and that at onsets only. */
+  surprise: number;
+  surpriseOnset: number;
   /** Whether the row counted as anomalous (classifier or forecast breach), before hysteresis. */
   anomalous: boolean;
   secondsToLimit: number | null;
@@ -276,11 +280,19 @@ export async function processShipperRecords(
         : null;
     const forecastBreach = toLimit !== null && toLimit <= policy.timeToLimitAlertSeconds;
     const classified = probability >= incident.threshold;
+    // Surprise reads raw values: it is about the series' own behaviour, whatever its limit.
+    const surprise = observeSurprise(
+      state.surprise ?? seedSurprise(row.values.subarray(row.end - width + 1, row.end + 1)),
+      row.values[row.end]!,
+    );
+    state.surprise = surprise.state;
     if (deps.collectScores) {
       rowScores.push({
         seriesKey: key,
         at: row.at,
         probability,
+        surprise: surprise.reading.level,
+        surpriseOnset: surprise.reading.onset,
         anomalous: forecastBreach || classified,
         secondsToLimit: toLimit,
         forecast: Array.from(forecast),
@@ -310,6 +322,7 @@ export async function processShipperRecords(
         horizonSeconds: horizonsSeconds.at(-1)!,
         predictedSecondsToLimit: toLimit,
         anomalyScore: probability,
+        surprise: round(surprise.reading.level),
         incidentOpen: incidentState.phase === 'open',
       });
     }

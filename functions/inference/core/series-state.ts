@@ -1,5 +1,6 @@
 import { Anomaly } from '../../shared/contracts/index.js';
 import { INITIAL_INCIDENT_STATE, type IncidentState } from './hysteresis.js';
+import type { SurpriseState } from './surprise.js';
 
 /**
  * What Redis keeps per series besides its window: a version for compare-and-set, the newest timestamp already
@@ -10,6 +11,8 @@ export interface SeriesState {
   version: number;
   lastScoredAt: number;
   incident: IncidentState;
+  /** The series' own history for surprise; null until its first full window. */
+  surprise: SurpriseState | null;
   outbox: Anomaly[];
 }
 
@@ -20,20 +23,25 @@ export interface SeriesState {
 export function decodeSeriesState(fields: Record<string, string>): SeriesState {
   const version = Number(fields.v ?? 0);
   const lastScoredAt = Number(fields.t ?? -1);
-  if (!fields.s) return { version, lastScoredAt, incident: INITIAL_INCIDENT_STATE, outbox: [] };
-  const stored = JSON.parse(fields.s) as { incident: IncidentState; outbox?: unknown[] };
+  if (!fields.s)
+    return { version, lastScoredAt, incident: INITIAL_INCIDENT_STATE, surprise: null, outbox: [] };
+  const stored = JSON.parse(fields.s) as {
+    incident: IncidentState;
+    surprise?: SurpriseState;
+    outbox?: unknown[];
+  };
   const outbox: Anomaly[] = [];
   for (const raw of stored.outbox ?? []) {
     const parsed = Anomaly.safeParse(raw);
     if (parsed.success) outbox.push(parsed.data);
   }
-  return { version, lastScoredAt, incident: stored.incident, outbox };
+  return { version, lastScoredAt, incident: stored.incident, surprise: stored.surprise ?? null, outbox };
 }
 
 export function encodeSeriesState(state: Omit<SeriesState, 'version'>): Record<string, string> {
-  const { lastScoredAt, incident, outbox } = state;
-  return {
-    t: String(lastScoredAt),
-    s: JSON.stringify(outbox.length > 0 ? { incident, outbox } : { incident }),
-  };
+  const { lastScoredAt, incident, surprise, outbox } = state;
+  const document: Record<string, unknown> = { incident };
+  if (surprise) document.surprise = surprise;
+  if (outbox.length > 0) document.outbox = outbox;
+  return { t: String(lastScoredAt), s: JSON.stringify(document) };
 }

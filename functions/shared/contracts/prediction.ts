@@ -25,6 +25,11 @@ export const SeriesPrediction = z.object({
   horizonSeconds: z.number().int().positive(),
   predictedSecondsToLimit: z.number().nonnegative().nullable(),
   anomalyScore: z.number().min(0).max(1),
+  /**
+   * How unusual the newest value is against the series' own history, 0–1; never opens an incident. Optional
+   * because digests from inference functions older than it lack it.
+   */
+  surprise: z.number().min(0).max(1).optional(),
   incidentOpen: z.boolean(),
 });
 export type SeriesPrediction = z.infer<typeof SeriesPrediction>;
