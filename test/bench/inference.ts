@@ -142,16 +142,73 @@ async function measureModel(
   provider: 'wasm' | 'cpu',
   rows: number,
   rounds: number,
-): Promise<number> {
+): Promise<{ modelOnly: number; withFeatures: number }> {
   const bundle = await loadModelBundle(MODEL_DIR);
   const scorer = await WindowScorer.create(ort, bundle, provider);
   const width = bundle.metadata.window;
   const windows = new Float32Array(rows * width);
   for (let i = 0; i < windows.length; i++) windows[i] = 0.4 + 0.1 * Math.sin(i / 7);
-  await scorer.score(windows, rows);
-  const started = performance.now();
+  // Model calls only, as the figure is defined: the inputs (relative windows, features) are built once, untimed.
+  const inputs = scorer.prepare(windows, rows);
+  await scorer.run(inputs);
+  let started = performance.now();
+  for (let r = 0; r < rounds; r++) await scorer.run(inputs);
+  const modelOnly = (rows * rounds) / ((performance.now() - started) / 1000);
+  started = performance.now();
   for (let r = 0; r < rounds; r++) await scorer.score(windows, rows);
-  return (rows * rounds) / ((performance.now() - started) / 1000);
+  const withFeatures = (rows * rounds) / ((performance.now() - started) / 1000);
+  return { modelOnly, withFeatures };
+}
+
+/** BENCH_PROFILE=<file>: a V8 CPU profile of the timed invocations only (open it in Chrome DevTools or speedscope). */
+async function startProfile(path: string | undefined): Promise<{ stop(): Promise<void> }> {
+  if (!path) return { async stop() {} };
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  return {
+    async stop() {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(path, JSON.stringify(profile));
+      session.disconnect();
+      done(`CPU profile of the timed invocations: ${path}`);
+    },
+  };
+}
+
+/**
+ * The floor under the cold start: a fresh `node` that only loads onnxruntime-web, creates both sessions and scores
+ * one window. Nothing the handler adds (bundle, clients, Redis, SQS) is in it.
+ */
+async function measureOrtColdStart(): Promise<number> {
+  const script = `
+    const { readFileSync } = await import('node:fs');
+    const ort = await import('onnxruntime-web');
+    ort.env.wasm.numThreads = 1;
+    const dir = ${JSON.stringify(MODEL_DIR)};
+    const meta = JSON.parse(readFileSync(dir + '/metadata.json', 'utf8'));
+    const options = { graphOptimizationLevel: 'all', executionProviders: ['wasm'] };
+    const [forecaster, classifier] = await Promise.all([
+      ort.InferenceSession.create(readFileSync(dir + '/' + meta.forecaster.file), options),
+      ort.InferenceSession.create(readFileSync(dir + '/' + meta.classifier.file), options),
+    ]);
+    const features = meta.classifier.features.length;
+    await Promise.all([
+      forecaster.run({ [meta.forecaster.input.name]: new ort.Tensor('float32', new Float32Array(meta.window), [1, meta.window]) }),
+      classifier.run({ [meta.classifier.input.name]: new ort.Tensor('float32', new Float32Array(features), [1, features]) }),
+    ]);
+    console.log(JSON.stringify({ ms: performance.now() }));`;
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const child = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    runs.push(JSON.parse(child.stdout.trim().split('\n').at(-1)!).ms);
+  }
+  return runs.sort((a, b) => a - b)[1]!;
 }
 
 /** Fresh `node` running the esbuild bundle Lambda would run: process start to the first scored batch. */
@@ -196,7 +253,11 @@ async function measureColdStart(
          process.exit(0);`,
       );
       // Asynchronous: the SQS emulator the child publishes to runs in this process and must keep serving.
-      const child = await promisify(execFile)(process.execPath, [join(dir, 'cold.mjs')], {
+      // BENCH_COLD_PROFILE_DIR: write a V8 CPU profile of each cold start there (chrome://inspect or speedscope).
+      const profileDir = process.env.BENCH_COLD_PROFILE_DIR;
+      const profileArgs = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
+      profileArgs.push(...(process.env.BENCH_COLD_NODE_ARGS ?? '').split(' ').filter(Boolean));
+      const child = await promisify(execFile)(process.execPath, [...profileArgs, join(dir, 'cold.mjs')], {
         env: {
           ...process.env,
           REDIS_URL: redisUrl,
@@ -268,6 +329,7 @@ async function main() {
     let roundTrips = 0;
     let windows = 0;
     const { timed, phases } = withPhaseTimers(runtime);
+    const profile = await startProfile(process.env.BENCH_PROFILE);
     const started = performance.now();
     for (const [i, records] of events.entries()) {
       const { outcome, failures } = await handleSamplesEvent(records, timed);
@@ -281,6 +343,7 @@ async function main() {
       );
     }
     const elapsed = (performance.now() - started) / 1000;
+    await profile.stop();
     const samplesPerSecond = samples / elapsed;
     done(`end to end: ${samples} samples (${windows} windows) in ${elapsed.toFixed(2)} s`);
     const perInvocation = (ms: number) => (ms / events.length).toFixed(1);
@@ -295,7 +358,9 @@ async function main() {
     status('model only, onnxruntime-node (native)…');
     const ortNode = (await import('onnxruntime-node')) as unknown as OrtModule;
     const native = await measureModel(ortNode, 'cpu', rowsPerInvocation, 5);
-    done(`model only: wasm ${wasm.toFixed(0)} windows/s, native ${native.toFixed(0)} windows/s`);
+    done(
+      `model calls only: wasm ${wasm.modelOnly.toFixed(0)} windows/s, native ${native.modelOnly.toFixed(0)} windows/s; with feature extraction: wasm ${wasm.withFeatures.toFixed(0)}, native ${native.withFeatures.toFixed(0)}`,
+    );
 
     status('cold start (esbuild bundle, fresh node process)…');
     const coldStartMs = await measureColdStart(
@@ -306,6 +371,9 @@ async function main() {
       window + 10 + TIMED_INVOCATIONS * RECORDS_PER_INVOCATION + 5,
     );
     done(`cold start: ${coldStartMs.toFixed(0)} ms`);
+    status('onnxruntime-web alone, fresh node process…');
+    const ortColdStartMs = await measureOrtColdStart();
+    done(`onnxruntime-web alone (both sessions, one window scored): ${ortColdStartMs.toFixed(0)} ms`);
 
     const round = (x: number, digits = 0) => Number(x.toFixed(digits));
     console.log(
@@ -313,12 +381,14 @@ async function main() {
         series: SERIES,
         samples_per_invocation: rowsPerInvocation,
         samples_per_s: round(samplesPerSecond),
-        model_windows_per_s: round(wasm),
-        native_model_windows_per_s: round(native),
-        e2e_over_model: round(samplesPerSecond / wasm, 3),
-        wasm_over_native: round(wasm / native, 3),
+        model_windows_per_s: round(wasm.modelOnly),
+        native_model_windows_per_s: round(native.modelOnly),
+        scorer_windows_per_s: round(wasm.withFeatures),
+        e2e_over_model: round(samplesPerSecond / wasm.modelOnly, 3),
+        wasm_over_native: round(wasm.modelOnly / native.modelOnly, 3),
         redis_round_trips_per_invocation: round(roundTrips / events.length, 2),
         cold_start_ms: round(coldStartMs),
+        ort_cold_start_ms: round(ortColdStartMs),
         peak_rss_mb: round(process.resourceUsage().maxRSS / 1024),
       }),
     );

@@ -110,7 +110,9 @@ export function secondsToLimitAtPeaks(
     variance += (i - meanIndex) ** 2;
   }
   const slope = variance > 0 ? covariance / variance : 0;
-  const trendAt = (i: number) => mean + slope * (i - meanIndex);
+  // Inline arithmetic rather than a closure: this runs for every scored row, and the bundle keeps names, which
+  // wraps every closure creation in a call.
+  const lastTrend = mean + slope * (n - 1 - meanIndex);
   let highestResidual = 0;
   for (let i = 0; i < n; i++) {
     const residual = window[i]! - (mean + slope * (i - meanIndex));
@@ -123,18 +125,18 @@ export function secondsToLimitAtPeaks(
     if (forecast[h]! > highestForecast) highestForecast = forecast[h]!;
   if (
     window[n - 1]! < level &&
-    trendAt(n - 1) + highestResidual < level &&
+    lastTrend + highestResidual < level &&
     highestForecast + highestResidual < level
   ) {
     return null;
   }
   const residuals = new Float64Array(n);
-  for (let i = 0; i < n; i++) residuals[i] = window[i]! - trendAt(i);
+  for (let i = 0; i < n; i++) residuals[i] = window[i]! - (mean + slope * (i - meanIndex));
   residuals.sort();
   const excess = Math.max(0, residuals[Math.min(n - 1, Math.floor(PEAK_QUANTILE * n))]!);
   if (collectionsIn(window, 2 * excess) < MIN_COLLECTIONS) return null;
   return secondsToLimit(
-    Math.max(window[n - 1]!, trendAt(n - 1) + excess),
+    Math.max(window[n - 1]!, lastTrend + excess),
     Array.from(forecast, (value) => value + excess),
     horizonsSeconds,
     level,

@@ -52,12 +52,17 @@ export class WindowScorer {
 
   /** `windows` holds `count` windows of `metadata.window` values each, row-major, already normalised. */
   async score(windows: Float32Array, count: number): Promise<WindowScores> {
-    const width = this.metadata.window;
-    const horizons = this.metadata.horizons.length;
     if (count === 0) return { forecast: new Float32Array(0), probability: new Float32Array(0) };
+    const inputs = this.prepare(windows, count);
+    const outputs = await this.run(inputs);
+    return this.interpret(windows, count, outputs);
+  }
+
+  /** The models' inputs for `count` windows: each window relative to its last value, and its features. */
+  prepare(windows: Float32Array, count: number): ModelInputs {
+    const width = this.metadata.window;
     if (windows.length < count * width)
       throw new RangeError(`need ${count * width} values, got ${windows.length}`);
-
     const relative = new Float32Array(count * width);
     const features = new Float32Array(count * this.featureCount);
     for (let i = 0; i < count; i++) {
@@ -66,26 +71,52 @@ export class WindowScorer {
       for (let j = 0; j < width; j++) relative[i * width + j] = row[j]! - last;
       extractFeatures(row, features, i * this.featureCount);
     }
+    return { count, relative, features };
+  }
 
+  /** The model calls alone: one onnxruntime run per model (what the benchmark's model-only figure times). */
+  async run(inputs: ModelInputs): Promise<ModelOutputs> {
     const { forecaster, classifier } = this.metadata;
+    const width = this.metadata.window;
     const [forecastOut, classifierOut] = await Promise.all([
       this.forecaster.run({
-        [forecaster.input.name]: new this.ort.Tensor('float32', relative, [count, width]),
+        [forecaster.input.name]: new this.ort.Tensor('float32', inputs.relative, [inputs.count, width]),
       }),
       this.classifier.run({
-        [classifier.input.name]: new this.ort.Tensor('float32', features, [count, this.featureCount]),
+        [classifier.input.name]: new this.ort.Tensor('float32', inputs.features, [
+          inputs.count,
+          this.featureCount,
+        ]),
       }),
     ]);
+    return {
+      forecast: forecastOut[forecaster.output.name]!.data as Float32Array,
+      probabilities: classifierOut[classifier.outputs.probabilities.name]!.data as Float32Array,
+    };
+  }
 
-    const forecast = new Float32Array(forecastOut[forecaster.output.name]!.data as Float32Array);
+  private interpret(windows: Float32Array, count: number, outputs: ModelOutputs): WindowScores {
+    const width = this.metadata.window;
+    const horizons = this.metadata.horizons.length;
+    const forecast = new Float32Array(outputs.forecast);
     for (let i = 0; i < count; i++) {
       const last = windows[i * width + width - 1]!;
       for (let h = 0; h < horizons; h++) forecast[i * horizons + h]! += last;
     }
-    const { name, anomalousColumn } = classifier.outputs.probabilities;
-    const probabilities = classifierOut[name]!.data as Float32Array;
+    const { anomalousColumn } = this.metadata.classifier.outputs.probabilities;
     const probability = new Float32Array(count);
-    for (let i = 0; i < count; i++) probability[i] = probabilities[i * 2 + anomalousColumn]!;
+    for (let i = 0; i < count; i++) probability[i] = outputs.probabilities[i * 2 + anomalousColumn]!;
     return { forecast, probability };
   }
+}
+
+export interface ModelInputs {
+  count: number;
+  relative: Float32Array;
+  features: Float32Array;
+}
+
+export interface ModelOutputs {
+  forecast: Float32Array;
+  probabilities: Float32Array;
 }
