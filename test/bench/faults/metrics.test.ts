@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { PodSeries } from './generator.js';
 import { judgeSeries, percentile, summarise } from './metrics.js';
-import { calibrateThreshold } from './threshold.js';
+import { calibrateThreshold, matchRecall } from './threshold.js';
 
 const DAY = 2880;
 function series(id: string, length: number, labels: { onset: number; failure: number } | null): PodSeries {
@@ -87,5 +87,26 @@ describe('bench:faults metrics', () => {
     assert.equal(strict.figures.recall, 1);
     const loose = calibrateThreshold(suite, scores, 100, 120);
     assert.ok(loose.threshold > 0.7 && loose.threshold <= 0.8, 'ties in recall go to the higher threshold');
+  });
+
+  it('matches a recall at the highest threshold that reaches it, or reports the best recall it can reach', () => {
+    const suite = [series('f', 1000, { onset: 400, failure: 1000 }), series('b', 2 * DAY, null)];
+    const fault = new Float64Array(1000).fill(0.2);
+    fault.fill(0.6, 600, 700);
+    const benign = new Float64Array(2 * DAY).fill(0.2);
+    benign.fill(0.7, 100, 200); // louder than the fault: finding the fault costs a false incident
+    const scores = new Map([
+      ['f', fault],
+      ['b', benign],
+    ]);
+    const matched = matchRecall(suite, scores, 1, 120);
+    assert.ok(matched.threshold > 0.5 && matched.threshold <= 0.6, `threshold ${matched.threshold}`);
+    assert.equal(matched.figures.recall, 1);
+    assert.equal(matched.figures.false_incidents_benign, 1);
+    const silent = new Map([
+      ['f', new Float64Array(1000).fill(0.1)],
+      ['b', benign],
+    ]);
+    assert.equal(matchRecall(suite, silent, 1, 120).figures.recall, 0);
   });
 });

@@ -27,7 +27,7 @@ import {
   type SuiteOptions,
 } from './generator.js';
 import { type DetectorFigures, judgeSeries, type SeriesVerdict, summarise } from './metrics.js';
-import { alertsAtThreshold, calibrateThreshold, timesOf } from './threshold.js';
+import { alertsAtThreshold, calibrateThreshold, matchRecall, timesOf } from './threshold.js';
 
 /** HST's threshold is the best-recall one keeping within this many false incidents per 100 benign pod-days. */
 const HST_FALSE_INCIDENT_BUDGET = 10;
@@ -126,6 +126,10 @@ for (const d of detectors) {
   figures[d] = summarise(suite, verdicts[d]!);
 }
 
+// The calibrated HST alerts rarely; what would it cost HST to find as many failures as kubepulse does? Its threshold
+// is chosen here on the evaluation suite itself, which favours HST.
+const hstMatched = matchRecall(suite, hst, figures.kubepulse!.recall, RULE_FOR_SECONDS);
+
 const hours = (s: number | null) => (s === null ? '—' : `${(s / 3600).toFixed(2)} h`);
 const pad = (text: string, width: number) => text.padStart(width);
 const lines: string[] = [];
@@ -140,6 +144,15 @@ for (const d of detectors) {
     `${d.padEnd(16)}${pad(`${f.recall.toFixed(3)} (${f.predicted}/${f.faulty_series})`, 14)}` +
       `${pad(f.chance_recall.toFixed(3), 11)}${pad(hours(f.lead_time_median_s), 13)}` +
       `${pad(hours(f.lead_time_p10_s), 10)}${pad(f.false_incidents_per_100_pod_days.toFixed(2), 13)}${pad(String(f.pre_onset_false_incidents), 11)}`,
+  );
+}
+{
+  const f = hstMatched.figures;
+  lines.push(
+    `${'hst (matched)'.padEnd(16)}${pad(`${f.recall.toFixed(3)} (${f.predicted}/${f.faulty_series})`, 14)}` +
+      `${pad(f.chance_recall.toFixed(3), 11)}${pad(hours(f.lead_time_median_s), 13)}` +
+      `${pad(hours(f.lead_time_p10_s), 10)}${pad(f.false_incidents_per_100_pod_days.toFixed(2), 13)}${pad(String(f.pre_onset_false_incidents), 11)}` +
+      `   HST at threshold ${hstMatched.threshold}, the highest reaching kubepulse's recall (or HST's best), chosen on this suite`,
   );
 }
 const perShape = (shape: string, d: string) => {
@@ -183,7 +196,7 @@ const headline = (f: DetectorFigures) => ({
 });
 writeFileSync(
   join(outDir, 'summary.json'),
-  `${JSON.stringify({ figures, hstCalibration, suite: suiteOptions, calibrationSuite: calibrationOptions }, null, 2)}\n`,
+  `${JSON.stringify({ figures, hstCalibration, hstMatched, suite: suiteOptions, calibrationSuite: calibrationOptions }, null, 2)}\n`,
 );
 console.log(
   JSON.stringify({
@@ -191,6 +204,7 @@ console.log(
     static_90: headline(figures.static_90!),
     predict_linear: headline(figures.predict_linear!),
     hst: { ...headline(figures.hst!), threshold: hstCalibration.threshold },
+    hst_matched_recall: { ...headline(hstMatched.figures), threshold: hstMatched.threshold },
     pod_days_benign: Number(benignDays.toFixed(2)),
     faulty_series: figures.kubepulse!.faulty_series,
     seed: suiteOptions.seed,

@@ -47,6 +47,29 @@ export function calibrateThreshold(
   return best;
 }
 
+/**
+ * The detector at the highest threshold whose recall reaches `targetRecall` on `suite`, or, if none does, at the
+ * threshold of its best recall: "what does it cost this detector to find as much as the other one?". The
+ * threshold is chosen on the suite it is reported on, which favours the detector.
+ */
+export function matchRecall(
+  suite: readonly PodSeries[],
+  scores: ReadonlyMap<string, ArrayLike<number>>,
+  targetRecall: number,
+  forSeconds: number,
+): Calibration {
+  let best: Calibration | null = null;
+  for (const threshold of [...CANDIDATE_THRESHOLDS].reverse()) {
+    const verdicts = suite.map((s) =>
+      judgeSeries(s, alertsAtThreshold(s, scores.get(s.id)!, threshold, forSeconds)),
+    );
+    const figures = summarise(suite, verdicts);
+    if (figures.recall >= targetRecall) return { threshold, figures };
+    if (best === null || figures.recall > best.figures.recall) best = { threshold, figures };
+  }
+  return best!;
+}
+
 export function timesOf(series: PodSeries): Float64Array {
   return Float64Array.from(series.values, (_, i) => series.startAt + i * series.stepSeconds);
 }
