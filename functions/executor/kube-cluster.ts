@@ -5,6 +5,7 @@ import {
   KubernetesObjectApi,
   PatchStrategy,
 } from '@kubernetes/client-node';
+import { withDeadline } from '../shared/deadline.js';
 import { DependencyUnavailableError } from '../shared/errors.js';
 import type { ClusterPort, ObjectRef, PatchKind, WriteOptions } from './core/cluster.js';
 import { KubernetesConflictError, KubernetesRequestError } from './core/errors.js';
@@ -29,18 +30,7 @@ export function kubeCluster(
 ): ClusterPort {
   const timeoutMs = options.requestTimeoutMs ?? 15_000;
   const raw = KubernetesObjectApi.makeApiClient(kubeConfig);
-  const bounded =
-    <A extends unknown[], R>(call: (...args: A) => Promise<R>) =>
-    (...args: A): Promise<R> => {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(
-          () => reject(new Error(`the API server did not answer within ${timeoutMs} ms`)),
-          timeoutMs,
-        );
-      });
-      return Promise.race([call(...args), timeout]).finally(() => clearTimeout(timer));
-    };
+  const bounded = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => withDeadline(call, timeoutMs);
   const api = {
     read: bounded(raw.read.bind(raw)),
     list: bounded(raw.list.bind(raw)),

@@ -66,7 +66,12 @@ export async function startShipper(config: ShipperConfig, deps: ShipperDeps): Pr
   });
   const store =
     deps.checkpointStore ??
-    new ConfigMapCheckpointStore(core, config.checkpoint.namespace, config.checkpoint.configMap);
+    new ConfigMapCheckpointStore(
+      core,
+      config.checkpoint.namespace,
+      config.checkpoint.configMap,
+      config.kubeRequestTimeoutMs,
+    );
   const loaded = await loadCheckpoint(store, logger, config, stopReading.signal);
   const cursor = loaded ?? initialCursor(nowSeconds(), config.initialLookbackSeconds, config.window);
   logger.info('sampling starts', { checkpoint: loaded ?? null, readingAfter: cursor });
@@ -89,7 +94,9 @@ export async function startShipper(config: ShipperConfig, deps: ShipperDeps): Pr
     deps.logSource === null
       ? undefined
       : (deps.logSource ??
-        (config.logTailLines > 0 ? new KubeLogSource(core, config.logTailLines) : undefined));
+        (config.logTailLines > 0
+          ? new KubeLogSource(core, config.logTailLines, config.kubeRequestTimeoutMs)
+          : undefined));
   let reporter: ClusterReporter | undefined;
   const informers = new ClusterInformers(
     deps.kubeConfig,

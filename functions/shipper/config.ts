@@ -25,6 +25,8 @@ export const ShipperConfigSchema = z
     PREDICTIONS_STALE_SECONDS: env.integer(600, 30, 24 * 3600),
     PROMETHEUS_URL: env.url(),
     PROMETHEUS_TIMEOUT_MS: env.integer(15_000, 100),
+    /** Bounds each checkpoint and log request to the API server (watches have their own restarts). */
+    KUBE_REQUEST_TIMEOUT_MS: env.integer(15_000, 500, 120_000),
     /** The shipper's own namespace (downward API), where its checkpoint ConfigMap lives. */
     POD_NAMESPACE: env.text('kubepulse'),
     CHECKPOINT_CONFIGMAP: env.text('kubepulse-shipper-checkpoint'),
@@ -72,6 +74,7 @@ export const ShipperConfigSchema = z
       configMap: raw.CHECKPOINT_CONFIGMAP,
       intervalMs: raw.CHECKPOINT_INTERVAL_SECONDS * 1000,
     },
+    kubeRequestTimeoutMs: raw.KUBE_REQUEST_TIMEOUT_MS,
     window: {
       stepSeconds: raw.STEP_SECONDS,
       lagSeconds: raw.SCRAPE_LAG_SECONDS,

@@ -1,4 +1,5 @@
 import { ApiException, type CoreV1Api, type V1ConfigMap } from '@kubernetes/client-node';
+import { withDeadline } from '../../shared/deadline.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
 import type { CheckpointStore } from '../core/ports.js';
 
@@ -10,16 +11,29 @@ const KEY = 'samplesThrough';
  * the Recreate strategy, so there is a single writer.
  */
 export class ConfigMapCheckpointStore implements CheckpointStore {
+  private readonly api: Pick<
+    CoreV1Api,
+    'readNamespacedConfigMap' | 'replaceNamespacedConfigMap' | 'createNamespacedConfigMap'
+  >;
+
   constructor(
-    private readonly core: CoreV1Api,
+    core: CoreV1Api,
     private readonly namespace: string,
     private readonly name: string,
-  ) {}
+    requestTimeoutMs = 15_000,
+  ) {
+    // A hung request would stall the sampling loop that waits on the checkpoint; a timeout is retried instead.
+    this.api = {
+      readNamespacedConfigMap: withDeadline(core.readNamespacedConfigMap.bind(core), requestTimeoutMs),
+      replaceNamespacedConfigMap: withDeadline(core.replaceNamespacedConfigMap.bind(core), requestTimeoutMs),
+      createNamespacedConfigMap: withDeadline(core.createNamespacedConfigMap.bind(core), requestTimeoutMs),
+    } as typeof this.api;
+  }
 
   async load(): Promise<number | undefined> {
     let configMap: V1ConfigMap;
     try {
-      configMap = await this.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace });
+      configMap = await this.api.readNamespacedConfigMap({ name: this.name, namespace: this.namespace });
     } catch (error) {
       if (error instanceof ApiException && error.code === 404) return undefined;
       throw unavailable('reading', error);
@@ -43,11 +57,11 @@ export class ConfigMapCheckpointStore implements CheckpointStore {
       data: { [KEY]: String(samplesThrough), savedAt: new Date().toISOString() },
     };
     try {
-      await this.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body });
+      await this.api.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body });
     } catch (error) {
       if (!(error instanceof ApiException && error.code === 404)) throw unavailable('saving', error);
       try {
-        await this.core.createNamespacedConfigMap({ namespace: this.namespace, body });
+        await this.api.createNamespacedConfigMap({ namespace: this.namespace, body });
       } catch (createError) {
         throw unavailable('creating', createError);
       }

@@ -1,16 +1,25 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { MAX_LOG_TAIL_BYTES } from '../../shared/contracts/index.js';
+import { withDeadline } from '../../shared/deadline.js';
 import type { LogSource, LogTailRequest } from '../core/ports.js';
 
-/** pods/log through the API server, bounded by lines and bytes on the server side. */
+/** pods/log through the API server, bounded by lines and bytes on the server side and by a request timeout. */
 export class KubeLogSource implements LogSource {
+  private readonly readLog: CoreV1Api['readNamespacedPodLog'];
+
   constructor(
-    private readonly core: CoreV1Api,
+    core: CoreV1Api,
     private readonly tailLines: number,
-  ) {}
+    requestTimeoutMs = 15_000,
+  ) {
+    this.readLog = withDeadline(
+      core.readNamespacedPodLog.bind(core),
+      requestTimeoutMs,
+    ) as typeof this.readLog;
+  }
 
   async tail(request: LogTailRequest): Promise<string | undefined> {
-    const text = await this.core.readNamespacedPodLog({
+    const text = await this.readLog({
       name: request.pod,
       namespace: request.namespace,
       container: request.container,
