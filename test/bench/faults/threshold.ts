@@ -36,10 +36,7 @@ export function calibrateThreshold(
 ): Calibration {
   let best: Calibration | null = null;
   for (const threshold of CANDIDATE_THRESHOLDS) {
-    const verdicts = suite.map((s) =>
-      judgeSeries(s, alertsAtThreshold(s, scores.get(s.id)!, threshold, forSeconds)),
-    );
-    const figures = summarise(suite, verdicts);
+    const figures = figuresAt(suite, scores, threshold, forSeconds);
     if (figures.false_incidents_per_100_pod_days > budgetPer100PodDays) continue;
     if (best === null || figures.recall >= best.figures.recall) best = { threshold, figures };
   }
@@ -60,14 +57,23 @@ export function matchRecall(
 ): Calibration {
   let best: Calibration | null = null;
   for (const threshold of [...CANDIDATE_THRESHOLDS].reverse()) {
-    const verdicts = suite.map((s) =>
-      judgeSeries(s, alertsAtThreshold(s, scores.get(s.id)!, threshold, forSeconds)),
-    );
-    const figures = summarise(suite, verdicts);
+    const figures = figuresAt(suite, scores, threshold, forSeconds);
     if (figures.recall >= targetRecall) return { threshold, figures };
     if (best === null || figures.recall > best.figures.recall) best = { threshold, figures };
   }
   return best!;
+}
+
+function figuresAt(
+  suite: readonly PodSeries[],
+  scores: ReadonlyMap<string, ArrayLike<number>>,
+  threshold: number,
+  forSeconds: number,
+): DetectorFigures {
+  const verdicts = suite.map((s) =>
+    judgeSeries(s, alertsAtThreshold(s, scores.get(s.id)!, threshold, forSeconds)),
+  );
+  return summarise(suite, verdicts);
 }
 
 export function timesOf(series: PodSeries): Float64Array {
