@@ -1,7 +1,7 @@
 import type { RemediationAction, ResourceQuantities } from '../shared/contracts/index.js';
 import { DependencyUnavailableError, describeError } from '../shared/errors.js';
 import type { LoggerPort } from '../shared/logger.js';
-import { formatMemory } from './core/quantity.js';
+import { formatMemory } from '../shared/quantity.js';
 import type { UsageProbe } from './core/usage.js';
 
 /** Above this share of its new memory limit right after the change, a container has not been helped enough. */

@@ -1,4 +1,4 @@
-import { parseQuantity } from '../../functions/shipper/core/quantity.js';
+import { parseQuantity } from '../../functions/shared/quantity.js';
 
 /** Pod-template annotation that picks a workload's scenario, e.g. `memory-leak;rate=2Mi;base=64Mi`. */
 export const SCENARIO_ANNOTATION = 'kubepulse.io/sim-scenario';

@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { parseQuantity } from '../../functions/shipper/core/quantity.js';
+import { parseQuantity } from '../../functions/shared/quantity.js';
 import { DEFAULT_SCENARIO, parseScenario, SCENARIO_ANNOTATION, type Scenario } from './scenario.js';
 
 /** CFS enforces quotas per 100 ms period; cAdvisor counts periods and throttled periods. */

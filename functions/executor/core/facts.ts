@@ -7,9 +7,9 @@ import type {
   WorkloadFacts,
 } from '../../shared/actions/facts.js';
 import type { RemediationAction, RemediationPlan, ResourceQuantities } from '../../shared/contracts/index.js';
+import { parseQuantity } from '../../shared/quantity.js';
 import type { ClusterPort } from './cluster.js';
 import { topController } from './controller.js';
-import { parseQuantity } from './quantity.js';
 import type { Workload, WorkloadKind } from './rollout.js';
 import type { UsageProbe } from './usage.js';
 

@@ -8,8 +8,8 @@ import {
   type PodInventory,
   type ResourceQuantities,
 } from '../../shared/contracts/index.js';
+import { parseQuantity } from '../../shared/quantity.js';
 import { type ReplicaSetOwnerLookup, type ReplicaSetReplicasLookup, resolveOwner } from './owner.js';
-import { parseQuantity } from './quantity.js';
 
 const PHASES = new Set(['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown']);
 const MAX_LABELS = 32;

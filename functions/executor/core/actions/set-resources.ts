@@ -1,6 +1,6 @@
 import type { V1Container } from '@kubernetes/client-node';
+import { formatCpu, formatMemory, parseQuantity } from '../../../shared/quantity.js';
 import { TargetMismatchError } from '../errors.js';
-import { formatCpu, formatMemory, parseQuantity } from '../quantity.js';
 import { rolloutProgress, type Workload, workloadRef } from '../rollout.js';
 import { type ActionHandler, type ActionOf, patchAction } from './handler.js';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseQuantity } from './quantity.js';
+import { formatCpu, formatMemory, parseQuantity } from './quantity.js';
 
 describe('Kubernetes quantities', () => {
   const cases: Array<[string, number | undefined]> = [
@@ -17,9 +17,18 @@ describe('Kubernetes quantities', () => {
     ['lots', undefined],
     ['-1', undefined],
     ['2e3Mi', undefined],
+    ['512Mi', 512 * 2 ** 20],
+    ['250m', 0.25],
   ];
   for (const [text, expected] of cases) {
     it(`${text} -> ${expected}`, () => assert.equal(parseQuantity(text), expected));
   }
   it('absent stays absent', () => assert.equal(parseQuantity(undefined), undefined));
+  it('a plain number is taken as it is', () => assert.equal(parseQuantity(3), 3));
+
+  it('formats what it parses back to the same value', () => {
+    assert.equal(parseQuantity(formatMemory(768 * 2 ** 20)), 768 * 2 ** 20);
+    assert.equal(formatCpu(1.5), '1500m');
+    assert.equal(parseQuantity(formatCpu(0.25)), 0.25);
+  });
 });

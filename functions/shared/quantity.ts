@@ -1,3 +1,7 @@
+/**
+ * Kubernetes resource quantities ("512Mi", "1.5", "250m", "2e3") to and from the plain numbers the contracts use:
+ * bytes for memory, cores for CPU. The shipper reads them from pod specs, the executor from the objects it changes.
+ */
 const SUFFIX_MULTIPLIERS: Record<string, number> = {
   n: 1e-9,
   u: 1e-6,
@@ -20,8 +24,8 @@ const SUFFIX_MULTIPLIERS: Record<string, number> = {
 const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:[eE]([+-]?\d+))?([a-zA-Z]*)$/;
 
 /**
- * A Kubernetes resource quantity ("500m", "1.5Gi", "2e3") as a number; undefined when absent or not a quantity.
- * Kubernetes itself validates quantities, so an unparsable one is dropped from the inventory rather than fatal.
+ * A quantity as a number; undefined when absent or not a quantity (an unknown value: the shipper leaves it out of
+ * the inventory, the executor's policy treats it as unknown). Kubernetes itself validates quantities.
  */
 export function parseQuantity(quantity: string | number | undefined): number | undefined {
   if (quantity === undefined) return undefined;
@@ -33,4 +37,14 @@ export function parseQuantity(quantity: string | number | undefined): number | u
   if (multiplier === undefined || (exponent !== undefined && suffix !== '')) return undefined;
   const value = Number(mantissa) * 10 ** Number(exponent ?? 0) * multiplier;
   return Number.isFinite(value) && value >= 0 ? value : undefined;
+}
+
+/** Whole bytes, so the value the API server stores is exactly the value the plan signed. */
+export function formatMemory(bytes: number): string {
+  return String(Math.ceil(bytes));
+}
+
+/** Whole millicores, the finest CPU unit Kubernetes keeps. */
+export function formatCpu(cores: number): string {
+  return `${Math.ceil(cores * 1000)}m`;
 }
