@@ -20,6 +20,8 @@ source "$HERE/env.sh"
 
 say() { echo "control-plane: $*"; }
 die() { echo "control-plane: $*" >&2; exit 1; }
+# shellcheck source-path=SCRIPTDIR source=../lib/process.sh
+source "$HERE/../lib/process.sh"
 
 PKI="$RUN_DIR/pki"
 LOGS="$RUN_DIR/logs"
@@ -79,18 +81,6 @@ health_url_of() {
 # --- processes ------------------------------------------------------------------------------------------------
 pid_of() { cat "$PIDS/$1.pid" 2>/dev/null || true; }
 
-# True if the process exists and is not a zombie: an exited daemon waits to be reaped by PID 1, which in some
-# containers takes seconds, and no longer holds its port.
-alive() {
-  kill -0 "$1" 2>/dev/null || return 1
-  if [ -r "/proc/$1/stat" ]; then
-    local state
-    state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$1/stat" 2>/dev/null || true)"
-    [ "$state" != "Z" ] || return 1
-  fi
-  return 0
-}
-
 # Alive and really that component (a recycled PID after a reboot must not count).
 is_running() {
   local pid
@@ -107,7 +97,6 @@ is_healthy() {
   esac
 }
 
-port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Starts a component detached from this shell (own session, no inherited stdio), so callers that wait for
 # this script's output (test runners) are not held open by the long-running children.
@@ -142,21 +131,13 @@ wait_healthy() {
 }
 
 stop_component() {
-  local name="$1" pid waited=0
+  local name="$1" pid
   pid="$(pid_of "$name")"
   if ! is_running "$name"; then
     rm -f "$PIDS/$name.pid"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  while alive "$pid" && [ "$waited" -lt 100 ]; do
-    sleep 0.1
-    waited=$((waited + 1))
-  done
-  if alive "$pid"; then
-    say "$name: still running 10 s after TERM; sending KILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
+  stop_pid "$pid"
   rm -f "$PIDS/$name.pid"
   say "$name: stopped (pid $pid)"
 }
@@ -297,11 +278,11 @@ cmd_up() {
   fi
   # Check every port before starting anything, so a conflict leaves nothing half-started.
   for component in "${CP_COMPONENTS[@]}"; do
-    if ! is_running "$component" && port_in_use "$(port_of "$component")"; then
+    if ! is_running "$component" && port_in_use 127.0.0.1 "$(port_of "$component")"; then
       die "$component: 127.0.0.1:$(port_of "$component") is taken by another process; set another port (see the header of $0) and run reset"
     fi
   done
-  if ! is_running etcd && port_in_use "$ETCD_PEER_PORT"; then
+  if ! is_running etcd && port_in_use 127.0.0.1 "$ETCD_PEER_PORT"; then
     die "etcd: peer port 127.0.0.1:$ETCD_PEER_PORT is taken; set KUBEPULSE_ETCD_PEER_PORT and run reset"
   fi
   save_ports

@@ -27,12 +27,8 @@ GENERATED_CONFIG="$RUN_DIR/prometheus.yml"
 say() { echo "prometheus: $*"; }
 die() { echo "prometheus: $*" >&2; exit 1; }
 
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"
-  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
-  else die "need root (or sudo) to run: $*"
-  fi
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/process.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)/process.sh"
 
 ensure_installed() {
   if command -v prometheus >/dev/null 2>&1; then
@@ -52,30 +48,9 @@ ensure_installed() {
   say "installed $(prometheus --version 2>&1 | head -n 1)"
 }
 
-alive() {
-  kill -0 "$1" 2>/dev/null || return 1
-  if [ -r "/proc/$1/stat" ]; then
-    local state
-    state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$1/stat" 2>/dev/null || true)"
-    [ "$state" != "Z" ] || return 1
-  fi
-  return 0
-}
-
-# PID from the pidfile if that process is alive and is a prometheus; empty otherwise.
-running_pid() {
-  [ -f "$PID_FILE" ] || return 0
-  local pid
-  pid="$(tr -dc '0-9' <"$PID_FILE")"
-  [ -n "$pid" ] || return 0
-  alive "$pid" || return 0
-  ps -p "$pid" -o args= 2>/dev/null | grep -q 'prometheus' || return 0 # PID reused by something else
-  echo "$pid"
-}
+running_pid() { pid_from_file "$PID_FILE" 'prometheus'; }
 
 ready() { curl -sf --max-time 2 "http://$HOST:$PORT/-/ready" >/dev/null 2>&1; }
-
-port_in_use() { timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null; }
 
 write_generated_config() {
   cat >"$GENERATED_CONFIG" <<EOF
@@ -102,7 +77,7 @@ cmd_up() {
     fi
     die "pid $pid is alive but not ready on $HOST:$PORT; see $LOG_FILE (or run: $0 down)"
   fi
-  if port_in_use; then
+  if port_in_use "$HOST" "$PORT"; then
     die "$HOST:$PORT is already taken by another process; set KUBEPULSE_PROMETHEUS_PORT to a free port"
   fi
   if [ -n "$requested" ]; then
@@ -140,15 +115,7 @@ cmd_down() {
     say "not running"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 100); do
-    alive "$pid" || break
-    sleep 0.1
-  done
-  if alive "$pid"; then
-    say "pid $pid ignored SIGTERM for 10 s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-  fi
+  stop_pid "$pid"
   rm -f "$PID_FILE"
   say "stopped (pid $pid)"
 }

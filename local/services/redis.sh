@@ -21,13 +21,8 @@ DATA_DIR="$RUN_DIR/data"
 
 say() { echo "redis: $*"; }
 die() { echo "redis: $*" >&2; exit 1; }
-
-as_root() {
-  if [ "$(id -u)" -eq 0 ]; then "$@"
-  elif command -v sudo >/dev/null 2>&1; then sudo -n "$@"
-  else die "need root (or sudo) to run: $*"
-  fi
-}
+# shellcheck source-path=SCRIPTDIR source=../lib/process.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")/../lib" && pwd)/process.sh"
 
 # Installs redis-server with apt if it is missing; runs `apt-get update` only when apt can't see the package.
 ensure_installed() {
@@ -52,30 +47,7 @@ ensure_installed() {
   say "installed $(redis-server --version | awk '{print $3}')"
 }
 
-# True if the process exists and is not a zombie (an exited daemon waits to be reaped by PID 1, which in some
-# containers takes seconds; it no longer holds the port).
-alive() {
-  kill -0 "$1" 2>/dev/null || return 1
-  if [ -r "/proc/$1/stat" ]; then
-    local state
-    state="$(sed -E 's/^[0-9]+ \(.*\) ([A-Za-z]).*/\1/' "/proc/$1/stat" 2>/dev/null || true)"
-    [ "$state" != "Z" ] || return 1
-  fi
-  return 0
-}
-
-# PID from the pidfile if that process is alive and is a redis-server; empty otherwise.
-running_pid() {
-  [ -f "$PID_FILE" ] || return 0
-  local pid
-  pid="$(tr -dc '0-9' <"$PID_FILE")"
-  [ -n "$pid" ] || return 0
-  alive "$pid" || return 0
-  if [ -r "/proc/$pid/cmdline" ] && ! grep -qa 'redis-server' "/proc/$pid/cmdline"; then
-    return 0 # PID reused by something else
-  fi
-  echo "$pid"
-}
+running_pid() { pid_from_file "$PID_FILE" 'redis-server'; }
 
 # PING over TCP; uses redis-cli when present, bash's /dev/tcp otherwise.
 ping_ok() {
@@ -86,10 +58,6 @@ ping_ok() {
     reply="$(timeout 2 bash -c "exec 3<>/dev/tcp/$HOST/$PORT && printf 'PING\r\n' >&3 && head -c 7 <&3" 2>/dev/null || true)"
     [[ "$reply" == "+PONG"* ]]
   fi
-}
-
-port_in_use() {
-  timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$PORT" 2>/dev/null
 }
 
 cmd_up() {
@@ -103,7 +71,7 @@ cmd_up() {
     fi
     die "pid $pid is alive but not answering on $HOST:$PORT; see $LOG_FILE (or run: $0 down)"
   fi
-  if port_in_use; then
+  if port_in_use "$HOST" "$PORT"; then
     die "$HOST:$PORT is already taken by another process; set KUBEPULSE_REDIS_PORT to a free port"
   fi
   mkdir -p "$DATA_DIR"
@@ -132,19 +100,7 @@ cmd_down() {
     say "not running"
     return 0
   fi
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 1 200); do
-    alive "$pid" || break
-    sleep 0.05
-  done
-  if alive "$pid"; then
-    say "pid $pid ignored SIGTERM for 10 s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    for _ in $(seq 1 40); do
-      alive "$pid" || break
-      sleep 0.05
-    done
-  fi
+  stop_pid "$pid"
   rm -f "$PID_FILE"
   say "stopped (pid $pid)"
 }
