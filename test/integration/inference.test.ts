@@ -1,14 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSHandler } from 'aws-lambda';
 import { Redis } from 'ioredis';
 import { decodeSeriesState } from '../../functions/inference/core/series-state.js';
@@ -24,6 +17,7 @@ import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/sqs-records.js';
 import { invokeOnce } from '../../local/lambda-runner/sqs-event-source.js';
 import { localSqsClient } from '../../local/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';
+import { drainQueue, receiveAll as receiveAllFrom } from '../../local/sqs/queue-tools.js';
 import { localInferenceEnv } from '../../local/support/inference-env.js';
 import {
   GiB,
@@ -87,47 +81,8 @@ describe('inference function, driven as Lambda drives it, on real Redis and the 
       waitTimeSeconds: 0,
     });
 
-  /** Invokes until the samples queue is empty, in flight included (failed records come back after 1 s). */
-  const drain = async () => {
-    for (let i = 0; i < 400; i++) {
-      if (await invoke()) continue;
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: emulator.queueUrls.samples,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      if (
-        Attributes?.ApproximateNumberOfMessages === '0' &&
-        Attributes.ApproximateNumberOfMessagesNotVisible === '0'
-      )
-        return;
-      await sleep(200);
-    }
-    throw new Error('samples queue did not drain');
-  };
-
-  const receiveAll = async (queueUrl: string) => {
-    const messages = [];
-    for (;;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: queueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      if (Messages.length === 0) return messages;
-      messages.push(...Messages);
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-        }),
-      );
-    }
-  };
+  const drain = () => drainQueue(sqs, emulator.queueUrls.samples!, invoke);
+  const receiveAll = (queueUrl: string) => receiveAllFrom(sqs, queueUrl);
   const anomaliesPublished = async () =>
     (await receiveAll(emulator.queueUrls.anomalies!)).map((m) => decodeMessageBody(m.Body!) as Anomaly);
 

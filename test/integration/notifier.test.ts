@@ -1,14 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SendMessageBatchCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import { type Message, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSHandler } from 'aws-lambda';
 import { Redis } from 'ioredis';
 import { readNotifierConfig } from '../../functions/notifier/config.js';
@@ -22,6 +14,7 @@ import { type AlertReceivers, startAlertReceivers } from '../../local/receivers/
 import { firingAlert, resolvedAlert } from '../../local/receivers/sample-alerts.js';
 import { localSqsClient } from '../../local/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';
+import { drainQueue, receiveAll } from '../../local/sqs/queue-tools.js';
 import { PrivateRedisServer } from '../../local/support/redis-server.js';
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
@@ -85,47 +78,8 @@ describe('notifier function, driven as Lambda drives it, on real Redis, the SQS 
       waitTimeSeconds: 0,
     });
 
-  /** Invokes until the alerts queue is empty, in flight included (failed records come back after 1 s). */
-  const drain = async () => {
-    for (let i = 0; i < 100; i++) {
-      if (await invoke()) continue;
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({
-          QueueUrl: emulator.queueUrls.alerts,
-          AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-        }),
-      );
-      if (
-        Attributes?.ApproximateNumberOfMessages === '0' &&
-        Attributes.ApproximateNumberOfMessagesNotVisible === '0'
-      )
-        return;
-      await sleep(200);
-    }
-    throw new Error('alerts queue did not drain');
-  };
-
-  const deadLetters = async () => {
-    const messages: Message[] = [];
-    for (;;) {
-      const { Messages = [] } = await sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: emulator.dlqUrls.alerts,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 0,
-          MessageAttributeNames: ['All'],
-        }),
-      );
-      if (Messages.length === 0) return messages;
-      messages.push(...Messages);
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: emulator.dlqUrls.alerts,
-          Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
-        }),
-      );
-    }
-  };
+  const drain = () => drainQueue(sqs, emulator.queueUrls.alerts!, invoke, 100);
+  const deadLetters = () => receiveAll(sqs, emulator.dlqUrls.alerts!);
   const attribute = (message: Message, name: string) => message.MessageAttributes?.[name]?.StringValue ?? '';
   const bodies = (requests: readonly { rawBody: string }[]) => requests.map((r) => JSON.parse(r.rawBody));
 
