@@ -1,3 +1,4 @@
+import { readConfigOrExit } from '../shared/config.js';
 import { describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
 import { readExecutorConfig } from './config.js';
@@ -6,7 +7,7 @@ import { runPoller } from './poller.js';
 import { createExecutorRuntime } from './runtime.js';
 
 // The in-cluster executor: a long-running process (not a Lambda) that polls the remediations queue.
-const config = readExecutorConfig();
+const config = readConfigOrExit(readExecutorConfig, 'kubepulse-executor');
 const logger = createLogger('kubepulse-executor', { stage: config.stage, cluster: config.clusterId });
 const runtime = createExecutorRuntime(config, logger);
 const { server, port } = await startHttpServer(config.httpPort, runtime.registry, runtime.health);

@@ -27,3 +27,17 @@ export const env = {
   text: (defaultValue: string) => z.string().min(1).default(defaultValue),
   optionalUrl: () => z.url().optional(),
 };
+
+/**
+ * For long-running processes (the shipper, the executor): reads the configuration or exits with status 1 and the
+ * list of problems on stderr, instead of an uncaught exception's stack through a minified bundle.
+ */
+export function readConfigOrExit<T>(read: () => T, processName: string): T {
+  try {
+    return read();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${processName}: ${error.message}\n`);
+    process.exit(1);
+  }
+}

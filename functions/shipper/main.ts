@@ -1,11 +1,12 @@
 // The shipper's process entry: one long-running process per cluster (infra/kubernetes/shipper/).
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { KubeConfig } from '@kubernetes/client-node';
+import { readConfigOrExit } from '../shared/config.js';
 import { createLogger } from '../shared/logger.js';
 import { startShipper } from './app.js';
 import { readShipperConfig } from './config.js';
 
-const config = readShipperConfig();
+const config = readConfigOrExit(readShipperConfig, 'kubepulse-shipper');
 const logger = createLogger('kubepulse-shipper', { stage: config.stage, clusterId: config.clusterId });
 // In a pod: the service account token; elsewhere: $KUBECONFIG or ~/.kube/config.
 const kubeConfig = new KubeConfig();

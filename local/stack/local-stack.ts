@@ -5,9 +5,9 @@
 // ServiceAccount with the RBAC from infra/kubernetes. Used by the demo, the closed-loop test and bench:e2e.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { parsePolicy, type RemediationPolicyDocument } from '../../functions/shared/actions/index.js';
+import { bundleComponent, type Component } from '../../infra/images/bundle.js';
 import { type FakeGemini, startFakeGemini } from '../fake-gemini/server.js';
 import { FaultSimulator } from '../fault-sim/simulator.js';
 import {
@@ -105,13 +106,17 @@ async function waitForHttp(url: string, what: string, timeoutMs: number): Promis
   }
 }
 
+/**
+ * Runs an in-cluster component from the same esbuild bundle its container image ships (infra/images/bundle.ts),
+ * so what the stack exercises is the artifact that is deployed, not the TypeScript sources.
+ */
 function startProcess(
-  name: string,
-  entry: string,
+  name: Component,
+  bundle: string,
   env: Record<string, string>,
   onLog: LocalStackOptions['onLog'],
 ): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
+  const child = spawn(process.execPath, ['--enable-source-maps', bundle], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -152,10 +157,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     await applyObjects(kubeConfig, manifests);
     const credentialsDir = join(CACHE_DIR, 'run', 'stack', String(process.pid));
     mkdirSync(credentialsDir, { recursive: true });
-    cleanups.push(async () => {
-      const { rmSync } = await import('node:fs');
-      rmSync(credentialsDir, { recursive: true, force: true });
-    });
+    cleanups.push(async () => rmSync(credentialsDir, { recursive: true, force: true }));
     const kubeconfigFor = async (serviceAccount: string) => {
       const config = await serviceAccountKubeConfig(kubeConfig, 'kubepulse', serviceAccount, 3600);
       const path = join(credentialsDir, `${serviceAccount}.kubeconfig`);
@@ -253,9 +255,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_SQS: emulator.endpoint,
     };
     progress('shipper and executor (in-cluster processes, each with its own service account) …');
+    const bundles = mkdtempSync(join(tmpdir(), 'kubepulse-bundles-'));
+    cleanups.push(async () => rmSync(bundles, { recursive: true, force: true }));
+    const shipperBundle = await bundleComponent('shipper', join(bundles, 'shipper'));
+    const executorBundle = await bundleComponent('executor', join(bundles, 'executor'));
     const shipper = startProcess(
       'shipper',
-      'functions/shipper/main.ts',
+      shipperBundle,
       {
         ...awsEnv,
         KUBECONFIG: shipperKubeconfig,
@@ -280,7 +286,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => stopProcess(shipper));
     const executor = startProcess(
       'executor',
-      'functions/executor/main.ts',
+      executorBundle,
       {
         ...awsEnv,
         KUBECONFIG: executorKubeconfig,

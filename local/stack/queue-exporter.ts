@@ -60,6 +60,11 @@ export async function startQueueExporter(
   await new Promise<void>((done) => server.listen(options.port ?? 0, '127.0.0.1', done));
   return {
     port: (server.address() as AddressInfo).port,
-    close: () => new Promise((done) => server.close(() => done())),
+    close: () =>
+      new Promise((done) => {
+        server.close(() => done());
+        // Prometheus scrapes every second over keep-alive: its idle connection would hold close() forever.
+        server.closeAllConnections();
+      }),
   };
 }

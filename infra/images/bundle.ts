@@ -1,0 +1,49 @@
+// Bundles an in-cluster component (the shipper or the executor) into one ESM file, main.mjs, with the same esbuild
+// settings serverless.yml gives the functions. The container image runs this file; so does the local stack, so the
+// artifact the tests exercise is the one the image ships.
+//   node --import tsx infra/images/bundle.ts <shipper|executor> <out dir>
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+export const COMPONENTS = ['shipper', 'executor'] as const;
+export type Component = (typeof COMPONENTS)[number];
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Writes `<outDir>/main.mjs` (and its source map); returns the bundle's path. */
+export async function bundleComponent(component: Component, outDir: string): Promise<string> {
+  mkdirSync(outDir, { recursive: true });
+  const outfile = join(outDir, 'main.mjs');
+  await build({
+    entryPoints: [join(ROOT, 'functions', component, 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    // Valid on the Node 20 these machines run and the Node 22 the image runs.
+    target: 'node20',
+    minify: true,
+    keepNames: true,
+    sourcemap: true,
+    sourcesContent: false,
+    mainFields: ['module', 'main'],
+    // CommonJS dependencies call require() and use __dirname; give the ESM bundle both (as serverless.yml does).
+    banner: {
+      js: "import { createRequire as __kpCreateRequire } from 'node:module'; const require = __kpCreateRequire(import.meta.url);",
+    },
+    define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const [component, outDir] = process.argv.slice(2);
+  if (!COMPONENTS.includes(component as Component) || !outDir) {
+    console.error(`usage: bundle.ts <${COMPONENTS.join('|')}> <out dir>`);
+    process.exit(2);
+  }
+  console.log(await bundleComponent(component as Component, resolve(outDir)));
+}
