@@ -1,11 +1,12 @@
-// Bundles an in-cluster component (the shipper or the executor) into one ESM file, main.mjs, with the same esbuild
-// settings serverless.yml gives the functions. The container image runs this file; so does the local stack, so the
-// artifact the tests exercise is the one the image ships.
+// Bundles an in-cluster component (the shipper or the executor) into one ESM file, main.mjs, with the esbuild
+// settings the Lambda functions get (infra/esbuild-options.ts). The container image runs this file; so does the
+// local stack, so the artifact the tests exercise is the one the image ships.
 //   node --import tsx infra/images/bundle.ts <shipper|executor> <out dir>
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { DEPLOYED_BUNDLE_OPTIONS } from '../esbuild-options.js';
 
 export const COMPONENTS = ['shipper', 'executor'] as const;
 export type Component = (typeof COMPONENTS)[number];
@@ -17,24 +18,11 @@ export async function bundleComponent(component: Component, outDir: string): Pro
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, 'main.mjs');
   await build({
+    ...DEPLOYED_BUNDLE_OPTIONS,
     entryPoints: [join(ROOT, 'functions', component, 'main.ts')],
     outfile,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
     // Valid on the Node 20 these machines run and the Node 22 the image runs.
     target: 'node20',
-    minify: true,
-    keepNames: true,
-    sourcemap: true,
-    sourcesContent: false,
-    mainFields: ['module', 'main'],
-    // CommonJS dependencies call require() and use __dirname; give the ESM bundle both (as serverless.yml does).
-    banner: {
-      js: "import { createRequire as __kpCreateRequire } from 'node:module'; const require = __kpCreateRequire(import.meta.url);",
-    },
-    define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
-    logLevel: 'error',
   });
   return outfile;
 }

@@ -19,6 +19,7 @@ import {
   type PredictionDigest,
   type SampleBatch,
 } from '../../functions/shared/contracts/index.js';
+import { DEPLOYED_BUNDLE_OPTIONS } from '../../infra/esbuild-options.js';
 import { localSqsClient } from '../../local/sqs/client.js';
 import { startSqsEmulator } from '../../local/sqs/emulator.js';
 import { GiB, inventoryFor, noise, type SyntheticPod } from '../../local/support/pod-series.js';
@@ -221,18 +222,12 @@ async function measureColdStart(
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'kubepulse-cold-'));
   try {
+    // What Lambda runs: serverless.yml's esbuild settings (minified, names kept), not a debug build.
     await build({
+      ...DEPLOYED_BUNDLE_OPTIONS,
       entryPoints: ['functions/inference/handler.ts'],
-      bundle: true,
-      platform: 'node',
       target: 'node20',
-      format: 'esm',
       outfile: join(dir, 'handler.mjs'),
-      banner: {
-        js: "import { createRequire as __kpCreateRequire } from 'node:module'; const require = __kpCreateRequire(import.meta.url);",
-      },
-      define: { __dirname: 'import.meta.dirname', __filename: 'import.meta.filename' },
-      logLevel: 'error',
     });
     const ortDist = dirname(
       createRequire(import.meta.url).resolve('onnxruntime-web/ort-wasm-simd-threaded.wasm'),
