@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import {
-  DeleteMessageCommand,
-  type Message,
-  ReceiveMessageCommand,
-  type SQSClient,
-} from '@aws-sdk/client-sqs';
+import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Redis } from 'ioredis';
 import type { PendingApproval } from '../../functions/planner/core/planner-state.js';
 import { RedisPlannerState } from '../../functions/planner/core/redis-state.js';
@@ -19,6 +14,7 @@ import {
 import { parseKeyring, verifyPlan } from '../../functions/shared/signing.js';
 import { localSqsClient } from '../sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../sqs/emulator.js';
+import { receiveAll } from '../sqs/queue-tools.js';
 import { PrivateRedisServer } from '../support/redis-server.js';
 import { runPlansCommand } from './plans.js';
 
@@ -80,19 +76,7 @@ describe('kubepulse plans list / approve / reject, on a real Redis and the SQS e
     });
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
-  const receive = async (queueUrl: string): Promise<Message[]> => {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        AttributeNames: ['All'],
-      }),
-    );
-    for (const m of Messages)
-      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: m.ReceiptHandle! }));
-    return Messages;
-  };
+  const receive = (queueUrl: string): Promise<Message[]> => receiveAll(sqs, queueUrl);
 
   before(async () => {
     redisServer = await PrivateRedisServer.start();
