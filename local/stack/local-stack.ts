@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
+import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parsePolicy, type RemediationPolicyDocument } from '../../functions/shared/actions/index.js';
 import { bundleComponent, type Component } from '../../infra/images/bundle.js';
 import { type FakeGemini, startFakeGemini } from '../fake-gemini/server.js';
@@ -103,6 +103,16 @@ async function waitForHttp(url: string, what: string, timeoutMs: number): Promis
     }
     if (Date.now() > deadline) throw new Error(`${what} did not answer at ${url} within ${timeoutMs} ms`);
     await sleep(250);
+  }
+}
+
+const SHIPPER_CHECKPOINT = 'kubepulse-shipper-checkpoint';
+
+async function deleteIfPresent(remove: () => Promise<unknown>): Promise<void> {
+  try {
+    await remove();
+  } catch (error) {
+    if ((error as { code?: number }).code !== 404) throw error;
   }
 }
 
@@ -255,6 +265,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       AWS_ENDPOINT_URL_SQS: emulator.endpoint,
     };
     progress('shipper and executor (in-cluster processes, each with its own service account) …');
+    // A fresh stack is a fresh deployment: without this the shipper would resume from the last run's checkpoint
+    // and backfill its series from Prometheus' kept data, and the planner would act on pods that no longer exist.
+    await deleteIfPresent(() =>
+      kubeConfig
+        .makeApiClient(CoreV1Api)
+        .deleteNamespacedConfigMap({ name: SHIPPER_CHECKPOINT, namespace: 'kubepulse' }),
+    );
     const bundles = mkdtempSync(join(tmpdir(), 'kubepulse-bundles-'));
     cleanups.push(async () => rmSync(bundles, { recursive: true, force: true }));
     const shipperBundle = await bundleComponent('shipper', join(bundles, 'shipper'));
@@ -277,6 +294,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         INVENTORY_CHANGES_INTERVAL_SECONDS: '2',
         CHECKPOINT_INTERVAL_SECONDS: '5',
         POD_NAMESPACE: 'kubepulse',
+        CHECKPOINT_CONFIGMAP: SHIPPER_CHECKPOINT,
         HTTP_HOST: '127.0.0.1',
         HTTP_PORT: String(shipperPort),
         LOG_LEVEL: 'WARN',

@@ -1,6 +1,7 @@
 // npm run bench:e2e — the closed loop measured on the local stack, twice: with the fake Gemini answering at once
 // (so detection → verified fix measures kubepulse, not the LLM) and with a realistic LLM latency. Prints progress,
 // a table, and as its last line one JSON object.
+import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   CPU_SATURATION,
@@ -18,6 +19,7 @@ const NAMESPACE = 'bench';
 const MiB = 2 ** 20;
 /** What a Gemini Flash call with a structured answer of this size takes, order of magnitude. */
 const REALISTIC_LLM_LATENCY_MS = Number(process.env.KUBEPULSE_BENCH_LLM_LATENCY_MS ?? 2500);
+const LOG_FILE = process.env.BENCH_E2E_LOG;
 
 const leak = (name: string, rateKi: number): FaultScenario => ({
   ...MEMORY_LEAK,
@@ -67,6 +69,16 @@ async function run(llmLatencyMs: number): Promise<RunFigures> {
     llmLatencyMs,
     onProgress: status,
     onInvoke: observer.onInvoke,
+    // BENCH_E2E_LOG=<file>: every component's log lines, for finding out why a fault was not fixed.
+    ...(LOG_FILE
+      ? {
+          onLog: (component: string, line: string) =>
+            appendFileSync(
+              LOG_FILE,
+              `${new Date().toISOString()} llm=${llmLatencyMs} ${component} ${line}\n`,
+            ),
+        }
+      : {}),
   });
   try {
     const deployedAt = await deployFaults(stack.kubeConfig, NAMESPACE, FAULTS);
@@ -111,13 +123,18 @@ const fixTimes = (outcomes: FaultOutcome[]) =>
 const fast = await run(0);
 const slow = await run(REALISTIC_LLM_LATENCY_MS);
 
-console.log('\nfault                         detected lead   detect→fix   outcome');
-for (const o of fast.outcomes) {
-  console.log(
-    `${`${o.target} (${o.scenario.signal})`.padEnd(30)} ${String(o.leadTimeSeconds?.toFixed(0) ?? '—').padStart(8)} s ${String(
-      o.detectToFixMs === null ? '—' : (o.detectToFixMs / 1000).toFixed(1),
-    ).padStart(8)} s   ${o.outcome}`,
-  );
+for (const [label, figures] of [
+  ['LLM answering at once', fast],
+  [`LLM taking ${REALISTIC_LLM_LATENCY_MS} ms`, slow],
+] as const) {
+  console.log(`\n${label}\nfault                         detected lead   detect→fix   outcome`);
+  for (const o of figures.outcomes) {
+    console.log(
+      `${`${o.target} (${o.scenario.signal})`.padEnd(30)} ${String(o.leadTimeSeconds?.toFixed(0) ?? '—').padStart(8)} s ${String(
+        o.detectToFixMs === null ? '—' : (o.detectToFixMs / 1000).toFixed(1),
+      ).padStart(8)} s   ${o.outcome}`,
+    );
+  }
 }
 const leads = fast.outcomes
   .filter((o) => o.leadTimeSeconds !== null && o.scenario.signal === 'memory')
