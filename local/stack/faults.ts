@@ -71,6 +71,32 @@ export const DEMO_POLICY: RemediationPolicyDocument = {
   dryRun: false,
 };
 
+/**
+ * Deletes the faults' Deployments and waits for their pods to go. The control plane is shared: a crash-looping
+ * pod left behind would page every later run's receivers, and old pods would feed a new run's series.
+ */
+export async function removeFaults(
+  kubeConfig: KubeConfig,
+  namespace: string,
+  faults: readonly FaultScenario[],
+): Promise<void> {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  for (const fault of faults) {
+    try {
+      await apps.deleteNamespacedDeployment({ name: fault.workload, namespace, gracePeriodSeconds: 0 });
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if (code !== 404) throw error;
+    }
+  }
+  for (let i = 0; i < 60; i++) {
+    const pods = await core.listNamespacedPod({ namespace });
+    if (!pods.items.some((p) => faults.some((f) => p.metadata?.labels?.app === f.workload))) return;
+    await new Promise((done) => setTimeout(done, 500));
+  }
+}
+
 /** Creates the namespace (if needed) and one Deployment per fault; returns when each was created (ms). */
 export async function deployFaults(
   kubeConfig: KubeConfig,
@@ -84,20 +110,8 @@ export async function deployFaults(
   } catch (error) {
     if ((error as { code?: number }).code !== 409) throw error;
   }
+  await removeFaults(kubeConfig, namespace, faults);
   const deployedAt = new Map<string, number>();
-  for (const fault of faults) {
-    try {
-      await apps.deleteNamespacedDeployment({ name: fault.workload, namespace, gracePeriodSeconds: 0 });
-    } catch (error) {
-      if ((error as { code?: number }).code !== 404) throw error;
-    }
-  }
-  // Deleted Deployments take their pods with them; wait so old pods do not feed the new run's series.
-  for (let i = 0; i < 60; i++) {
-    const pods = await core.listNamespacedPod({ namespace });
-    if (!pods.items.some((p) => faults.some((f) => p.metadata?.labels?.app === f.workload))) break;
-    await new Promise((done) => setTimeout(done, 500));
-  }
   for (const fault of faults) {
     const body = simulatedDeployment(
       fault.workload,

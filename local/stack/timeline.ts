@@ -30,9 +30,18 @@ export interface FaultOutcome extends TimelineRow {
 
 const seconds = (iso: string | undefined | null) => (iso ? Date.parse(iso) / 1000 : null);
 
+/**
+ * Whether an alert's target is this fault's workload: same namespace (the control plane is shared with other runs),
+ * and its owner, or else a pod named as the Deployment's pods are (`<deployment>-<replicaset hash>-<pod hash>`), so
+ * `payments` does not claim `payments-a`'s pods.
+ */
 const aboutWorkload =
-  (workload: string) => (target: { pod?: string; owner?: { name: string } } | undefined) =>
-    !!target && (target.owner?.name === workload || (target.pod ?? '').startsWith(`${workload}-`));
+  (namespace: string, workload: string) =>
+  (target: { namespace: string; pod?: string; owner?: { name: string } } | undefined) =>
+    !!target &&
+    target.namespace === namespace &&
+    (target.owner?.name === workload ||
+      (!target.owner && new RegExp(`^${workload}-[a-z0-9]+-[a-z0-9]+$`).test(target.pod ?? '')));
 
 export function summariseFault(
   scenario: FaultScenario,
@@ -52,12 +61,14 @@ export function summariseFault(
     .sort((x, y) => x.at - y.at)[0];
 
   const results = observer.results.filter((r) =>
-    r.steps.some((s) => 'name' in s.action && s.action.name === scenario.workload),
+    r.steps.some(
+      (s) => 'name' in s.action && s.action.namespace === namespace && s.action.name === scenario.workload,
+    ),
   );
   const applied = results.filter((r) => r.steps.some((s) => s.status === 'applied'));
   const plansApplied = new Set(applied.map((r) => r.planId)).size;
   const verified = results.find((r) => r.status === 'verified');
-  const alerts = observer.alerts.filter((a) => aboutWorkload(scenario.workload)(a.target));
+  const alerts = observer.alerts.filter((a) => aboutWorkload(namespace, scenario.workload)(a.target));
   const escalation = alerts.find((a) => a.status === 'firing' && !a.planId && a.severity !== 'info');
 
   const faultBeganAt = deployedAtMs / 1000;

@@ -10,6 +10,7 @@ import {
   deployFaults,
   type FaultScenario,
   MEMORY_LEAK,
+  removeFaults,
 } from '../../local/stack/faults.js';
 import { startLocalStack } from '../../local/stack/local-stack.js';
 import { LoopObserver } from '../../local/stack/loop-observer.js';
@@ -110,7 +111,7 @@ async function run(llmLatencyMs: number): Promise<RunFigures> {
       incidents,
     };
   } finally {
-    await stack.stop();
+    await removeFaults(stack.kubeConfig, NAMESPACE, FAULTS).finally(() => stack.stop());
   }
 }
 

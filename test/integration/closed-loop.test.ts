@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppsV1Api } from '@kubernetes/client-node';
-import { CRASH_LOOP, DEMO_POLICY, deployFaults, MEMORY_LEAK } from '../../local/stack/faults.js';
+import {
+  CRASH_LOOP,
+  DEMO_POLICY,
+  deployFaults,
+  MEMORY_LEAK,
+  removeFaults,
+} from '../../local/stack/faults.js';
 import { type LocalStack, startLocalStack } from '../../local/stack/local-stack.js';
 import { LoopObserver } from '../../local/stack/loop-observer.js';
 import { type FaultOutcome, summariseFault } from '../../local/stack/timeline.js';
@@ -48,7 +54,7 @@ describe('closed loop on the local stack', { timeout: 15 * 60_000 }, () => {
   });
 
   after(async () => {
-    await stack?.stop();
+    if (stack) await removeFaults(stack.kubeConfig, NAMESPACE, FAULTS).finally(() => stack?.stop());
   });
 
   const explain = (o: FaultOutcome | undefined) =>
