@@ -96,6 +96,8 @@ export async function createInferenceRuntime(
         })),
       ),
   };
+  // Connect while the models load: both are start-up waits, and onnxruntime's is the long one.
+  const connected = connectRedis(redis, logger);
   const core = await createInferenceCore(redis, publisher, config, logger, { ort: options.ort });
   const predictionsQueueUrl = config.predictionsQueueUrl;
   const predictionRelay: PredictionRelay | undefined = predictionsQueueUrl
@@ -108,7 +110,7 @@ export async function createInferenceRuntime(
           ),
       }
     : undefined;
-  await connectRedis(redis, logger);
+  await connected;
   const registry = createRegistry('inference');
   const { modelVersion, window, stepSeconds } = core.scorer.metadata;
   logger.info('inference runtime ready', { modelVersion, window, stepSeconds });

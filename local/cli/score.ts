@@ -122,7 +122,7 @@ export async function scoreFiles(options: ScoreOptions): Promise<ScoreSummary> {
  * A row's anomaly score: the higher of the classifier's incident probability and the value's surprise at the
  * onset of an excursion (surprise.ts), so both "heading for exhaustion" and "unlike this series" count.
  */
-export function rowAnomalyScore(row: Pick<RowScore, 'probability' | 'surpriseOnset'>): number {
+function rowAnomalyScore(row: Pick<RowScore, 'probability' | 'surpriseOnset'>): number {
   return Math.max(row.probability, row.surpriseOnset);
 }
 

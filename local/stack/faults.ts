@@ -3,6 +3,7 @@
 import { AppsV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { RemediationPolicyDocument } from '../../functions/shared/actions/index.js';
 import { simulatedDeployment } from '../fault-sim/workloads.js';
+import { deleteIfPresent } from '../support/control-plane.js';
 
 const MiB = 2 ** 20;
 
@@ -83,12 +84,9 @@ export async function removeFaults(
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   for (const fault of faults) {
-    try {
-      await apps.deleteNamespacedDeployment({ name: fault.workload, namespace, gracePeriodSeconds: 0 });
-    } catch (error) {
-      const code = (error as { code?: number }).code;
-      if (code !== 404) throw error;
-    }
+    await deleteIfPresent(() =>
+      apps.deleteNamespacedDeployment({ name: fault.workload, namespace, gracePeriodSeconds: 0 }),
+    );
   }
   for (let i = 0; i < 60; i++) {
     const pods = await core.listNamespacedPod({ namespace });

@@ -27,7 +27,7 @@ import type { InvocationReport } from '../lambda-runner/sqs-event-source.js';
 import { type AlertReceivers, startAlertReceivers } from '../receivers/index.js';
 import { localSqsClient } from '../sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../sqs/emulator.js';
-import { ensureControlPlane, serviceAccountKubeConfig } from '../support/control-plane.js';
+import { deleteIfPresent, ensureControlPlane, serviceAccountKubeConfig } from '../support/control-plane.js';
 import { applyObjects, kustomizeBuild } from '../support/kustomize.js';
 import { PrivateRedisServer } from '../support/redis-server.js';
 import { startQueueExporter } from './queue-exporter.js';
@@ -107,14 +107,6 @@ async function waitForHttp(url: string, what: string, timeoutMs: number): Promis
 }
 
 const SHIPPER_CHECKPOINT = 'kubepulse-shipper-checkpoint';
-
-async function deleteIfPresent(remove: () => Promise<unknown>): Promise<void> {
-  try {
-    await remove();
-  } catch (error) {
-    if ((error as { code?: number }).code !== 404) throw error;
-  }
-}
 
 /**
  * Runs an in-cluster component from the same esbuild bundle its container image ships (infra/images/bundle.ts),

@@ -135,3 +135,12 @@ async function succeeds(command: string, args: string[]): Promise<boolean> {
     return false;
   }
 }
+
+/** Runs an API server delete and treats "already gone" (404) as done. */
+export async function deleteIfPresent(remove: () => Promise<unknown>): Promise<void> {
+  try {
+    await remove();
+  } catch (error) {
+    if ((error as { code?: number }).code !== 404) throw error;
+  }
+}

@@ -1,4 +1,5 @@
 import type { NormalisationBasis, PodInventory, ScoredSignal } from '../../shared/contracts/index.js';
+import { linearTrend } from './trend.js';
 
 export interface Normalisation {
   basis: NormalisationBasis;
@@ -100,16 +101,7 @@ export function secondsToLimitAtPeaks(
 ): number | null {
   const n = window.length;
   const meanIndex = (n - 1) / 2;
-  let mean = 0;
-  for (let i = 0; i < n; i++) mean += window[i]!;
-  mean /= n;
-  let covariance = 0;
-  let variance = 0;
-  for (let i = 0; i < n; i++) {
-    covariance += (i - meanIndex) * (window[i]! - mean);
-    variance += (i - meanIndex) ** 2;
-  }
-  const slope = variance > 0 ? covariance / variance : 0;
+  const { mean, slope } = linearTrend(window);
   // Inline arithmetic rather than a closure: this runs for every scored row, and the bundle keeps names, which
   // wraps every closure creation in a call.
   const lastTrend = mean + slope * (n - 1 - meanIndex);

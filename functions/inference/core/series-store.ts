@@ -173,7 +173,6 @@ const SCRIPTS_PER_SLICE = 250;
 const MAX_CACHED_INVENTORIES = 20_000;
 
 export class SeriesStore {
-  private readonly inventoryKey = inventoryKey;
   private readonly eventKey = (event: EventRef) => `kp:evt:${event}`;
   /**
    * Parsed inventory by its stored JSON: a pod's inventory changes rarely and is read on every invocation, and
@@ -197,7 +196,7 @@ export class SeriesStore {
     const replies = await this.execInSlices(
       (pipeline) => {
         for (const { clusterId, pod } of request.inventoryWrites) {
-          const key = this.inventoryKey(podRefOf(clusterId, pod.namespace, pod.pod));
+          const key = inventoryKey(podRefOf(clusterId, pod.namespace, pod.pod));
           pipeline.set(key, JSON.stringify(pod), 'EX', inventoryTtlSeconds);
         }
       },
@@ -212,7 +211,7 @@ export class SeriesStore {
           this.options.scoringWindow,
         ),
       (pipeline) => {
-        for (const pod of request.inventoryReads) pipeline.get(this.inventoryKey(pod));
+        for (const pod of request.inventoryReads) pipeline.get(inventoryKey(pod));
         for (const event of request.eventsToCheck) pipeline.exists(this.eventKey(event));
       },
     );

@@ -1,4 +1,5 @@
 import type { WindowSummary } from '../../shared/contracts/index.js';
+import { linearTrend } from './trend.js';
 
 const round = (value: number) => Math.round(value * 1e4) / 1e4;
 
@@ -19,15 +20,7 @@ export function summariseWindow(
     if (v > max) max = v;
   }
   const mean = sum / n;
-  // Least-squares slope against the sample index, converted to units per minute.
-  const meanIndex = (n - 1) / 2;
-  let covariance = 0;
-  let variance = 0;
-  for (let i = 0; i < n; i++) {
-    covariance += (i - meanIndex) * (window[i]! - mean);
-    variance += (i - meanIndex) ** 2;
-  }
-  const slopePerStep = variance > 0 ? covariance / variance : 0;
+  const slopePerStep = linearTrend(window).slope;
   return {
     samples: n,
     firstAt: lastAt - (n - 1) * stepSeconds,
