@@ -108,8 +108,10 @@ export async function handlePlannerEvent(
 
   const failures = new Map<string, Error>();
   const sent = { plans: 0, alerts: 0 };
+  // Results first: a breach that came back after its plan concluded, in this same batch, is planned again.
+  const concluded = await concludeIncidents(results, deps, failures);
   const incidents = await planAndSend(anomalies, deps, deadline, failures, sent);
-  await alertResults(results, deps, failures, sent);
+  await alertResults(concluded, deps, failures, sent);
   for (const { record, error } of malformed)
     if (notQuarantined.has(record.messageId)) failures.set(record.messageId, error);
 
@@ -201,6 +203,34 @@ async function planAndSend(
 function withDeadline(llm: LlmPlanner, deadline: number): LlmPlanner {
   const signal = AbortSignal.timeout(Math.max(0, deadline - Date.now()));
   return { propose: (request) => llm.propose(request, { signal }) };
+}
+
+/**
+ * Ends each result's incident episode. A result whose conclusion could not be stored is retried whole (its alert
+ * with it), so the next breach of that workload is never mistaken for the one already planned.
+ */
+async function concludeIncidents(
+  received: readonly Received<ExecutionResult>[],
+  deps: PlannerEventDeps,
+  failures: Map<string, Error>,
+): Promise<Received<ExecutionResult>[]> {
+  const stored: Received<ExecutionResult>[] = [];
+  for (const entry of received) {
+    const { planId, status, finishedAt, incidentId } = entry.message;
+    try {
+      const outcome = await deps.core.state.concludeIncident(incidentId, { planId, status, finishedAt });
+      deps.logger.info('execution result received', { incidentId, planId, status, outcome });
+      stored.push(entry);
+    } catch (error) {
+      deps.logger.error('recording an execution result failed; the result will be retried', {
+        incidentId,
+        planId,
+        error: describeError(error),
+      });
+      failures.set(entry.recordId, error as Error);
+    }
+  }
+  return stored;
 }
 
 async function alertResults(

@@ -155,6 +155,50 @@ describe('planning incidents against a real Redis', () => {
     assert.equal(llm.requests.length, 1);
   });
 
+  it('asks again when a request for approval expired unanswered and the incident came back, not when it was approved', async () => {
+    const llm = new ScriptedLlm(acting([raiseTo(768 * MIB)]));
+    const askHuman = { llm, policyDocument: {} };
+    const first = await planIncidents([eventAnomaly('OOMKilled')], deps(askHuman));
+    assert.equal(first.incidents[0]!.result, 'pending-approval');
+    const expired = new Date(now.getTime() + settings.approvalTtlSeconds * 1000 + 60_000);
+    const replica = (pod: string, detectedAt: Date) =>
+      eventAnomaly('OOMKilled', {}, { inventory: podInventory(pod), detectedAt: detectedAt.toISOString() });
+
+    // Detected while the request could still be answered: part of the breach already waiting for a human.
+    const late = await planIncidents(
+      [replica('checkout-7d9f8b6c5-late1', new Date(now.getTime() + 60_000))],
+      deps({ ...askHuman, clock: () => expired }),
+    );
+    assert.deepEqual(
+      late.incidents.map((i) => i.result),
+      ['duplicate'],
+    );
+    const cameBack = await planIncidents(
+      [replica('checkout-7d9f8b6c5-back1', expired)],
+      deps({ ...askHuman, clock: () => expired }),
+    );
+    assert.deepEqual(kinds(cameBack.outputs), ['approval-request', 'alert']);
+    assert.equal(llm.requests.length, 2, 'the new episode is not answered from the cached one');
+    assert.notEqual(llm.requests[1]!.incidentFingerprint, llm.requests[0]!.incidentFingerprint);
+    assert.equal((await state.listApprovals()).length, 2);
+
+    // Approved in time: the plan is on its way, and only its result ends the episode.
+    const pending = (await state.listApprovals()).find(
+      (a) => a.status === 'pending' && a.createdAt === expired.toISOString(),
+    );
+    assert.ok(pending);
+    assert.equal((await state.decideApproval(pending.approvalId, 'approved', 'alice', expired)).ok, true);
+    const muchLater = new Date(expired.getTime() + settings.approvalTtlSeconds * 1000 + 60_000);
+    const afterApproval = await planIncidents(
+      [replica('checkout-7d9f8b6c5-back2', muchLater)],
+      deps({ ...askHuman, clock: () => muchLater }),
+    );
+    assert.deepEqual(
+      afterApproval.incidents.map((i) => i.result),
+      ['duplicate'],
+    );
+  });
+
   it('falls back to the runbook when the LLM fails, and asks a human under the default policy', async () => {
     const llm = new ScriptedLlm(new LlmUnavailableError('503 from provider', { status: 503 }));
     const { incidents, outputs } = await planIncidents(

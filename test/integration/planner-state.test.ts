@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import type { PendingApproval } from '../../functions/planner/core/planner-state.js';
+import { approvedPlanIdOf } from '../../functions/planner/core/approved-plan.js';
+import type { PendingApproval, PlannedIncident } from '../../functions/planner/core/planner-state.js';
 import { RedisPlannerState } from '../../functions/planner/core/redis-state.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
+import { signPlan } from '../../functions/shared/signing.js';
 import { PrivateRedisServer } from '../../local/support/redis-server.js';
 
 function approval(approvalId: string, overrides: Partial<PendingApproval> = {}): PendingApproval {
@@ -61,8 +64,72 @@ describe('planner state on a real Redis', () => {
     const record = { anomalyIds: ['a-1'], outputs: [] };
     await state.recordIncident('fp-1', record, 600);
     await state.releaseIncident('fp-1');
-    assert.deepEqual(await state.claimIncident('fp-1', 60), { status: 'planned', record });
+    assert.deepEqual(await state.claimIncident('fp-1', 60), {
+      status: 'planned',
+      record,
+      revision: JSON.stringify(record),
+    });
     assert.ok((await redis.ttl('kubepulse:planner:incident:fp-1')) > 60);
+  });
+
+  it('concludes an incident only with a result of its own plan, keeping its window; reopening takes exactly that record', async () => {
+    const plan = signPlan(
+      {
+        schemaVersion: 1,
+        kind: 'remediation-plan',
+        clusterId: 'prod-eu-1',
+        planId: 'plan-1',
+        incidentId: 'fp-1',
+        createdAt: '2026-11-21T10:01:00.000Z',
+        expiresAt: '2026-11-21T10:16:00.000Z',
+        source: 'runbook',
+        rationale: 'raise the limit',
+        confidence: 0.8,
+        dryRun: false,
+        actions: approval('apr-0').proposal.actions,
+      },
+      { keyId: 'k1', key: randomBytes(32) },
+    );
+    const record: PlannedIncident = {
+      anomalyIds: ['a-1'],
+      outputs: [
+        { kind: 'plan', plan },
+        { kind: 'approval-request', approval: approval('apr-1') },
+      ],
+    };
+    const conclusion = (planId: string) => ({
+      planId,
+      status: 'refused' as const,
+      finishedAt: '2026-11-21T10:04:00.000Z',
+    });
+    assert.equal(
+      await state.concludeIncident('fp-1', conclusion('plan-1')),
+      'no-such-plan',
+      'nothing recorded',
+    );
+    await state.claimIncident('fp-1', 60);
+    assert.equal(
+      await state.concludeIncident('fp-1', conclusion('plan-1')),
+      'no-such-plan',
+      'still in flight',
+    );
+    await state.recordIncident('fp-1', record, 600);
+    assert.equal(await state.concludeIncident('fp-1', conclusion('plan-other')), 'no-such-plan');
+    assert.equal(await state.concludeIncident('fp-1', conclusion('plan-1')), 'concluded');
+    // The plan an approval request becomes once approved concludes it too.
+    assert.equal(await state.concludeIncident('fp-1', conclusion(approvedPlanIdOf('apr-1'))), 'concluded');
+    const claim = await state.claimIncident('fp-1', 60);
+    assert.ok(claim.status === 'planned');
+    assert.deepEqual(claim.record.conclusion, conclusion(approvedPlanIdOf('apr-1')));
+    assert.ok((await redis.ttl('kubepulse:planner:incident:fp-1')) > 60, 'the dedupe window is kept');
+
+    const reopened = await Promise.all([
+      state.reopenIncident('fp-1', claim.revision, 30),
+      state.reopenIncident('fp-1', claim.revision, 30),
+    ]);
+    assert.deepEqual(reopened.sort(), [false, true], 'one planner takes the new episode');
+    assert.equal((await state.claimIncident('fp-1', 60)).status, 'in-flight');
+    assert.ok((await redis.ttl('kubepulse:planner:incident:fp-1')) <= 30);
   });
 
   it('releases an in-flight claim so a retry can plan, and an abandoned claim expires on its own', async () => {
@@ -79,6 +146,8 @@ describe('planner state on a real Redis', () => {
     const left = await state.cooldownRemaining('c/shop/Deployment/checkout');
     assert.ok(left > 290 && left <= 300);
     assert.equal(await state.cooldownRemaining('c/shop/Deployment/payments'), 0);
+    await state.startCooldown('c/shop/Deployment/payments', 0);
+    assert.equal(await state.cooldownRemaining('c/shop/Deployment/payments'), 0, 'a zero cooldown is none');
   });
 
   it('hands out at most max tokens per window, even concurrently, and a new window starts afresh', async () => {

@@ -241,6 +241,67 @@ describe('planner function on real Redis, the SQS emulator and a fake Gemini beh
     assert.match(alerts[0]!.summary, /admission webhook denied the patch/);
   });
 
+  it('plans a workload again when it breaches after the executor refused its plan, but not for late replicas of the first breach', async () => {
+    const container = await h.container({ REMEDIATION_POLICY: OPEN_POLICY, COOLDOWN_SECONDS: '0' });
+    const anomalies = oomIncident();
+    await h.sendAnomalies(encodeAll(anomalies));
+    await h.drain(container);
+    const [first] = (await assertPlanAllowed(anomalies)).map((s) => s.plan);
+    assert.ok(first);
+
+    // The executor refuses it (the Deployment changed under it) a few minutes after the breach was detected.
+    const refused: ExecutionResult = {
+      schemaVersion: 1,
+      kind: 'execution-result',
+      clusterId: first.clusterId,
+      planId: first.planId,
+      incidentId: first.incidentId,
+      status: 'refused',
+      steps: [],
+      startedAt: '2026-11-21T10:04:00.000Z',
+      finishedAt: '2026-11-21T10:04:01.000Z',
+      error: 'live limits differ from the plan',
+    };
+    // A redelivered result of some older plan of the same incident must not end this one.
+    await h.send('results', [encodeMessageBody({ ...refused, planId: 'plan-older' })]);
+    await h.drain(container, 'results');
+    const lateReplica = eventAnomaly(
+      'OOMKilled',
+      { observedAt: '2026-11-21T10:30:00.000Z' },
+      { inventory: withReplicas('checkout-7d9f8b6c5-older'), detectedAt: '2026-11-21T10:30:00.000Z' },
+    );
+    await h.sendAnomalies(encodeAll([lateReplica]));
+    await h.drain(container);
+    assert.equal(h.fake.requests.length, 1, 'still one episode: the result was not for its plan');
+
+    await h.send('results', [encodeMessageBody(refused)]);
+    await h.drain(container, 'results');
+    const lateOfFirst = eventAnomaly(
+      'OOMKilled',
+      { observedAt: '2026-11-21T10:03:00.000Z' },
+      { inventory: withReplicas('checkout-7d9f8b6c5-y3y5a'), detectedAt: '2026-11-21T10:03:00.000Z' },
+    );
+    await h.sendAnomalies(encodeAll([lateOfFirst]));
+    await h.drain(container);
+    assert.equal(h.fake.requests.length, 1, 'a replica detected before the conclusion belongs to the first');
+    assert.equal((await h.plansSent()).length, 0);
+
+    const cameBack = eventAnomaly(
+      'OOMKilled',
+      { observedAt: '2026-11-21T10:31:00.000Z' },
+      { inventory: withReplicas('checkout-7d9f8b6c5-z9z9b'), detectedAt: '2026-11-21T10:31:00.000Z' },
+    );
+    await h.sendAnomalies(encodeAll([cameBack]));
+    await h.drain(container);
+    assert.equal(h.fake.requests.length, 2, 'the breach after the conclusion is planned again');
+    const [second] = (await assertPlanAllowed([cameBack])).map((s) => s.plan);
+    assert.ok(second);
+    assert.equal(second.incidentId, first.incidentId, 'the same incident, a new episode');
+    assert.notEqual(second.planId, first.planId);
+    const refusedAlert = (await h.alertsSent()).find((a) => a.planId === first.planId);
+    assert.equal(refusedAlert?.severity, 'warning', 'the refusal still paged a human');
+  });
+
   it('leaves records for retry while Redis is down, then plans the incident once', async () => {
     const container = await h.container({ REMEDIATION_POLICY: OPEN_POLICY });
     const anomalies = oomIncident();

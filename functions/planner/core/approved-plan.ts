@@ -10,6 +10,10 @@ export class ApprovalNotUsableError extends KubepulseError {
   readonly code = 'approval-not-usable';
 }
 
+/** The id of the plan an approval becomes once approved: derived, so the incident can recognise its result. */
+export const approvedPlanIdOf = (approvalId: string) =>
+  `plan-${createHash('sha256').update(approvalId).digest('hex').slice(0, 24)}`;
+
 /**
  * Turns an approved proposal into a plan signed as `human`: the executor then runs actions its policy would
  * only run with approval, still within every bound, still re-checked against the live cluster. The plan id
@@ -33,7 +37,7 @@ export function planFromApproval(
       schemaVersion: SCHEMA_VERSION,
       kind: 'remediation-plan',
       clusterId: approval.clusterId,
-      planId: `plan-${createHash('sha256').update(approval.approvalId).digest('hex').slice(0, 24)}`,
+      planId: approvedPlanIdOf(approval.approvalId),
       incidentId: approval.incidentId,
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + options.planTtlSeconds * 1000).toISOString(),

@@ -21,7 +21,7 @@ import type { LlmPlanner } from '../llm/provider.js';
 import { buildContext, type PlanningContext } from './context.js';
 import { groupByIncident, type IncidentKey, type ProblemClass } from './correlate.js';
 import { factsFromIncident, type KnownFacts } from './facts.js';
-import type { PendingApproval, PlannerOutput, PlannerStatePort } from './planner-state.js';
+import type { PendingApproval, PlannedIncident, PlannerOutput, PlannerStatePort } from './planner-state.js';
 import type { Redactor } from './redact.js';
 import { runbookProposal } from './runbooks.js';
 
@@ -35,7 +35,7 @@ export interface PlannerSettings {
   /** How long a signed plan stays valid for the executor. */
   planTtlSeconds: number;
   approvalTtlSeconds: number;
-  /** How long an incident, once planned, is not planned again. */
+  /** How long an incident, once planned, is not planned again, unless its plan concluded and it came back. */
   incidentTtlSeconds: number;
   /** How long a claim protects an incident being planned; longer than one planning attempt. */
   inFlightSeconds: number;
@@ -139,21 +139,37 @@ export async function planIncidents(
   };
 }
 
-async function planOne(key: IncidentKey, anomalies: Anomaly[], deps: PlannerDeps): Promise<IncidentOutcome> {
+async function planOne(key: IncidentKey, received: Anomaly[], deps: PlannerDeps): Promise<IncidentOutcome> {
+  let anomalies = received;
   const { state, settings, logger } = deps;
   const base = { fingerprint: key.fingerprint, problem: key.problem };
   const claim = await state.claimIncident(key.fingerprint, settings.inFlightSeconds);
   if (claim.status === 'in-flight') return { ...base, result: 'in-flight', outputs: [] };
+  // The LLM's answers are cached per incident; a new episode must not be answered from the last one's.
+  let episodeKey = key.fingerprint;
   if (claim.status === 'planned') {
     // A redelivery of what was planned re-sends the same messages (same ids); new evidence changes nothing. A
     // redelivered anomaly may arrive with newer ones (its first send failed): the messages go out again anyway.
     const redelivered = anomalies.some((a) => claim.record.anomalyIds.includes(a.anomalyId));
-    return redelivered
-      ? { ...base, result: 'resent', outputs: claim.record.outputs }
-      : { ...base, result: 'duplicate', outputs: [] };
+    if (redelivered) return { ...base, result: 'resent', outputs: claim.record.outputs };
+    const ended = await episodeEndOf(claim.record, state, deps.clock());
+    const episode = ended ? anomalies.filter((a) => Date.parse(a.detectedAt) > ended.at) : [];
+    if (!ended || episode.length === 0) return { ...base, result: 'duplicate', outputs: [] };
+    if (!(await state.reopenIncident(key.fingerprint, claim.revision, settings.inFlightSeconds))) {
+      return { ...base, result: 'in-flight', outputs: [] };
+    }
+    logger.info('the incident came back after its last episode ended; planning it again', {
+      fingerprint: key.fingerprint,
+      problem: key.problem,
+      endedBy: ended.by,
+      endedAt: new Date(ended.at).toISOString(),
+      anomalies: episode.length,
+    });
+    anomalies = episode;
+    episodeKey = `${key.fingerprint}~after-${ended.by}`;
   }
   try {
-    const outcome = await decide(key, anomalies, deps);
+    const outcome = await decide(key, episodeKey, anomalies, deps);
     await state.recordIncident(
       key.fingerprint,
       { anomalyIds: anomalies.map((a) => a.anomalyId), outputs: outcome.outputs },
@@ -178,13 +194,44 @@ async function planOne(key: IncidentKey, anomalies: Anomaly[], deps: PlannerDeps
   }
 }
 
+/**
+ * When the planned episode of an incident ended, and by what: the executor's result for its plan, or its request
+ * for approval expiring unanswered. Anomalies detected after that are the incident coming back and are planned
+ * again; until then, and for anomalies detected before it (replicas of the same breach arriving late), the
+ * incident stays planned once. A rejected request does not end it: a human has said no for now.
+ */
+async function episodeEndOf(
+  record: PlannedIncident,
+  state: PlannerStatePort,
+  now: Date,
+): Promise<{ at: number; by: string } | undefined> {
+  if (record.conclusion) {
+    return { at: Date.parse(record.conclusion.finishedAt), by: record.conclusion.planId };
+  }
+  for (const output of record.outputs) {
+    if (output.kind !== 'approval-request') continue;
+    // The record keeps the request as it was sent; whether anyone answered lives with the approval.
+    const live = await state.getApproval(output.approval.approvalId);
+    const expiresAt = Date.parse(live?.expiresAt ?? output.approval.expiresAt);
+    if ((live?.status ?? 'pending') === 'pending' && expiresAt <= now.getTime()) {
+      return { at: expiresAt, by: output.approval.approvalId };
+    }
+  }
+  return undefined;
+}
+
 interface Choice {
   source: 'llm' | 'runbook';
   proposal: PlanProposal;
   fallbackReason?: string;
 }
 
-async function decide(key: IncidentKey, anomalies: Anomaly[], deps: PlannerDeps): Promise<IncidentOutcome> {
+async function decide(
+  key: IncidentKey,
+  episodeKey: string,
+  anomalies: Anomaly[],
+  deps: PlannerDeps,
+): Promise<IncidentOutcome> {
   const { policy, redactor } = deps;
   const evidence = (await deps.lookup?.(key, anomalies)) ?? {};
   const facts = factsFromIncident(key, anomalies, evidence.facts);
@@ -206,7 +253,7 @@ async function decide(key: IncidentKey, anomalies: Anomaly[], deps: PlannerDeps)
     fallbackReason,
   });
 
-  const answer = await askLlm(key, prompt, deps);
+  const answer = await askLlm(key, episodeKey, prompt, deps);
   let choice: Choice;
   if (!answer.ok) choice = fromRunbook(answer.reason);
   else if (answer.proposal.confidence < policy.confidenceThreshold) {
@@ -242,12 +289,17 @@ async function decide(key: IncidentKey, anomalies: Anomaly[], deps: PlannerDeps)
 type LlmAnswer = { ok: true; proposal: PlanProposal } | { ok: false; reason: string };
 
 /** The LLM's proposal, or the reason there is none: an LLM failure never fails the incident. */
-async function askLlm(key: IncidentKey, prompt: string, deps: PlannerDeps): Promise<LlmAnswer> {
+async function askLlm(
+  key: IncidentKey,
+  episodeKey: string,
+  prompt: string,
+  deps: PlannerDeps,
+): Promise<LlmAnswer> {
   if (!deps.llm) return { ok: false, reason: 'no LLM is configured' };
   let answer: unknown;
   try {
     const reply = await deps.llm.propose({
-      incidentFingerprint: key.fingerprint,
+      incidentFingerprint: episodeKey,
       context: prompt,
       allowedActions: describeActions(deps.policy.enabledActions),
     });

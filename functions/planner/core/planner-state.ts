@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   Alert,
   ClusterId,
+  ExecutionResult,
   IsoTimestamp,
   PlanProposal,
   RemediationPlan,
@@ -39,10 +40,22 @@ export const PlannerOutput = z.discriminatedUnion('kind', [
 ]);
 export type PlannerOutput = z.infer<typeof PlannerOutput>;
 
+/**
+ * How the executor finished the plan an incident was planned with. It ends that episode of the incident: a breach
+ * detected after it (the leak came back, the refused plan's target changed) is planned afresh.
+ */
+export const IncidentConclusion = z.object({
+  planId: z.string().min(1).max(128),
+  status: ExecutionResult.shape.status,
+  finishedAt: IsoTimestamp,
+});
+export type IncidentConclusion = z.infer<typeof IncidentConclusion>;
+
 /** What was decided for an incident, kept so a redelivery re-sends it instead of planning again. */
 export const PlannedIncident = z.object({
   anomalyIds: z.array(z.string()),
   outputs: z.array(PlannerOutput),
+  conclusion: IncidentConclusion.optional(),
 });
 export type PlannedIncident = z.infer<typeof PlannedIncident>;
 
@@ -50,7 +63,11 @@ export type IncidentClaim =
   | { status: 'claimed' }
   /** Another invocation is planning it right now (or died doing so; the claim expires soon). */
   | { status: 'in-flight' }
-  | { status: 'planned'; record: PlannedIncident };
+  /** `revision` identifies the stored record, for `reopenIncident`. */
+  | { status: 'planned'; record: PlannedIncident; revision: string };
+
+/** What concluding an incident did: a result for a plan the incident no longer holds changes nothing. */
+export type ConclusionOutcome = 'concluded' | 'no-such-plan';
 
 export type ApprovalDecision =
   | { ok: true; approval: PendingApproval }
@@ -63,6 +80,13 @@ export interface PlannerStatePort {
   recordIncident(fingerprint: string, record: PlannedIncident, ttlSeconds: number): Promise<void>;
   /** Drops an in-flight claim after a failure, so a retry can plan the incident; a recorded outcome stays. */
   releaseIncident(fingerprint: string): Promise<void>;
+  /** Marks the recorded incident whose plan this is as concluded, keeping its dedupe window. */
+  concludeIncident(fingerprint: string, conclusion: IncidentConclusion): Promise<ConclusionOutcome>;
+  /**
+   * Starts a new episode of a concluded incident: replaces the record `revision` names with an in-flight claim.
+   * False when the record changed first (another planner reopened it).
+   */
+  reopenIncident(fingerprint: string, revision: string, inFlightSeconds: number): Promise<boolean>;
 
   /** Seconds of cooldown left on a target (0 when none). */
   cooldownRemaining(target: string): Promise<number>;

@@ -1,8 +1,11 @@
 import type { Redis } from 'ioredis';
 import { ConcurrentUpdateError, DependencyUnavailableError } from '../../shared/errors.js';
+import { approvedPlanIdOf } from './approved-plan.js';
 import {
   type ApprovalDecision,
+  type ConclusionOutcome,
   type IncidentClaim,
+  type IncidentConclusion,
   PendingApproval,
   PlannedIncident,
   type PlannerStatePort,
@@ -21,6 +24,17 @@ const RELEASE_LUA = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 `;
+
+// Compare-and-set on a whole incident record: ARGV[3] 'keep' keeps its TTL, otherwise it is the new TTL in seconds.
+const REPLACE_INCIDENT_LUA = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] == 'keep' then redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+else redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3])) end
+return 1
+`;
+
+/** Concluding retries this often when a planner changes the record in between; more means a bug, not a race. */
+const CONCLUDE_ATTEMPTS = 5;
 
 // A fixed-window counter that never goes above its maximum, so a refused request costs nothing.
 const TAKE_TOKEN_LUA = `
@@ -59,7 +73,43 @@ export class RedisPlannerState implements PlannerStatePort {
     if (existing === IN_FLIGHT) return { status: 'in-flight' };
     const record = PlannedIncident.safeParse(parseJson(existing));
     // A record this version cannot read is treated as planned with nothing to re-send: never plan twice.
-    return { status: 'planned', record: record.success ? record.data : { anomalyIds: [], outputs: [] } };
+    return {
+      status: 'planned',
+      record: record.success ? record.data : { anomalyIds: [], outputs: [] },
+      revision: existing,
+    };
+  }
+
+  async concludeIncident(fingerprint: string, conclusion: IncidentConclusion): Promise<ConclusionOutcome> {
+    const key = this.incidentKey(fingerprint);
+    for (let attempt = 0; attempt < CONCLUDE_ATTEMPTS; attempt++) {
+      const stored = await this.call('reading an incident', () => this.redis.get(key));
+      // Gone (its window passed), being planned again, or planned with other plans: this result ends nothing.
+      if (stored === null || stored === IN_FLIGHT) return 'no-such-plan';
+      const record = PlannedIncident.safeParse(parseJson(stored));
+      if (!record.success || !planIdsOf(record.data).includes(conclusion.planId)) return 'no-such-plan';
+      const concluded = JSON.stringify({ ...record.data, conclusion });
+      if (concluded === stored) return 'concluded';
+      const replaced = await this.call('concluding an incident', () =>
+        this.redis.eval(REPLACE_INCIDENT_LUA, 1, key, stored, concluded, 'keep'),
+      );
+      if (replaced === 1) return 'concluded';
+    }
+    throw new ConcurrentUpdateError(`incident ${fingerprint} kept changing while it was being concluded`);
+  }
+
+  async reopenIncident(fingerprint: string, revision: string, inFlightSeconds: number): Promise<boolean> {
+    const replaced = await this.call('reopening an incident', () =>
+      this.redis.eval(
+        REPLACE_INCIDENT_LUA,
+        1,
+        this.incidentKey(fingerprint),
+        revision,
+        IN_FLIGHT,
+        String(inFlightSeconds),
+      ),
+    );
+    return replaced === 1;
   }
 
   async recordIncident(fingerprint: string, record: PlannedIncident, ttlSeconds: number): Promise<void> {
@@ -80,6 +130,8 @@ export class RedisPlannerState implements PlannerStatePort {
   }
 
   async startCooldown(target: string, seconds: number): Promise<void> {
+    // COOLDOWN_SECONDS=0 turns cooldowns off; Redis refuses a key that expires after 0 s.
+    if (seconds <= 0) return;
     await this.call('starting a cooldown', () =>
       this.redis.set(this.cooldownKey(target), '1', 'EX', seconds),
     );
@@ -166,6 +218,17 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The plans an incident record stands for: those it sent, and those its approval requests become once approved. */
+function planIdsOf(record: PlannedIncident): string[] {
+  return record.outputs.flatMap((output) =>
+    output.kind === 'plan'
+      ? [output.plan.planId]
+      : output.kind === 'approval-request'
+        ? [approvedPlanIdOf(output.approval.approvalId)]
+        : [],
+  );
 }
 
 function decodeApproval(stored: string): PendingApproval | undefined {
