@@ -59,6 +59,8 @@ const PlannerEnv = z.object({
   APPROVAL_TTL_SECONDS: env.integer(4 * 3600, 60, 7 * 24 * 3600),
   /** How long a planned incident is not planned again (the dedupe window). */
   INCIDENT_TTL_SECONDS: env.integer(6 * 3600, 60),
+  /** After a decision to only watch an incident, how long until it is reconsidered if it keeps breaching. */
+  OBSERVE_SECONDS: env.integer(1800, 60),
   /** How long a claim protects an incident being planned: at least one whole invocation. */
   IN_FLIGHT_SECONDS: env.integer(60, 1, 3600),
   /** The function's timeout, which the in-flight claim must outlast. */
@@ -103,6 +105,7 @@ export const PlannerConfigSchema = z
       planTtlSeconds: raw.PLAN_TTL_SECONDS,
       approvalTtlSeconds: raw.APPROVAL_TTL_SECONDS,
       incidentTtlSeconds: raw.INCIDENT_TTL_SECONDS,
+      observeSeconds: raw.OBSERVE_SECONDS,
       inFlightSeconds: raw.IN_FLIGHT_SECONDS,
       cooldownSeconds: raw.COOLDOWN_SECONDS,
       autoPlans: { max: raw.AUTO_PLANS_MAX, windowSeconds: raw.AUTO_PLANS_WINDOW_SECONDS },

@@ -47,6 +47,7 @@ const settings: PlannerSettings = {
   planTtlSeconds: 900,
   approvalTtlSeconds: 3600,
   incidentTtlSeconds: 3600,
+  observeSeconds: 1800,
   inFlightSeconds: 120,
   cooldownSeconds: 900,
   autoPlans: { max: 10, windowSeconds: 600 },
@@ -259,6 +260,40 @@ describe('planning incidents against a real Redis', () => {
     for (const output of outputs) {
       if (output.kind === 'plan') assert.ok(output.plan.actions.every((a) => a.action !== 'delete-pod'));
     }
+  });
+
+  it('reconsiders an incident it only watched once the watch is over and the incident breaches again', async () => {
+    const llm = new ScriptedLlm({
+      decision: 'observe',
+      diagnosis: 'a brief spike during a deploy',
+      rationale: 'usage is already falling',
+      confidence: 0.9,
+      actions: [],
+    });
+    const first = await planIncidents([usageAnomaly()], deps({ llm }));
+    assert.equal(first.incidents[0]!.result, 'observed');
+    const watchEnds = now.getTime() + settings.observeSeconds * 1000;
+    const breach = (id: string, at: number) =>
+      usageAnomaly({ anomalyId: `${id}:opened`, incidentId: id, detectedAt: new Date(at).toISOString() });
+    const later = new Date(watchEnds + 120_000);
+
+    const during = await planIncidents(
+      [breach('inc-b', watchEnds - 60_000)],
+      deps({ llm, clock: () => later }),
+    );
+    assert.deepEqual(
+      during.incidents.map((i) => i.result),
+      ['duplicate'],
+    );
+    const afterWatch = await planIncidents(
+      [breach('inc-c', watchEnds + 60_000)],
+      deps({ llm, clock: () => later }),
+    );
+    assert.deepEqual(
+      afterWatch.incidents.map((i) => i.result),
+      ['observed'],
+    );
+    assert.equal(llm.requests.length, 2, 'asked again, not answered from the first watch');
   });
 
   it('alerts instead of acting when nothing acceptable is proposed', async () => {

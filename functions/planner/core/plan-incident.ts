@@ -37,6 +37,8 @@ export interface PlannerSettings {
   approvalTtlSeconds: number;
   /** How long an incident, once planned, is not planned again, unless its plan concluded and it came back. */
   incidentTtlSeconds: number;
+  /** After deciding to only watch an incident, how long until a new breach of it is planned again. */
+  observeSeconds: number;
   /** How long a claim protects an incident being planned; longer than one planning attempt. */
   inFlightSeconds: number;
   /** After an automatic plan, further automatic plans for the same target wait this long. */
@@ -170,9 +172,13 @@ async function planOne(key: IncidentKey, received: Anomaly[], deps: PlannerDeps)
   }
   try {
     const outcome = await decide(key, episodeKey, anomalies, deps);
+    const watchedUntil =
+      outcome.result === 'observed'
+        ? { observedUntil: new Date(deps.clock().getTime() + settings.observeSeconds * 1000).toISOString() }
+        : {};
     await state.recordIncident(
       key.fingerprint,
-      { anomalyIds: anomalies.map((a) => a.anomalyId), outputs: outcome.outputs },
+      { anomalyIds: anomalies.map((a) => a.anomalyId), outputs: outcome.outputs, ...watchedUntil },
       settings.incidentTtlSeconds,
     );
     logger.info('incident planned', {
@@ -195,8 +201,8 @@ async function planOne(key: IncidentKey, received: Anomaly[], deps: PlannerDeps)
 }
 
 /**
- * When the planned episode of an incident ended, and by what: the executor's result for its plan, or its request
- * for approval expiring unanswered. Anomalies detected after that are the incident coming back and are planned
+ * When the planned episode of an incident ended, and by what: the executor's result for its plan, its request
+ * for approval expiring unanswered, or the time it was to be watched running out. Anomalies detected after that are the incident coming back and are planned
  * again; until then, and for anomalies detected before it (replicas of the same breach arriving late), the
  * incident stays planned once. A rejected request does not end it: a human has said no for now.
  */
@@ -207,6 +213,9 @@ async function episodeEndOf(
 ): Promise<{ at: number; by: string } | undefined> {
   if (record.conclusion) {
     return { at: Date.parse(record.conclusion.finishedAt), by: record.conclusion.planId };
+  }
+  if (record.observedUntil) {
+    return { at: Date.parse(record.observedUntil), by: `observed-until-${record.observedUntil}` };
   }
   for (const output of record.outputs) {
     if (output.kind !== 'approval-request') continue;

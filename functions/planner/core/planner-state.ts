@@ -56,6 +56,8 @@ export const PlannedIncident = z.object({
   anomalyIds: z.array(z.string()),
   outputs: z.array(PlannerOutput),
   conclusion: IncidentConclusion.optional(),
+  /** Set when the decision was only to watch: a breach detected after it is reconsidered. */
+  observedUntil: IsoTimestamp.optional(),
 });
 export type PlannedIncident = z.infer<typeof PlannedIncident>;
 
