@@ -161,6 +161,9 @@ describe('kubepulse plans list / approve / reject, on a real Redis and the SQS e
       (m) => decodeMessageBody(m.Body!) as Alert,
     );
     assert.match(alert!.summary, /Reason: checkout is being migrated/);
+    assert.equal((await state.getApproval('apr-3'))!.decisionReason, 'checkout is being migrated');
+    const listed = await cli(['plans', 'list', '--all']);
+    assert.match(listed.out, /apr-3 {2}rejected[\s\S]*reason: {4}checkout is being migrated/);
 
     const approveRejected = await cli(['approve', 'apr-3']);
     assert.equal(approveRejected.code, 1);
@@ -174,7 +177,7 @@ describe('kubepulse plans list / approve / reject, on a real Redis and the SQS e
       [['approve', 'apr-late'], {}, 1, /approval apr-late expired at 2026-11-21T10:01:00.000Z/],
       [['approve', 'apr-late'], { PLAN_SIGNING_KEYS: undefined }, 1, /set PLAN_SIGNING_KEYS/],
       [['approve', 'apr-late'], { REMEDIATIONS_QUEUE_URL: undefined }, 1, /set REMEDIATIONS_QUEUE_URL/],
-      [['reject', 'apr-late', '--reason', 'x'], { ALERTS_QUEUE_URL: undefined }, 1, /set ALERTS_QUEUE_URL/],
+      [['reject', 'apr-late', '--reason', 'x'.repeat(1001)], {}, 2, /--reason is at most 1000 characters/],
       [['plans', 'list'], { REDIS_URL: undefined }, 1, /REDIS_URL: /],
       [['plans', 'list'], { REDIS_URL: 'redis://127.0.0.1:1' }, 1, /cannot reach Redis at 127.0.0.1:1: /],
       [['approve'], {}, 2, /approve takes one approval id/],

@@ -19,15 +19,16 @@ import { parseKeyring } from '../../functions/shared/signing.js';
  * remediations queue; the executor still checks every bound against the live cluster.
  */
 export const PLANS_USAGE = `usage: kubepulse plans list [--all]
-       kubepulse approve <approval-id> [--by <name>]
+       kubepulse approve <approval-id> [--reason <text>] [--by <name>]
        kubepulse reject <approval-id> [--reason <text>] [--by <name>]
 
   plans list  approvals waiting for a human (--all: decided and expired ones too)
   approve     sign the proposal as a plan and send it to the remediations queue
-  reject      refuse it; --reason is sent to the team through the alerts queue
+  reject      refuse it
+  --reason    kept with the decision (plans list --all shows it) and sent to the team with it
 
   environment: REDIS_URL; for approve also PLAN_SIGNING_KEYS and REMEDIATIONS_QUEUE_URL; ALERTS_QUEUE_URL to
-  tell the team about decisions (required with --reason); PLAN_TTL_SECONDS (default 900); AWS_REGION and
+  tell the team about decisions; PLAN_TTL_SECONDS (default 900); AWS_REGION and
   credentials as for any AWS CLI (AWS_ENDPOINT_URL_SQS for the local emulator)`;
 
 const CliEnv = z.object({
@@ -64,6 +65,9 @@ export async function runPlansCommand(argv: readonly string[], deps: PlansCliDep
   }
 }
 
+/** As the approval keeps it (PendingApproval.decisionReason). */
+const MAX_REASON_LENGTH = 1000;
+
 async function run(argv: readonly string[], deps: PlansCliDeps): Promise<number> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
@@ -94,13 +98,13 @@ async function run(argv: readonly string[], deps: PlansCliDeps): Promise<number>
   if (command !== 'approve' && command !== 'reject') throw new UsageError(`unknown command ${command}`);
   const approvalId = positionals[0];
   if (!approvalId || positionals.length > 1) throw new UsageError(`${command} takes one approval id`);
-  if (values.reason !== undefined && !config.ALERTS_QUEUE_URL) {
-    throw new Error('--reason is sent to the team through the alerts queue: set ALERTS_QUEUE_URL');
+  if (values.reason !== undefined && values.reason.length > MAX_REASON_LENGTH) {
+    throw new UsageError(`--reason is at most ${MAX_REASON_LENGTH} characters`);
   }
 
   if (command === 'reject') {
     return withState(config.REDIS_URL, async (state) => {
-      const decision = await state.decideApproval(approvalId, 'rejected', by, now);
+      const decision = await state.decideApproval(approvalId, 'rejected', by, now, values.reason);
       if (!decision.ok) throw new Error(refusal(approvalId, decision.reason, decision.approval));
       deps.out(`rejected ${approvalId} (incident ${decision.approval.incidentId}); nothing will run`);
       await tellTheTeam(config.ALERTS_QUEUE_URL, deps, decision.approval, now, values.reason);
@@ -117,7 +121,7 @@ async function run(argv: readonly string[], deps: PlansCliDeps): Promise<number>
   const { signer } = parseKeyring(config.PLAN_SIGNING_KEYS);
   const remediationsUrl = config.REMEDIATIONS_QUEUE_URL;
   return withState(config.REDIS_URL, async (state) => {
-    const decision = await state.decideApproval(approvalId, 'approved', by, now);
+    const decision = await state.decideApproval(approvalId, 'approved', by, now, values.reason);
     let approval: PendingApproval;
     if (decision.ok) approval = decision.approval;
     else if (decision.reason === 'already-decided' && decision.approval?.status === 'approved') {
@@ -237,6 +241,7 @@ function listApprovals(
           ? `  expired:   ${a.expiresAt}`
           : `  decided:   by ${a.decidedBy ?? '?'} at ${a.decidedAt ?? '?'}`,
     );
+    if (a.decisionReason) out(`  reason:    ${a.decisionReason}`);
   }
 }
 

@@ -30,6 +30,8 @@ export const PendingApproval = z.object({
   target: WorkloadTarget.optional(),
   decidedBy: z.string().max(200).optional(),
   decidedAt: IsoTimestamp.optional(),
+  /** What the human said with the decision, kept for the audit trail. */
+  decisionReason: z.string().max(1000).optional(),
 });
 export type PendingApproval = z.infer<typeof PendingApproval>;
 
@@ -106,5 +108,6 @@ export interface PlannerStatePort {
     decision: 'approved' | 'rejected',
     decidedBy: string,
     now: Date,
+    reason?: string,
   ): Promise<ApprovalDecision>;
 }

@@ -172,6 +172,7 @@ export class RedisPlannerState implements PlannerStatePort {
     decision: 'approved' | 'rejected',
     decidedBy: string,
     now: Date,
+    reason?: string,
   ): Promise<ApprovalDecision> {
     const stored = await this.call('reading an approval', () =>
       this.redis.hget(this.approvalsKey, approvalId),
@@ -185,6 +186,7 @@ export class RedisPlannerState implements PlannerStatePort {
       status: decision,
       decidedBy,
       decidedAt: now.toISOString(),
+      ...(reason ? { decisionReason: reason } : {}),
     });
     const replaced = await this.call('deciding an approval', () =>
       this.redis.eval(
