@@ -262,35 +262,29 @@ describe('planner function on real Redis, the SQS emulator and a fake Gemini beh
       finishedAt: '2026-11-21T10:04:01.000Z',
       error: 'live limits differ from the plan',
     };
+    /** Another replica of shop/checkout OOM-killed, detected at `time` on the day of the first breach. */
+    const oomKillAt = (podSuffix: string, time: string) => {
+      const at = `2026-11-21T${time}.000Z`;
+      const inventory = withReplicas(`checkout-7d9f8b6c5-${podSuffix}`);
+      return eventAnomaly('OOMKilled', { observedAt: at }, { inventory, detectedAt: at });
+    };
     // A redelivered result of some older plan of the same incident must not end this one.
     await h.send('results', [encodeMessageBody({ ...refused, planId: 'plan-older' })]);
     await h.drain(container, 'results');
-    const lateReplica = eventAnomaly(
-      'OOMKilled',
-      { observedAt: '2026-11-21T10:30:00.000Z' },
-      { inventory: withReplicas('checkout-7d9f8b6c5-older'), detectedAt: '2026-11-21T10:30:00.000Z' },
-    );
+    const lateReplica = oomKillAt('older', '10:30:00');
     await h.sendAnomalies(encodeAll([lateReplica]));
     await h.drain(container);
     assert.equal(h.fake.requests.length, 1, 'still one episode: the result was not for its plan');
 
     await h.send('results', [encodeMessageBody(refused)]);
     await h.drain(container, 'results');
-    const lateOfFirst = eventAnomaly(
-      'OOMKilled',
-      { observedAt: '2026-11-21T10:03:00.000Z' },
-      { inventory: withReplicas('checkout-7d9f8b6c5-y3y5a'), detectedAt: '2026-11-21T10:03:00.000Z' },
-    );
+    const lateOfFirst = oomKillAt('y3y5a', '10:03:00');
     await h.sendAnomalies(encodeAll([lateOfFirst]));
     await h.drain(container);
     assert.equal(h.fake.requests.length, 1, 'a replica detected before the conclusion belongs to the first');
     assert.equal((await h.plansSent()).length, 0);
 
-    const cameBack = eventAnomaly(
-      'OOMKilled',
-      { observedAt: '2026-11-21T10:31:00.000Z' },
-      { inventory: withReplicas('checkout-7d9f8b6c5-z9z9b'), detectedAt: '2026-11-21T10:31:00.000Z' },
-    );
+    const cameBack = oomKillAt('z9z9b', '10:31:00');
     await h.sendAnomalies(encodeAll([cameBack]));
     await h.drain(container);
     assert.equal(h.fake.requests.length, 2, 'the breach after the conclusion is planned again');
