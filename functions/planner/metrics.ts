@@ -10,8 +10,8 @@ export function createPlannerMetrics(registry: Registry) {
     records: counter('kubepulse_planner_records_total', 'SQS records handled, by outcome', ['outcome']),
     incidents: counter(
       'kubepulse_planner_incidents_total',
-      'Incidents seen, by result (planned, pending-approval, escalated, …) and plan source (llm, runbook)',
-      ['result', 'source'],
+      'Incidents seen, by result (planned, pending-approval, escalated, …), plan source (llm, runbook) and episode (first, or again: the incident came back after its last episode ended)',
+      ['result', 'source', 'episode'],
     ),
     messages: counter('kubepulse_planner_messages_sent_total', 'Messages sent, by kind (plan, alert)', [
       'kind',
@@ -32,7 +32,11 @@ export function createPlannerMetrics(registry: Registry) {
       seconds: number,
     ) {
       for (const incident of incidents) {
-        metrics.incidents.inc({ result: incident.result, source: incident.source ?? 'none' });
+        metrics.incidents.inc({
+          result: incident.result,
+          source: incident.source ?? 'none',
+          episode: incident.returning ? 'again' : 'first',
+        });
       }
       metrics.messages.inc({ kind: 'plan' }, sent.plans);
       metrics.messages.inc({ kind: 'alert' }, sent.alerts);

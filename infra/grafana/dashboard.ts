@@ -130,14 +130,14 @@ export const rows: RowSpec[] = [
       {
         title: 'Incidents planned, by result and source',
         description:
-          'planned: signed and sent; pending-approval: waiting for `kubepulse approve`; escalated: a human.',
+          'planned: signed and sent; pending-approval: waiting for `kubepulse approve`; escalated: a human. Episode "again": incidents that came back after their plan concluded (or their watch or approval request ran out) and were planned anew.',
         type: 'timeseries',
         width: 8,
         stacked: true,
         targets: [
           {
-            expr: `sum by (result, source) (increase(kubepulse_planner_incidents_total[${RATE}]))`,
-            legend: '{{result}} ({{source}})',
+            expr: `sum by (result, source, episode) (increase(kubepulse_planner_incidents_total[${RATE}]))`,
+            legend: '{{result}} ({{source}}, {{episode}})',
           },
         ],
       },

@@ -294,6 +294,8 @@ describe('planning incidents against a real Redis', () => {
       ['observed'],
     );
     assert.equal(llm.requests.length, 2, 'asked again, not answered from the first watch');
+    assert.equal(first.incidents[0]!.returning, undefined);
+    assert.equal(afterWatch.incidents[0]!.returning, true, 'counted as an incident that came back');
   });
 
   it('alerts instead of acting when nothing acceptable is proposed', async () => {

@@ -83,6 +83,8 @@ export interface IncidentOutcome {
   source?: 'llm' | 'runbook';
   /** Why the LLM's proposal was not the one used. */
   fallbackReason?: string;
+  /** Set when the incident came back after its last episode ended and was planned again. */
+  returning?: true;
   outputs: PlannerOutput[];
 }
 
@@ -170,6 +172,7 @@ async function planOne(key: IncidentKey, received: Anomaly[], deps: PlannerDeps)
     anomalies = episode;
     episodeKey = `${key.fingerprint}~after-${ended.by}`;
   }
+  const returning = episodeKey !== key.fingerprint;
   try {
     const outcome = await decide(key, episodeKey, anomalies, deps);
     const watchedUntil =
@@ -187,8 +190,9 @@ async function planOne(key: IncidentKey, received: Anomaly[], deps: PlannerDeps)
       result: outcome.result,
       source: outcome.source,
       fallbackReason: outcome.fallbackReason,
+      returning,
     });
-    return outcome;
+    return returning ? { ...outcome, returning: true } : outcome;
   } catch (error) {
     await state.releaseIncident(key.fingerprint).catch((releaseError: unknown) => {
       logger.warn('releasing the incident claim failed; it expires on its own', {
