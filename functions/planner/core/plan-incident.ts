@@ -206,9 +206,10 @@ async function planOne(key: IncidentKey, received: Anomaly[], deps: PlannerDeps)
 
 /**
  * When the planned episode of an incident ended, and by what: the executor's result for its plan, its request
- * for approval expiring unanswered, or the time it was to be watched running out. Anomalies detected after that are the incident coming back and are planned
- * again; until then, and for anomalies detected before it (replicas of the same breach arriving late), the
- * incident stays planned once. A rejected request does not end it: a human has said no for now.
+ * for approval expiring unanswered, or the time it was to be watched running out. Anomalies detected after that
+ * are the incident coming back and are planned again; until then, and for anomalies detected before it (replicas
+ * of the same breach arriving late), the incident stays planned once. A rejected request does not end it: a
+ * human has said no for now.
  */
 async function episodeEndOf(
   record: PlannedIncident,
