@@ -149,8 +149,8 @@ async function planOne(key: IncidentKey, received: Anomaly[], deps: PlannerDeps)
   const base = { fingerprint: key.fingerprint, problem: key.problem };
   const claim = await state.claimIncident(key.fingerprint, settings.inFlightSeconds);
   if (claim.status === 'in-flight') return { ...base, result: 'in-flight', outputs: [] };
-  // The LLM's answers are cached per incident; a new episode must not be answered from the last one's.
-  let episodeKey = key.fingerprint;
+  /** What ended the incident's last episode, when it is planned again. */
+  let endedBy: string | undefined;
   if (claim.status === 'planned') {
     // A redelivery of what was planned re-sends the same messages (same ids); new evidence changes nothing. A
     // redelivered anomaly may arrive with newer ones (its first send failed): the messages go out again anyway.
@@ -170,9 +170,11 @@ async function planOne(key: IncidentKey, received: Anomaly[], deps: PlannerDeps)
       anomalies: episode.length,
     });
     anomalies = episode;
-    episodeKey = `${key.fingerprint}~after-${ended.by}`;
+    endedBy = ended.by;
   }
-  const returning = episodeKey !== key.fingerprint;
+  const returning = endedBy !== undefined;
+  // The LLM's answers are cached per incident; a new episode must not be answered from the last one's.
+  const episodeKey = returning ? `${key.fingerprint}~after-${endedBy}` : key.fingerprint;
   try {
     const outcome = await decide(key, episodeKey, anomalies, deps);
     const watchedUntil =
