@@ -13,12 +13,12 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { DEFAULT_DETECTION_POLICY } from '../functions/inference/core/defaults.js';
 import { processShipperRecords, type ShipperRecord } from '../functions/inference/core/process-batch.js';
 import { createInferenceCore } from '../functions/inference/runtime.js';
 import type { InventorySnapshot, SampleBatch, UsageAnomaly } from '../functions/shared/contracts/index.js';
 import type { PlotMarker, PlotPoint, SeriesPlot } from '../local/demo/report/html-report.js';
 import { PrivateRedisServer } from '../local/support/redis-server.js';
-import { PRODUCTION_POLICY } from '../test/bench/faults/detectors/kubepulse.js';
 
 const WIDTH = 1000;
 const HEIGHT = 350;
@@ -212,7 +212,7 @@ async function replay(redis: Redis, s: SuiteSeries): Promise<UsageAnomaly[]> {
       windowTtlSeconds: 24 * HOUR,
       inventoryTtlSeconds: 24 * HOUR,
       eventDedupTtlSeconds: HOUR,
-      policy: PRODUCTION_POLICY,
+      policy: DEFAULT_DETECTION_POLICY,
     },
     { debug() {}, info() {}, warn() {}, error: (m, ...e) => console.error(m, ...e) },
   );

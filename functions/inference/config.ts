@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env, readConfig } from '../shared/config.js';
+import { DEFAULT_DETECTION_POLICY } from './core/defaults.js';
 
 export const InferenceConfigSchema = z
   .object({
@@ -21,9 +22,9 @@ export const InferenceConfigSchema = z
      * Consecutive samples whose forecast reaches the limit within TIME_TO_LIMIT_ALERT_SECONDS before an incident
      * opens. Classifier-only evidence follows the model's own calibration (metadata.json `classifier.incident`).
      */
-    OPEN_AFTER_SAMPLES: env.integer(2, 1, 100),
-    CLOSE_AFTER_SAMPLES: env.integer(10, 1, 1000),
-    TIME_TO_LIMIT_ALERT_SECONDS: env.integer(1800, 0),
+    OPEN_AFTER_SAMPLES: env.integer(DEFAULT_DETECTION_POLICY.openAfter, 1, 100),
+    CLOSE_AFTER_SAMPLES: env.integer(DEFAULT_DETECTION_POLICY.closeAfter, 1, 1000),
+    TIME_TO_LIMIT_ALERT_SECONDS: env.integer(DEFAULT_DETECTION_POLICY.timeToLimitAlertSeconds, 0),
     REDIS_COMMAND_TIMEOUT_MS: env.integer(2000, 50),
     PUSHGATEWAY_URL: env.optionalUrl(),
     KUBEPULSE_STAGE: env.text('dev'),

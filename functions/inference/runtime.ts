@@ -8,8 +8,9 @@ import { createRegistry } from '../shared/metrics.js';
 import { connectRedis, createRedis } from '../shared/redis.js';
 import { sendAll } from '../shared/sqs-publisher.js';
 import type { InferenceConfig } from './config.js';
+import type { DetectionPolicy } from './core/defaults.js';
 import { loadModelBundle } from './core/model-metadata.js';
-import type { AnomalyPublisher, DetectionPolicy, InferenceDeps } from './core/process-batch.js';
+import type { AnomalyPublisher, InferenceDeps } from './core/process-batch.js';
 import { SeriesStore } from './core/series-store.js';
 import { type OrtModule, WindowScorer } from './core/window-scorer.js';
 import {

@@ -1,6 +1,7 @@
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { Redis } from 'ioredis';
+import { DEFAULT_DETECTION_POLICY } from '../../functions/inference/core/defaults.js';
 import {
   processShipperRecords,
   type RowScore,
@@ -76,7 +77,7 @@ export async function scoreFiles(options: ScoreOptions): Promise<ScoreSummary> {
         windowTtlSeconds: 7 * 24 * 3600,
         inventoryTtlSeconds: 3600,
         eventDedupTtlSeconds: 3600,
-        policy: { openAfter: 2, closeAfter: 10, timeToLimitAlertSeconds: 1800 },
+        policy: DEFAULT_DETECTION_POLICY,
       },
       { debug() {}, info() {}, warn() {}, error: (m, ...e) => console.error(m, ...e) },
       { collectScores: true },

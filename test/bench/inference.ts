@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { build } from 'esbuild';
 import type { InferenceConfig } from '../../functions/inference/config.js';
+import { DEFAULT_DETECTION_POLICY } from '../../functions/inference/core/defaults.js';
 import { loadModelBundle } from '../../functions/inference/core/model-metadata.js';
 import type { InferenceDeps } from '../../functions/inference/core/process-batch.js';
 import { type OrtModule, WindowScorer } from '../../functions/inference/core/window-scorer.js';
@@ -294,7 +295,7 @@ async function main() {
       inventoryTtlSeconds: 3600,
       eventDedupTtlSeconds: 3600,
       windowSlack: 64,
-      policy: { openAfter: 2, closeAfter: 10, timeToLimitAlertSeconds: 1800 },
+      policy: DEFAULT_DETECTION_POLICY,
       redisCommandTimeoutMs: 5000,
       pushgatewayUrl: undefined,
       stage: 'bench',

@@ -13,7 +13,8 @@ import type {
 import { SCHEMA_VERSION } from '../../shared/contracts/index.js';
 import { ConcurrentUpdateError } from '../../shared/errors.js';
 import type { LoggerPort } from '../../shared/logger.js';
-import { type HysteresisPolicy, type IncidentTransition, observe } from './hysteresis.js';
+import type { DetectionPolicy } from './defaults.js';
+import { type IncidentTransition, observe } from './hysteresis.js';
 import type { ModelMetadata } from './model-metadata.js';
 import {
   chooseNormalisation,
@@ -36,15 +37,6 @@ import {
 import { observeSurprise, seedSurprise } from './surprise.js';
 import type { WindowScores } from './window-scorer.js';
 import { summariseWindow } from './window-summary.js';
-
-/**
- * `openAfter` counts samples whose forecast reaches the limit in time; how long classifier-only evidence must
- * persist, and from which probability, is the model's calibration (`metadata.classifier.incident`).
- */
-export interface DetectionPolicy extends HysteresisPolicy {
-  /** A forecast reaching the limit sooner than this counts as anomalous even if the shape looks normal. */
-  timeToLimitAlertSeconds: number;
-}
 
 export interface ScorerPort {
   readonly metadata: ModelMetadata;

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { DEFAULT_DETECTION_POLICY } from '../../../../functions/inference/core/defaults.js';
 import {
   processShipperRecords,
   type ShipperRecord,
@@ -40,9 +41,6 @@ export interface KubepulseSeriesResult {
   /** Per sample, NaN when the forecast stays under the limit. */
   secondsToLimit: Float32Array;
 }
-
-/** The Lambda's defaults (functions/inference/config.ts). */
-export const PRODUCTION_POLICY = { openAfter: 2, closeAfter: 10, timeToLimitAlertSeconds: 1800 };
 
 const CLUSTER = 'bench-faults';
 const NAMESPACE = 'faults';
@@ -93,7 +91,7 @@ export async function runKubepulse(
         windowTtlSeconds: 24 * 3600,
         inventoryTtlSeconds: 24 * 3600,
         eventDedupTtlSeconds: 3600,
-        policy: PRODUCTION_POLICY,
+        policy: DEFAULT_DETECTION_POLICY,
       },
       { debug() {}, info() {}, warn() {}, error: (m, ...e) => console.error(m, ...e) },
       { collectScores: true },
