@@ -1,4 +1,3 @@
-import { pathToFileURL } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Redis } from 'ioredis';
 import type { Registry } from 'prom-client';
@@ -7,12 +6,12 @@ import type { LoggerPort } from '../shared/logger.js';
 import { createRegistry } from '../shared/metrics.js';
 import { connectRedis, createRedis } from '../shared/redis.js';
 import { sendAll } from '../shared/sqs-publisher.js';
+import { loadModelBundle } from './adapters/model-bundle.js';
+import { createOrtWindowScorer, loadOrtWeb, type OrtModule } from './adapters/ort-window-scorer.js';
+import { SeriesStore } from './adapters/redis-series-store.js';
 import type { InferenceConfig } from './config.js';
 import type { DetectionPolicy } from './core/defaults.js';
-import { loadModelBundle } from './core/model-metadata.js';
-import type { AnomalyPublisher, InferenceDeps } from './core/process-batch.js';
-import { SeriesStore } from './core/series-store.js';
-import { type OrtModule, WindowScorer } from './core/window-scorer.js';
+import type { AnomalyPublisher, InferenceDeps } from './core/ports.js';
 import {
   createRecordValidator,
   type PredictionRelay,
@@ -24,14 +23,6 @@ export interface InferenceRuntime extends SamplesEventDeps {
   redis: Redis;
   registry: Registry;
   close(): Promise<void>;
-}
-
-/** onnxruntime-web with one thread (Lambda gives no SharedArrayBuffer workers) and its files where we ship them. */
-export async function loadOrtWeb(wasmDir: string | undefined): Promise<OrtModule> {
-  const ort = await import('onnxruntime-web');
-  ort.env.wasm.numThreads = 1;
-  if (wasmDir) ort.env.wasm.wasmPaths = pathToFileURL(`${wasmDir.replace(/\/$/, '')}/`).href;
-  return ort;
 }
 
 /** What the inference core needs besides Redis and a publisher; the Lambda reads it from its config. */
@@ -69,7 +60,7 @@ export async function createInferenceCore(
       inventoryTtlSeconds: settings.inventoryTtlSeconds,
       eventDedupTtlSeconds: settings.eventDedupTtlSeconds,
     }),
-    scorer: await WindowScorer.create(ort, bundle),
+    scorer: await createOrtWindowScorer(ort, bundle),
     publisher,
     policy: settings.policy,
     logger,

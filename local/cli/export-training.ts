@@ -3,15 +3,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import { incidentIdOf } from '../../functions/inference/core/process-batch.js';
-import { decodeSeriesState } from '../../functions/inference/core/series-state.js';
 import {
   inventoryKey,
-  podRefOf,
   stateKey,
   unpackSamples,
   windowKey,
-} from '../../functions/inference/core/series-store.js';
+} from '../../functions/inference/adapters/redis-series-store.js';
+import { incidentIdOf, podRefOf } from '../../functions/inference/core/series-keys.js';
+import { decodeSeriesState } from '../../functions/inference/core/series-state.js';
 import { type MetricName, PodInventory, type ScoredSignal } from '../../functions/shared/contracts/index.js';
 
 /**
@@ -24,13 +23,13 @@ import { type MetricName, PodInventory, type ScoredSignal } from '../../function
  * exported are kept, incidents are updated), and a periodic export accumulates the history.
  *
  * The keys it reads, all in one place (the first three are written by the inference core,
- * functions/inference/core/series-store.ts; the last by `kubepulse label`):
+ * functions/inference/adapters/redis-series-store.ts; the last by `kubepulse label`):
  *   kp:{<series>}:w            packed window, 12-byte records (uint32 LE unix s, float64 LE value), by time
  *   kp:{<series>}:s            series state hash (`v` version, `t` last scored, `s` JSON incl. the incident)
  *   kp:inv:<cluster>|<ns>/<pod> the pod's last inventory (limits), JSON, expires after INVENTORY_TTL_SECONDS
  *   kp:feedback:<incidentId>   a feedback label (FeedbackLabel below), no expiry
- * where <series> = `<cluster>|<namespace>|<pod>|<container>|<metric>` (series-store.ts `seriesKeyOf`).
- * The first three come from series-store.ts's own key builders; the test exports what the real core wrote.
+ * where <series> = `<cluster>|<namespace>|<pod>|<container>|<metric>` (core/series-keys.ts `seriesKeyOf`).
+ * The first three come from redis-series-store.ts's own key builders; the test exports what the real core wrote.
  */
 export const trainingKeys = {
   window: windowKey,

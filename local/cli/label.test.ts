@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { SeriesStore } from '../../functions/inference/adapters/redis-series-store.js';
 import { INITIAL_INCIDENT_STATE } from '../../functions/inference/core/hysteresis.js';
-import { incidentIdOf } from '../../functions/inference/core/process-batch.js';
+import { incidentIdOf, seriesKeyOf } from '../../functions/inference/core/series-keys.js';
 import { encodeSeriesState } from '../../functions/inference/core/series-state.js';
-import { SeriesStore, seriesKeyOf } from '../../functions/inference/core/series-store.js';
 import { PrivateRedisServer } from '../support/redis-server.js';
 import {
   readTrainingLabels,

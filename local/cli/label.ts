@@ -1,7 +1,7 @@
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { Redis } from 'ioredis';
-import { incidentIdOf } from '../../functions/inference/core/process-batch.js';
+import { incidentIdOf } from '../../functions/inference/core/series-keys.js';
 import { KubepulseError } from '../../functions/shared/errors.js';
 import {
   type CliDeps,

@@ -7,7 +7,7 @@ import {
   type RowScore,
   type ShipperRecord,
 } from '../../functions/inference/core/process-batch.js';
-import { seriesKeyOf } from '../../functions/inference/core/series-store.js';
+import { seriesKeyOf } from '../../functions/inference/core/series-keys.js';
 import { createInferenceCore } from '../../functions/inference/runtime.js';
 import type { SampleBatch } from '../../functions/shared/contracts/index.js';
 import { PrivateRedisServer } from '../support/redis-server.js';

@@ -8,13 +8,17 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { build } from 'esbuild';
+import { loadModelBundle } from '../../functions/inference/adapters/model-bundle.js';
+import {
+  createOrtWindowScorer,
+  loadOrtWeb,
+  type OrtModule,
+} from '../../functions/inference/adapters/ort-window-scorer.js';
 import type { InferenceConfig } from '../../functions/inference/config.js';
 import { DEFAULT_DETECTION_POLICY } from '../../functions/inference/core/defaults.js';
-import { loadModelBundle } from '../../functions/inference/core/model-metadata.js';
 import type { InferenceDeps } from '../../functions/inference/core/process-batch.js';
-import { type OrtModule, WindowScorer } from '../../functions/inference/core/window-scorer.js';
 import { handleSamplesEvent } from '../../functions/inference/handle-samples-event.js';
-import { createInferenceRuntime, loadOrtWeb } from '../../functions/inference/runtime.js';
+import { createInferenceRuntime } from '../../functions/inference/runtime.js';
 import {
   encodeMessageBody,
   type PredictionDigest,
@@ -146,7 +150,7 @@ async function measureModel(
   rounds: number,
 ): Promise<{ modelOnly: number; withFeatures: number }> {
   const bundle = await loadModelBundle(MODEL_DIR);
-  const scorer = await WindowScorer.create(ort, bundle, provider);
+  const scorer = await createOrtWindowScorer(ort, bundle, provider);
   const width = bundle.metadata.window;
   const windows = new Float32Array(rows * width);
   for (let i = 0; i < windows.length; i++) windows[i] = 0.4 + 0.1 * Math.sin(i / 7);

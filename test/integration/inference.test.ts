@@ -4,8 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import { GetQueueAttributesCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSHandler } from 'aws-lambda';
 import { Redis } from 'ioredis';
+import { unpackSamples } from '../../functions/inference/adapters/redis-series-store.js';
 import { decodeSeriesState } from '../../functions/inference/core/series-state.js';
-import { unpackSamples } from '../../functions/inference/core/series-store.js';
 import {
   type Anomaly,
   decodeMessageBody,

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { SeriesStore } from '../../functions/inference/adapters/redis-series-store.js';
 import { INITIAL_INCIDENT_STATE } from '../../functions/inference/core/hysteresis.js';
+import { seriesKeyOf } from '../../functions/inference/core/series-keys.js';
 import { decodeSeriesState, encodeSeriesState } from '../../functions/inference/core/series-state.js';
-import { SeriesStore, seriesKeyOf } from '../../functions/inference/core/series-store.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
 import { PrivateRedisServer } from '../../local/support/redis-server.js';
 

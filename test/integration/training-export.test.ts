@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { type InferenceDeps, processShipperRecords } from '../../functions/inference/core/process-batch.js';
-import { seriesKeyOf } from '../../functions/inference/core/series-store.js';
+import { seriesKeyOf } from '../../functions/inference/core/series-keys.js';
 import { createInferenceCore } from '../../functions/inference/runtime.js';
 import type { Anomaly, UsageAnomaly } from '../../functions/shared/contracts/index.js';
 import { readTrainingLabels, seriesFileOf } from '../../local/cli/export-training.js';

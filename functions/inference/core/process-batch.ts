@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type {
   Anomaly,
   EventAnomaly,
@@ -12,10 +11,7 @@ import type {
 } from '../../shared/contracts/index.js';
 import { SCHEMA_VERSION } from '../../shared/contracts/index.js';
 import { ConcurrentUpdateError } from '../../shared/errors.js';
-import type { LoggerPort } from '../../shared/logger.js';
-import type { DetectionPolicy } from './defaults.js';
 import { type IncidentTransition, observe } from './hysteresis.js';
-import type { ModelMetadata } from './model-metadata.js';
 import {
   chooseNormalisation,
   EXHAUSTION_LEVEL,
@@ -23,40 +19,22 @@ import {
   secondsToLimit,
   secondsToLimitAtPeaks,
 } from './normalise.js';
-import { decodeSeriesState, encodeSeriesState, type SeriesState } from './series-state.js';
+import type { AnomalyPublisher, InferenceDeps, LoadResult, StateCommit, WindowScores } from './ports.js';
 import {
   type EventRef,
+  eventAnomalyIdOf,
+  eventIncidentIdOf,
   eventRefOf,
-  type LoadResult,
+  incidentIdOf,
   type PodRef,
   podRefOf,
-  type SeriesStore,
-  type StateCommit,
   seriesKeyOf,
-} from './series-store.js';
+} from './series-keys.js';
+import { decodeSeriesState, encodeSeriesState, type SeriesState } from './series-state.js';
 import { observeSurprise, seedSurprise } from './surprise.js';
-import type { WindowScores } from './window-scorer.js';
 import { summariseWindow } from './window-summary.js';
 
-export interface ScorerPort {
-  readonly metadata: ModelMetadata;
-  score(windows: Float32Array, count: number): Promise<WindowScores>;
-}
-
-export interface AnomalyPublisher {
-  /** Sends every anomaly or throws; a partial send must throw too (the caller retries all of them). */
-  publish(anomalies: readonly Anomaly[]): Promise<void>;
-}
-
-export interface InferenceDeps {
-  store: Pick<SeriesStore, 'load' | 'commit'>;
-  scorer: ScorerPort;
-  publisher: AnomalyPublisher;
-  policy: DetectionPolicy;
-  logger: LoggerPort;
-  /** Report every scored row in the outcome (the offline `kubepulse score` command needs them; Lambda does not). */
-  collectScores?: boolean;
-}
+export type { AnomalyPublisher, InferenceDeps };
 
 export interface RowScore {
   seriesKey: string;
@@ -485,15 +463,6 @@ function gather(records: readonly ShipperRecord[], stats: BatchStats) {
   return { series, events, inventoryWrites, podsToRead };
 }
 
-function shortHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 24);
-}
-
-/** Deterministic, so a retried transition produces the same id and consumers can deduplicate it. */
-export function incidentIdOf(seriesKey: string, openedAt: number): string {
-  return `inc-${shortHash(`${seriesKey}@${openedAt}`)}`;
-}
-
 interface IncidentMessage {
   incidentId: string;
   status: UsageAnomaly['status'];
@@ -577,8 +546,8 @@ function eventAnomaly({ clusterId, event }: EventInput, inventory: PodInventory 
     kind: 'anomaly',
     source: 'event',
     clusterId,
-    anomalyId: `evt-${shortHash(`${clusterId}|${event.eventId}`)}`,
-    incidentId: `inc-${shortHash(`${clusterId}|${event.namespace}|${subject}|${event.reason}`)}`,
+    anomalyId: eventAnomalyIdOf(clusterId, event.eventId),
+    incidentId: eventIncidentIdOf(clusterId, event.namespace, subject, event.reason),
     status: 'opened',
     detectedAt: event.observedAt,
     target: {

@@ -1,50 +1,19 @@
-import type * as OrtApi from 'onnxruntime-web';
 import { extractFeatures, FEATURE_NAMES } from './features.js';
-import type { ModelBundle, ModelMetadata } from './model-metadata.js';
-
-/** The part of onnxruntime's API both onnxruntime-web and onnxruntime-node share. */
-export type OrtModule = Pick<typeof OrtApi, 'InferenceSession' | 'Tensor'>;
-
-export interface WindowScores {
-  /** Forecast in normalised units, `count * horizons.length`, row-major. */
-  forecast: Float32Array;
-  /** P(anomalous) per window. */
-  probability: Float32Array;
-}
+import type { ModelMetadata } from './model-metadata.js';
+import type { ModelInputs, ModelOutputs, ModelRunnerPort, ScorerPort, WindowScores } from './ports.js';
 
 /**
  * Scores many normalised windows with one call per model. The forecaster sees each window relative to its
- * last value (so it learns shapes, not levels); its output is shifted back here.
+ * last value (so it learns shapes, not levels); its output is shifted back here. The models themselves run
+ * behind `ModelRunnerPort` (onnxruntime in adapters/ort-window-scorer.ts).
  */
-export class WindowScorer {
-  readonly metadata: ModelMetadata;
+export class WindowScorer implements ScorerPort {
   private readonly featureCount = FEATURE_NAMES.length;
 
-  private constructor(
-    private readonly ort: OrtModule,
-    private readonly forecaster: OrtApi.InferenceSession,
-    private readonly classifier: OrtApi.InferenceSession,
-    bundle: ModelBundle,
-  ) {
-    this.metadata = bundle.metadata;
-  }
-
-  /** `executionProvider`: 'wasm' for onnxruntime-web (production), 'cpu' for onnxruntime-node (the reference). */
-  static async create(
-    ort: OrtModule,
-    bundle: ModelBundle,
-    executionProvider: 'wasm' | 'cpu' = 'wasm',
-  ): Promise<WindowScorer> {
-    const options: OrtApi.InferenceSession.SessionOptions = {
-      graphOptimizationLevel: 'all',
-      executionProviders: [executionProvider],
-    };
-    const [forecaster, classifier] = await Promise.all([
-      ort.InferenceSession.create(bundle.forecasterBytes, options),
-      ort.InferenceSession.create(bundle.classifierBytes, options),
-    ]);
-    return new WindowScorer(ort, forecaster, classifier, bundle);
-  }
+  constructor(
+    readonly metadata: ModelMetadata,
+    private readonly models: ModelRunnerPort,
+  ) {}
 
   get window(): number {
     return this.metadata.window;
@@ -74,25 +43,9 @@ export class WindowScorer {
     return { count, relative, features };
   }
 
-  /** The model calls alone: one onnxruntime run per model (what the benchmark's model-only figure times). */
-  async run(inputs: ModelInputs): Promise<ModelOutputs> {
-    const { forecaster, classifier } = this.metadata;
-    const width = this.metadata.window;
-    const [forecastOut, classifierOut] = await Promise.all([
-      this.forecaster.run({
-        [forecaster.input.name]: new this.ort.Tensor('float32', inputs.relative, [inputs.count, width]),
-      }),
-      this.classifier.run({
-        [classifier.input.name]: new this.ort.Tensor('float32', inputs.features, [
-          inputs.count,
-          this.featureCount,
-        ]),
-      }),
-    ]);
-    return {
-      forecast: forecastOut[forecaster.output.name]!.data as Float32Array,
-      probabilities: classifierOut[classifier.outputs.probabilities.name]!.data as Float32Array,
-    };
+  /** The model calls alone: one run per model (what the benchmark's model-only figure times). */
+  run(inputs: ModelInputs): Promise<ModelOutputs> {
+    return this.models.run(inputs);
   }
 
   private interpret(windows: Float32Array, count: number, outputs: ModelOutputs): WindowScores {
@@ -108,15 +61,4 @@ export class WindowScorer {
     for (let i = 0; i < count; i++) probability[i] = outputs.probabilities[i * 2 + anomalousColumn]!;
     return { forecast, probability };
   }
-}
-
-export interface ModelInputs {
-  count: number;
-  relative: Float32Array;
-  features: Float32Array;
-}
-
-export interface ModelOutputs {
-  forecast: Float32Array;
-  probabilities: Float32Array;
 }

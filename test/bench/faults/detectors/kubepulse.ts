@@ -4,7 +4,7 @@ import {
   processShipperRecords,
   type ShipperRecord,
 } from '../../../../functions/inference/core/process-batch.js';
-import { seriesKeyOf } from '../../../../functions/inference/core/series-store.js';
+import { seriesKeyOf } from '../../../../functions/inference/core/series-keys.js';
 import { createInferenceCore } from '../../../../functions/inference/runtime.js';
 import type {
   Anomaly,

@@ -1,6 +1,8 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import { type PodInventory, PodInventory as PodInventorySchema } from '../../shared/contracts/index.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
+import type { LoadRequest, LoadResult, SeriesStorePort, StateCommit, StoredSeries } from '../core/ports.js';
+import { type EventRef, type PodRef, podRefOf } from '../core/series-keys.js';
 
 /**
  * Each series' sliding window lives in Redis as one string of fixed 12-byte records (uint32 LE unix seconds,
@@ -76,44 +78,6 @@ redis.call('EXPIRE', KEYS[1], tonumber(ARGV[2]))
 return 1
 `;
 
-export interface SeriesAppend {
-  seriesKey: string;
-  /** Sorted by time, unique timestamps. */
-  samples: ReadonlyArray<readonly [number, number]>;
-}
-
-export interface StoredSeries {
-  added: number;
-  /** The unscored records and the window before them (not the whole stored window). */
-  timestamps: Uint32Array;
-  values: Float64Array;
-  state: Record<string, string>;
-}
-
-/** Identifies a pod across clusters: `cluster|namespace/pod`. */
-export type PodRef = string;
-/** Identifies a failure event across clusters: `cluster|eventId`. */
-export type EventRef = string;
-
-export interface LoadRequest {
-  appends: SeriesAppend[];
-  inventoryWrites: Array<{ clusterId: string; pod: PodInventory }>;
-  inventoryReads: PodRef[];
-  eventsToCheck: EventRef[];
-}
-
-export interface LoadResult {
-  series: Map<string, StoredSeries>;
-  inventory: Map<PodRef, PodInventory | null>;
-  seenEvents: Set<EventRef>;
-}
-
-export interface StateCommit {
-  seriesKey: string;
-  expectedVersion: number;
-  fields: Record<string, string>;
-}
-
 export interface SeriesStoreOptions {
   /** The model's window: how many records before the first unscored one a load returns. */
   scoringWindow: number;
@@ -140,24 +104,6 @@ type ScriptedPipeline = ChainableCommander & {
   ): ScriptedPipeline;
 };
 
-export function seriesKeyOf(
-  clusterId: string,
-  namespace: string,
-  pod: string,
-  container: string,
-  metric: string,
-): string {
-  return `${clusterId}|${namespace}|${pod}|${container}|${metric}`;
-}
-
-export function podRefOf(clusterId: string, namespace: string, pod: string): PodRef {
-  return `${clusterId}|${namespace}/${pod}`;
-}
-
-export function eventRefOf(clusterId: string, eventId: string): EventRef {
-  return `${clusterId}|${eventId}`;
-}
-
 // The braces are a Redis Cluster hash tag: a series' window and state share a slot, as one script needs.
 /** Where a series' packed window lives; every key of one series shares its hash tag (Redis Cluster). */
 export const windowKey = (seriesKey: string) => `kp:{${seriesKey}}:w`;
@@ -172,7 +118,7 @@ const SCRIPTS_PER_SLICE = 250;
 /** Enough for every pod of a large cluster; past it the cache starts over rather than grow without bound. */
 const MAX_CACHED_INVENTORIES = 20_000;
 
-export class SeriesStore {
+export class SeriesStore implements SeriesStorePort {
   private readonly eventKey = (event: EventRef) => `kp:evt:${event}`;
   /**
    * Parsed inventory by its stored JSON: a pod's inventory changes rarely and is read on every invocation, and
@@ -190,7 +136,6 @@ export class SeriesStore {
     }
   }
 
-  /** Round trip 1: store inventory, merge every series' new samples, read windows, states and inventory. */
   async load(request: LoadRequest): Promise<LoadResult> {
     const { windowTtlSeconds, windowCapacity, inventoryTtlSeconds } = this.options;
     const replies = await this.execInSlices(
@@ -274,10 +219,6 @@ export class SeriesStore {
     return parsed;
   }
 
-  /**
-   * Round trip 2 (and 3, when something was published): compare-and-set each series' state and mark
-   * forwarded events. Returns the series whose state another invocation changed first.
-   */
   async commit(commits: StateCommit[], eventsToMark: EventRef[] = []): Promise<Set<string>> {
     if (commits.length === 0 && eventsToMark.length === 0) return new Set();
     const replies = await this.execInSlices(
