@@ -1,0 +1,143 @@
+import type {
+  Anomaly,
+  FailureEvent,
+  MetricName,
+  ScoredSignal,
+  SeriesPrediction,
+  ShipperMessage,
+} from '../../../shared/contracts/index.js';
+import type { ModelMetadata } from '../model-metadata.js';
+import type { Normalisation } from '../normalise.js';
+import type { InferenceDeps } from '../ports.js';
+import type { EventRef } from '../series-keys.js';
+
+export interface ShipperRecord {
+  recordId: string;
+  message: ShipperMessage;
+}
+
+export interface BatchStats {
+  samplesIn: number;
+  duplicateSamples: number;
+  lateSamples: number;
+  windowsScored: number;
+  anomaliesPublished: number;
+  redisRoundTrips: number;
+}
+
+export interface RowScore {
+  seriesKey: string;
+  at: number;
+  /** P(anomalous) from the classifier. */
+  probability: number;
+  /** How unusual the value is against the series' own history (see surprise.ts), and that at onsets only. */
+  surprise: number;
+  surpriseOnset: number;
+  /** Whether the row counted as anomalous (classifier or forecast breach), before hysteresis. */
+  anomalous: boolean;
+  secondsToLimit: number | null;
+  /** Normalised forecast at each horizon. */
+  forecast: number[];
+}
+
+export interface BatchOutcome {
+  /** Records that must be retried, with why; every other record was fully processed. */
+  failures: Map<string, Error>;
+  stats: BatchStats;
+  published: Anomaly[];
+  /** The newest prediction of every series whose state was committed, grouped by cluster, for the relay. */
+  predictions: Map<string, SeriesPrediction[]>;
+  /** Every scored row, when `collectScores` is set. */
+  scores: RowScore[];
+}
+
+/** One invocation's context: what every phase reads (records, ports) and what they add to the outcome. */
+export interface Batch {
+  readonly records: readonly ShipperRecord[];
+  readonly deps: InferenceDeps;
+  readonly metadata: ModelMetadata;
+  readonly stats: BatchStats;
+  readonly failures: Map<string, Error>;
+  readonly scores: RowScore[];
+  readonly predictions: Map<string, SeriesPrediction[]>;
+}
+
+export function startBatch(records: readonly ShipperRecord[], deps: InferenceDeps): Batch {
+  return {
+    records,
+    deps,
+    metadata: deps.scorer.metadata,
+    stats: {
+      samplesIn: 0,
+      duplicateSamples: 0,
+      lateSamples: 0,
+      windowsScored: 0,
+      anomaliesPublished: 0,
+      redisRoundTrips: 0,
+    },
+    failures: new Map(),
+    scores: [],
+    predictions: new Map(),
+  };
+}
+
+export function outcomeOf(batch: Batch, published: Anomaly[] = []): BatchOutcome {
+  const { failures, stats, scores, predictions } = batch;
+  return { failures, stats, published, scores, predictions };
+}
+
+/**
+ * Runs a step the whole batch depends on (a Redis round trip, the models). If it throws, every record is
+ * failed with its error, to be retried, and the result is undefined: the batch stops there.
+ */
+export async function orFailBatch<T>(
+  batch: Batch,
+  message: string,
+  step: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await step();
+  } catch (error) {
+    batch.deps.logger.error(message, { error });
+    for (const record of batch.records) batch.failures.set(record.recordId, error as Error);
+    return undefined;
+  }
+}
+
+/** Every sample of one series in this batch, whichever records they came in. */
+export interface SeriesInput {
+  seriesKey: string;
+  clusterId: string;
+  namespace: string;
+  pod: string;
+  container: string;
+  metric: MetricName;
+  signal: ScoredSignal | undefined;
+  /**
+   * The series' sampling step as the shipper declared it. The models forecast a number of steps ahead; their
+   * horizons become seconds through the series' own step, so a series sampled at another step than the training
+   * data is still labelled in its own time.
+   */
+  stepSeconds: number;
+  samples: Map<number, number>;
+  recordIds: Set<string>;
+}
+
+export interface EventInput {
+  clusterId: string;
+  event: FailureEvent;
+  ref: EventRef;
+  recordId: string;
+}
+
+/** One new sample with a full window behind it: what the models score and the hysteresis judges. */
+export interface ScoredRow {
+  series: SeriesInput;
+  at: number;
+  /** Normalised value at `at`. */
+  last: number;
+  /** The stored values the row's window ends in, at index `end`, and what they are divided by. */
+  values: Float64Array;
+  end: number;
+  normalisation: Normalisation;
+}
