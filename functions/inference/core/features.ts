@@ -181,6 +181,13 @@ function slideSortedDiffs(window: ArrayLike<number>, n: number, m: number): bool
   return sortedValid;
 }
 
+/** Where each group of features starts in FEATURE_NAMES; each group writes its features in that order. */
+const LINE_AT = FEATURE_NAMES.indexOf('last');
+const JUMPS_AT = FEATURE_NAMES.indexOf('noise');
+const RECENT_AT = FEATURE_NAMES.indexOf('recent_slope');
+const SHIFT_AT = FEATURE_NAMES.indexOf('recent_shift_z');
+const NEAR_LIMIT_AT = FEATURE_NAMES.indexOf('frac_near_limit');
+
 /**
  * Writes FEATURE_COUNT float32 features of `window` (oldest sample first, length >= 16) into
  * `out[offset .. offset + FEATURE_COUNT)`.
@@ -196,8 +203,14 @@ export function extractFeatures(window: ArrayLike<number>, out: Float32Array, of
     diffs = new Float64Array(m);
     scratch = new Float64Array(m);
   }
+  writeLineFeatures(window, n, out, offset);
+  writeJumpFeatures(window, n, m, out, offset);
+  writeRecentFeatures(window, n, out, offset);
+  writeShiftFeature(window, n, out, offset);
+}
 
-  // whole-window statistics and the least-squares line
+/** Whole-window statistics and the least-squares line: last … z_last_resid, and frac_near_limit. */
+function writeLineFeatures(window: ArrayLike<number>, n: number, out: Float32Array, offset: number): void {
   const last = window[n - 1]!;
   let sum = 0;
   let lo = Number.POSITIVE_INFINITY;
@@ -235,7 +248,28 @@ export function extractFeatures(window: ArrayLike<number>, out: Float32Array, of
   const r2raw = (ssTot - ssRes) / (ssTot + R2_EPS);
   const r2 = r2raw < 0 ? 0 : r2raw > 1 ? 1 : r2raw;
 
-  // one-step differences: robust scale, largest jump, big drops
+  let o = offset + LINE_AT;
+  out[o++] = last;
+  out[o++] = mean;
+  out[o++] = std;
+  out[o++] = lo;
+  out[o++] = hi;
+  out[o++] = slope * (n - 1);
+  out[o++] = r2;
+  out[o++] = residStd;
+  out[o++] = (last - mean) / (std + SCALE_FLOOR);
+  out[o] = lastResid / (residStd + SCALE_FLOOR);
+  out[offset + NEAR_LIMIT_AT] = nearLimit / n;
+}
+
+/** One-step differences, m = n - 1 of them: robust scale, largest jump, big drops (noise … big_drop_count). */
+function writeJumpFeatures(
+  window: ArrayLike<number>,
+  n: number,
+  m: number,
+  out: Float32Array,
+  offset: number,
+): void {
   let bigDrops = 0;
   for (let i = 0; i < m; i++) {
     const d = window[i + 1]! - window[i]!;
@@ -257,7 +291,16 @@ export function extractFeatures(window: ArrayLike<number>, out: Float32Array, of
   }
   const noise = MAD_TO_STD * (fromSorted ? sortedMedianDeviation(m, dMed) : median(scratch, m));
 
-  // the last RECENT samples: line fit and spread
+  let o = offset + JUMPS_AT;
+  out[o++] = noise;
+  out[o++] = maxDev / (noise + SCALE_FLOOR);
+  out[o++] = (diffs[m - 1]! - dMed) / (noise + SCALE_FLOOR);
+  out[o++] = n - 2 - argMax;
+  out[o] = bigDrops;
+}
+
+/** The last RECENT samples: line fit and spread (recent_slope, recent_std). */
+function writeRecentFeatures(window: ArrayLike<number>, n: number, out: Float32Array, offset: number): void {
   const r0 = n - RECENT;
   let rSum = 0;
   for (let i = r0; i < n; i++) rSum += window[i]!;
@@ -273,8 +316,12 @@ export function extractFeatures(window: ArrayLike<number>, out: Float32Array, of
     rSxt += t * xc;
     rSs += xc * xc;
   }
+  out[offset + RECENT_AT] = (rSxt / rStt) * (RECENT - 1);
+  out[offset + RECENT_AT + 1] = Math.sqrt(rSs / RECENT);
+}
 
-  // level of the last SHIFT_TAIL samples against the rest
+/** Level of the last SHIFT_TAIL samples against the rest (recent_shift_z). */
+function writeShiftFeature(window: ArrayLike<number>, n: number, out: Float32Array, offset: number): void {
   const h = n - SHIFT_TAIL;
   let hSum = 0;
   for (let i = 0; i < h; i++) hSum += window[i]!;
@@ -286,25 +333,5 @@ export function extractFeatures(window: ArrayLike<number>, out: Float32Array, of
   }
   let tSum = 0;
   for (let i = h; i < n; i++) tSum += window[i]!;
-
-  let o = offset;
-  out[o++] = last;
-  out[o++] = mean;
-  out[o++] = std;
-  out[o++] = lo;
-  out[o++] = hi;
-  out[o++] = slope * (n - 1);
-  out[o++] = r2;
-  out[o++] = residStd;
-  out[o++] = (last - mean) / (std + SCALE_FLOOR);
-  out[o++] = lastResid / (residStd + SCALE_FLOOR);
-  out[o++] = noise;
-  out[o++] = maxDev / (noise + SCALE_FLOOR);
-  out[o++] = (diffs[m - 1]! - dMed) / (noise + SCALE_FLOOR);
-  out[o++] = n - 2 - argMax;
-  out[o++] = bigDrops;
-  out[o++] = (rSxt / rStt) * (RECENT - 1);
-  out[o++] = Math.sqrt(rSs / RECENT);
-  out[o++] = (tSum / SHIFT_TAIL - hMean) / (Math.sqrt(hSs / h) + SCALE_FLOOR);
-  out[o] = nearLimit / n;
+  out[offset + SHIFT_AT] = (tSum / SHIFT_TAIL - hMean) / (Math.sqrt(hSs / h) + SCALE_FLOOR);
 }
