@@ -12,9 +12,9 @@ import {
   isRetryable,
   type MalformedMessageError,
 } from '../shared/errors.js';
+import { QUARANTINE_ATTRIBUTES } from '../shared/lambda/sqs-records.js';
 import type { LoggerPort } from '../shared/logger.js';
 import { sendAll } from '../shared/sqs-publisher.js';
-import { QUARANTINE_ATTRIBUTES } from '../shared/sqs-records.js';
 import { type ExecutorDeps, executePlanMessage } from './core/execute-plan.js';
 import type { ExecutorMetrics } from './metrics.js';
 

@@ -13,8 +13,8 @@ import {
   ShipperMessage as ShipperMessageSchema,
 } from '../shared/contracts/index.js';
 import { describeError, MalformedMessageError } from '../shared/errors.js';
+import { type MalformedRecord, quarantine } from '../shared/lambda/sqs-records.js';
 import type { LoggerPort } from '../shared/logger.js';
-import { type MalformedRecord, quarantine } from '../shared/sqs-records.js';
 import {
   type BatchOutcome,
   type InferenceDeps,

@@ -1,5 +1,5 @@
+import { sqsFunction } from '../shared/lambda/sqs-function.js';
 import { createLogger } from '../shared/logger.js';
-import { sqsFunction } from '../shared/sqs-function.js';
 import { readInferenceConfig } from './config.js';
 import { handleSamplesEvent } from './handle-samples-event.js';
 import { createInferenceRuntime } from './runtime.js';

@@ -5,8 +5,8 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { Alert, encodedBody } from '../shared/contracts/index.js';
 import { describeError, MalformedMessageError } from '../shared/errors.js';
+import { type MalformedRecord, quarantine } from '../shared/lambda/sqs-records.js';
 import type { LoggerPort } from '../shared/logger.js';
-import { type MalformedRecord, quarantine } from '../shared/sqs-records.js';
 import {
   type AlertRecord,
   type AlertsOutcome,

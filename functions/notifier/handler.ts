@@ -1,5 +1,5 @@
+import { sqsFunction } from '../shared/lambda/sqs-function.js';
 import { createLogger } from '../shared/logger.js';
-import { sqsFunction } from '../shared/sqs-function.js';
 import { readNotifierConfig } from './config.js';
 import { handleAlertsEvent } from './handle-alerts-event.js';
 import { createNotifierRuntime } from './runtime.js';

@@ -12,8 +12,8 @@ import {
   type RemediationPlan,
 } from '../shared/contracts/index.js';
 import { describeError, MalformedMessageError } from '../shared/errors.js';
+import { type MalformedRecord, quarantine } from '../shared/lambda/sqs-records.js';
 import type { LoggerPort } from '../shared/logger.js';
-import { type MalformedRecord, quarantine } from '../shared/sqs-records.js';
 import { incidentKeyOf } from './core/correlate.js';
 import { type IncidentOutcome, type PlannerDeps, planIncidents } from './core/plan-incident.js';
 import type { LlmPlanner } from './llm/provider.js';

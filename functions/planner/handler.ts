@@ -1,5 +1,5 @@
+import { sqsFunction } from '../shared/lambda/sqs-function.js';
 import { createLogger } from '../shared/logger.js';
-import { sqsFunction } from '../shared/sqs-function.js';
 import { readPlannerConfig } from './config.js';
 import { handlePlannerEvent, llmDeadlineOf } from './handle-planner-event.js';
 import { createPlannerRuntime } from './runtime.js';

@@ -47,9 +47,9 @@ import {
   type RemediationPlan,
 } from '../../functions/shared/contracts/index.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
+import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/lambda/sqs-records.js';
 import type { LoggerPort } from '../../functions/shared/logger.js';
 import { signPlan, type UnsignedPlan } from '../../functions/shared/signing.js';
-import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/sqs-records.js';
 import { localSqsClient } from '../../local/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';
 import {

@@ -13,7 +13,7 @@ import {
   type PredictionDigest,
   type UsageAnomaly,
 } from '../../functions/shared/contracts/index.js';
-import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/sqs-records.js';
+import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/lambda/sqs-records.js';
 import { invokeOnce } from '../../local/lambda-runner/sqs-event-source.js';
 import { localSqsClient } from '../../local/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';

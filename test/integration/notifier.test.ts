@@ -8,7 +8,7 @@ import { deliverAlerts, type NotifierDeps } from '../../functions/notifier/core/
 import { redisDeliveryLedger } from '../../functions/notifier/core/delivery-ledger.js';
 import { destinationsFrom } from '../../functions/notifier/runtime.js';
 import { type Alert, encodeMessageBody } from '../../functions/shared/contracts/index.js';
-import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/sqs-records.js';
+import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/lambda/sqs-records.js';
 import { invokeOnce } from '../../local/lambda-runner/sqs-event-source.js';
 import { type AlertReceivers, startAlertReceivers } from '../../local/receivers/index.js';
 import { firingAlert, resolvedAlert } from '../../local/receivers/sample-alerts.js';

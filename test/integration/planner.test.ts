@@ -13,8 +13,8 @@ import {
   encodeMessageBody,
   type RemediationAction,
 } from '../../functions/shared/contracts/index.js';
+import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/lambda/sqs-records.js';
 import { verifyPlan } from '../../functions/shared/signing.js';
-import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/sqs-records.js';
 import {
   encodeAll,
   incidentFacts,

@@ -1,8 +1,8 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { describeError, type KubepulseError } from './errors.js';
-import type { LoggerPort } from './logger.js';
-import { sendAll } from './sqs-publisher.js';
+import { describeError, type KubepulseError } from '../errors.js';
+import type { LoggerPort } from '../logger.js';
+import { sendAll } from '../sqs-publisher.js';
 
 /** A record that can never succeed as it is: malformed, or refused for good by whoever it was for. */
 export interface MalformedRecord {

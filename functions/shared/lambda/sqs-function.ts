@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Registry } from 'prom-client';
-import { pushMetrics } from './metrics.js';
+import { pushMetrics } from '../metrics.js';
 
 /** What a function builds once per container: its clients, its metrics registry, and a way to close them. */
 export interface FunctionRuntime {
