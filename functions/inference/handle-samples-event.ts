@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
-import { parser } from '@aws-lambda-powertools/batch/parser';
-import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import {
@@ -12,33 +9,21 @@ import {
   type ShipperMessage,
   ShipperMessage as ShipperMessageSchema,
 } from '../shared/contracts/index.js';
-import { describeError, MalformedMessageError } from '../shared/errors.js';
-import { type MalformedRecord, quarantine } from '../shared/lambda/sqs-records.js';
+import { handleSqsBatch, type RecordValidator, sqsRecordValidator } from '../shared/lambda/sqs-batch.js';
 import type { LoggerPort } from '../shared/logger.js';
-import {
-  type BatchOutcome,
-  type InferenceDeps,
-  processShipperRecords,
-  type ShipperRecord,
-} from './core/process-batch.js';
+import { type BatchOutcome, type InferenceDeps, processShipperRecords } from './core/process-batch.js';
 import type { InferenceMetrics } from './metrics.js';
 
 /** A samples-queue body: plain or compressed JSON (see the wire codec) holding one shipper message. */
 const ShipperBody = encodedBody(ShipperMessageSchema);
 
 /**
- * The SQS record schema with our body in it, built once: given only `innerSchema`, Powertools extends the record
- * schema again for every record, and zod compiles each new object schema on its first parse.
+ * Each record validated on its own, so a malformed message fails alone. Valid records are collected rather than
+ * handled one by one, because the core reads and writes every series of an invocation in one or two Redis round
+ * trips.
  */
-const ShipperRecordSchema = SqsRecordSchema.extend({ body: ShipperBody });
-
-/**
- * Powertools' batch processor validates each record on its own against the record schema (parser integration), so
- * a malformed message fails alone. Valid records are collected rather than handled one by one, because the core
- * reads and writes every series of an invocation in one or two Redis round trips.
- */
-export function createRecordValidator(logger: LoggerPort): BatchProcessor {
-  return new BatchProcessor(EventType.SQS, { parser, schema: ShipperRecordSchema, logger });
+export function createRecordValidator(logger: LoggerPort): RecordValidator<ShipperMessage> {
+  return sqsRecordValidator(ShipperBody, logger);
 }
 
 /** Sends prediction digests towards the in-cluster relay. */
@@ -77,7 +62,7 @@ export interface SamplesEventDeps {
   sqs: SQSClient;
   samplesDlqUrl: string;
   logger: LoggerPort;
-  validator: BatchProcessor;
+  validator: RecordValidator<ShipperMessage>;
   metrics?: InferenceMetrics;
 }
 
@@ -89,45 +74,21 @@ export async function handleSamplesEvent(
   records: readonly SQSRecord[],
   deps: SamplesEventDeps,
 ): Promise<{ failures: Map<string, Error>; outcome: BatchOutcome }> {
-  const started = performance.now();
-  const valid: ShipperRecord[] = [];
-  deps.validator.register(
-    [...records],
-    (record: SQSRecord & { body: ShipperMessage }) => {
-      valid.push({ recordId: record.messageId, message: record.body });
-    },
-    // A batch of nothing but malformed records is quarantined like any other, not thrown back at SQS whole.
-    { throwOnFullBatchFailure: false },
-  );
-  const malformed: MalformedRecord[] = [];
-  for (const [status, detail, record] of await deps.validator.process()) {
-    if (status === 'fail')
-      malformed.push({ record: record as SQSRecord, error: new MalformedMessageError(String(detail)) });
-  }
-  // Powertools would leave a malformed record to be retried until SQS redrives it without a reason; it is moved to
-  // the DLQ now, with the reason attached, and only left for redrive if that move fails.
-  const notQuarantined = await quarantine(deps.sqs, deps.samplesDlqUrl, malformed, deps.logger);
-  const outcome = await processShipperRecords(valid, deps.core);
-  await relayPredictions(outcome, deps);
-  const failures = new Map(outcome.failures);
-  for (const { record, error } of malformed)
-    if (notQuarantined.has(record.messageId)) failures.set(record.messageId, error);
-  if (failures.size > 0) {
-    deps.logger.warn('records left for retry', {
-      count: failures.size,
-      reasons: [...new Set([...failures.values()].map((e) => describeError(e).code))],
-    });
-  }
-  deps.metrics?.recordBatch(
-    outcome.stats,
+  const batch = await handleSqsBatch(
+    records,
     {
-      ok: records.length - failures.size - (malformed.length - notQuarantined.size),
-      retried: failures.size,
-      quarantined: malformed.length - notQuarantined.size,
+      validator: deps.validator,
+      dlq: () => deps.samplesDlqUrl,
+      process: async (valid) => {
+        const outcome = await processShipperRecords(valid, deps.core);
+        await relayPredictions(outcome, deps);
+        return { retry: outcome.failures, outcome };
+      },
     },
-    (performance.now() - started) / 1000,
+    deps,
   );
-  return { failures, outcome };
+  deps.metrics?.recordBatch(batch.processed.outcome.stats, batch.records, batch.seconds);
+  return { failures: batch.failures, outcome: batch.processed.outcome };
 }
 
 /**

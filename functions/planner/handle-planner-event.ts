@@ -1,6 +1,3 @@
-import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
-import { parser } from '@aws-lambda-powertools/batch/parser';
-import { SqsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sqs';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
@@ -11,10 +8,14 @@ import {
   encodedBody,
   type RemediationPlan,
 } from '../shared/contracts/index.js';
-import { describeError, MalformedMessageError } from '../shared/errors.js';
-import { type MalformedRecord, quarantine } from '../shared/lambda/sqs-records.js';
+import { describeError } from '../shared/errors.js';
+import {
+  handleSqsBatch,
+  type RecordValidator,
+  sqsRecordValidator,
+  type ValidRecord,
+} from '../shared/lambda/sqs-batch.js';
 import type { LoggerPort } from '../shared/logger.js';
-import { incidentKeyOf } from './core/correlate.js';
 import { type IncidentOutcome, type PlannerDeps, planIncidents } from './core/plan-incident.js';
 import type { LlmPlanner } from './llm/provider.js';
 import { lookupInBatch } from './lookup.js';
@@ -29,12 +30,9 @@ type PlannerMessage = z.infer<typeof PlannerMessage>;
 /** A body on either queue: plain or compressed JSON (see the wire codec) holding one message. */
 const PlannerBody = encodedBody(PlannerMessage);
 
-// Built once: given only `innerSchema`, Powertools extends the record schema again for every record.
-const PlannerRecordSchema = SqsRecordSchema.extend({ body: PlannerBody });
-
-/** Powertools' batch processor validates each record on its own, so one malformed message fails alone. */
-export function createRecordValidator(logger: LoggerPort): BatchProcessor {
-  return new BatchProcessor(EventType.SQS, { parser, schema: PlannerRecordSchema, logger });
+/** Validates each record on its own, so one malformed message fails alone. */
+export function createRecordValidator(logger: LoggerPort): RecordValidator<PlannerMessage> {
+  return sqsRecordValidator(PlannerBody, logger);
 }
 
 export interface PlannerQueues extends OutputQueues {
@@ -50,7 +48,7 @@ export interface PlannerEventDeps {
   sqs: SQSClient;
   queues: PlannerQueues;
   logger: LoggerPort;
-  validator: BatchProcessor;
+  validator: RecordValidator<PlannerMessage>;
   metrics?: PlannerMetrics;
 }
 
@@ -67,11 +65,6 @@ export interface PlannerEventOutcome {
   incidents: IncidentOutcome[];
 }
 
-interface Received<T> {
-  recordId: string;
-  message: T;
-}
-
 /**
  * One SQS batch from the anomalies or the results queue: validate every record, dead-letter the malformed ones
  * (with the reason) in the DLQ of the queue they came from, plan the anomalies' incidents and send what planning
@@ -86,68 +79,44 @@ export async function handlePlannerEvent(
   deps: PlannerEventDeps,
   deadline: number,
 ): Promise<PlannerEventOutcome> {
-  const started = performance.now();
-  const anomalies: Received<Anomaly>[] = [];
-  const results: Received<ExecutionResult>[] = [];
-  deps.validator.register(
-    [...records],
-    (record: SQSRecord & { body: PlannerMessage }) => {
-      const message = record.body;
-      if (message.kind === 'anomaly') anomalies.push({ recordId: record.messageId, message });
-      else results.push({ recordId: record.messageId, message });
+  const { anomaliesDlqUrl, resultsDlqUrl, resultsQueueArn } = deps.queues;
+  const batch = await handleSqsBatch(
+    records,
+    {
+      validator: deps.validator,
+      // A malformed record goes to the DLQ of the queue it came from.
+      dlq: (record) => (record.eventSourceARN === resultsQueueArn ? resultsDlqUrl : anomaliesDlqUrl),
+      process: (valid) => planBatch(valid, deps, deadline),
     },
-    // A batch of nothing but malformed records is quarantined like any other, not thrown back at SQS whole.
-    { throwOnFullBatchFailure: false },
+    deps,
   );
-  const malformed: MalformedRecord[] = [];
-  for (const [status, detail, record] of await deps.validator.process()) {
-    if (status === 'fail')
-      malformed.push({ record: record as SQSRecord, error: new MalformedMessageError(String(detail)) });
-  }
-  const notQuarantined = await quarantineBySource(malformed, deps);
+  const { incidents, sent } = batch.processed;
+  deps.metrics?.recordBatch(incidents, sent, batch.records, batch.seconds);
+  return { failures: batch.failures, incidents };
+}
 
+async function planBatch(
+  valid: readonly ValidRecord<PlannerMessage>[],
+  deps: PlannerEventDeps,
+  deadline: number,
+) {
+  const anomalies: ValidRecord<Anomaly>[] = [];
+  const results: ValidRecord<ExecutionResult>[] = [];
+  for (const { recordId, message } of valid) {
+    if (message.kind === 'anomaly') anomalies.push({ recordId, message });
+    else results.push({ recordId, message });
+  }
   const failures = new Map<string, Error>();
   const sent = { plans: 0, alerts: 0 };
   // Results first: a breach that came back after its plan concluded, in this same batch, is planned again.
   const concluded = await concludeIncidents(results, deps, failures);
   const incidents = await planAndSend(anomalies, deps, deadline, failures, sent);
   await alertResults(concluded, deps, failures, sent);
-  for (const { record, error } of malformed)
-    if (notQuarantined.has(record.messageId)) failures.set(record.messageId, error);
-
-  if (failures.size > 0) {
-    deps.logger.warn('records left for retry', {
-      count: failures.size,
-      reasons: [...new Set([...failures.values()].map((e) => describeError(e).code))],
-    });
-  }
-  const quarantined = malformed.length - notQuarantined.size;
-  deps.metrics?.recordBatch(
-    incidents,
-    sent,
-    { ok: records.length - failures.size - quarantined, retried: failures.size, quarantined },
-    (performance.now() - started) / 1000,
-  );
-  return { failures, incidents };
-}
-
-async function quarantineBySource(malformed: MalformedRecord[], deps: PlannerEventDeps) {
-  const { anomaliesDlqUrl, resultsDlqUrl, resultsQueueArn } = deps.queues;
-  const fromResults = malformed.filter(({ record }) => record.eventSourceARN === resultsQueueArn);
-  const fromAnomalies = malformed.filter(({ record }) => record.eventSourceARN !== resultsQueueArn);
-  const notQuarantined = new Set<string>();
-  for (const [url, group] of [
-    [anomaliesDlqUrl, fromAnomalies],
-    [resultsDlqUrl, fromResults],
-  ] as const) {
-    if (group.length === 0) continue;
-    for (const id of await quarantine(deps.sqs, url, group, deps.logger)) notQuarantined.add(id);
-  }
-  return notQuarantined;
+  return { retry: failures, incidents, sent };
 }
 
 async function planAndSend(
-  received: readonly Received<Anomaly>[],
+  received: readonly ValidRecord<Anomaly>[],
   deps: PlannerEventDeps,
   deadline: number,
   failures: Map<string, Error>,
@@ -168,9 +137,11 @@ async function planAndSend(
     ...(llm ? { llm } : {}),
     lookup: lookupInBatch(batch),
   });
-  for (const [anomalyId, error] of result.failures) {
-    for (const recordId of recordsOf.get(anomalyId) ?? []) failures.set(recordId, error);
-  }
+  const failRecordsOf = (anomalyIds: Iterable<string>, error: Error) => {
+    for (const anomalyId of anomalyIds)
+      for (const recordId of recordsOf.get(anomalyId) ?? []) failures.set(recordId, error);
+  };
+  for (const [anomalyId, error] of result.failures) failRecordsOf([anomalyId], error);
 
   for (const incident of result.incidents) {
     const plans: RemediationPlan[] = [];
@@ -190,10 +161,7 @@ async function planAndSend(
         fingerprint: incident.fingerprint,
         error: describeError(error),
       });
-      for (const anomaly of batch) {
-        if (incidentKeyOf(anomaly).fingerprint !== incident.fingerprint) continue;
-        for (const recordId of recordsOf.get(anomaly.anomalyId) ?? []) failures.set(recordId, error as Error);
-      }
+      failRecordsOf(incident.anomalyIds, error as Error);
     }
   }
   return result.incidents;
@@ -210,11 +178,11 @@ function withDeadline(llm: LlmPlanner, deadline: number): LlmPlanner {
  * with it), so the next breach of that workload is never mistaken for the one already planned.
  */
 async function concludeIncidents(
-  received: readonly Received<ExecutionResult>[],
+  received: readonly ValidRecord<ExecutionResult>[],
   deps: PlannerEventDeps,
   failures: Map<string, Error>,
-): Promise<Received<ExecutionResult>[]> {
-  const stored: Received<ExecutionResult>[] = [];
+): Promise<ValidRecord<ExecutionResult>[]> {
+  const stored: ValidRecord<ExecutionResult>[] = [];
   for (const entry of received) {
     const { planId, status, finishedAt, incidentId } = entry.message;
     try {
@@ -234,7 +202,7 @@ async function concludeIncidents(
 }
 
 async function alertResults(
-  received: readonly Received<ExecutionResult>[],
+  received: readonly ValidRecord<ExecutionResult>[],
   deps: PlannerEventDeps,
   failures: Map<string, Error>,
   sent: { plans: number; alerts: number },

@@ -398,6 +398,20 @@ describe('planning incidents against a real Redis', () => {
     assert.equal(retried.incidents[0]!.result, 'planned');
   });
 
+  it('hands back with each incident the anomalies of the batch that have its key, resolved ones too', async () => {
+    const oom = eventAnomaly('OOMKilled');
+    const pull = eventAnomaly('ImagePullBackOff');
+    const resolved = usageAnomaly({ status: 'resolved', anomalyId: 'inc-a:resolved' });
+    const { incidents } = await planIncidents([oom, resolved, pull], deps());
+    assert.deepEqual(
+      incidents.map((i) => [i.problem, i.anomalyIds]),
+      [
+        ['memory-exhaustion', [oom.anomalyId, resolved.anomalyId]],
+        ['image-pull', [pull.anomalyId]],
+      ],
+    );
+  });
+
   it('plans each incident of a batch once and ignores resolved anomalies', async () => {
     const replicas = ['checkout-7d9f8b6c5-aaaaa', 'checkout-7d9f8b6c5-bbbbb', 'checkout-7d9f8b6c5-ccccc'];
     const batch = [

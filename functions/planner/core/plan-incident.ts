@@ -88,8 +88,13 @@ export interface IncidentOutcome {
   outputs: PlannerOutput[];
 }
 
+/** An incident's outcome with the batch's anomalies that have its key (resolved ones too): its records. */
+export interface BatchIncidentOutcome extends IncidentOutcome {
+  anomalyIds: string[];
+}
+
 export interface PlanningResult {
-  incidents: IncidentOutcome[];
+  incidents: BatchIncidentOutcome[];
   outputs: PlannerOutput[];
   /** Anomalies whose incident could not be planned, by anomalyId: their records should be retried. */
   failures: Map<string, Error>;
@@ -121,12 +126,16 @@ export async function planIncidents(
   deps: PlannerDeps,
 ): Promise<PlanningResult> {
   const open = anomalies.filter((a) => a.status === 'opened');
-  const incidents: IncidentOutcome[] = [];
+  const incidents: BatchIncidentOutcome[] = [];
   const failures = new Map<string, Error>();
+  const anomalyIdsOf = new Map(
+    groupByIncident(anomalies).map((i) => [i.key.fingerprint, i.anomalies.map((a) => a.anomalyId)]),
+  );
   // One incident failing (Redis, a lookup) must not cost the others their plans.
   for (const incident of groupByIncident(open)) {
     try {
-      incidents.push(await planOne(incident.key, incident.anomalies, deps));
+      const outcome = await planOne(incident.key, incident.anomalies, deps);
+      incidents.push({ ...outcome, anomalyIds: anomalyIdsOf.get(incident.key.fingerprint) ?? [] });
     } catch (error) {
       deps.logger.error('planning an incident failed; its anomalies will be retried', {
         fingerprint: incident.key.fingerprint,
