@@ -14,6 +14,7 @@ import {
 } from '../shared/errors.js';
 import { QUARANTINE_ATTRIBUTES } from '../shared/lambda/sqs-records.js';
 import type { LoggerPort } from '../shared/logger.js';
+import { sleep } from '../shared/retry.js';
 import { sendAll } from '../shared/sqs-publisher.js';
 import { type ExecutorDeps, executePlanMessage } from './core/execute-plan.js';
 import type { ExecutorMetrics } from './metrics.js';
@@ -42,7 +43,7 @@ export async function runPoller(deps: PollerDeps, signal: AbortSignal): Promise<
     } catch (error) {
       if (signal.aborted) break;
       deps.logger.error('polling the remediations queue failed', { error: describeError(error) });
-      await abortableSleep(5000, signal);
+      await sleep(5000, signal);
     }
   }
 }
@@ -175,16 +176,4 @@ async function deleteMessage(message: Message, deps: PollerDeps): Promise<void> 
       cause: error,
     });
   }
-}
-
-function abortableSleep(milliseconds: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, milliseconds);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -7,6 +7,7 @@ import {
 import { decodeMessageBody, PredictionDigest } from '../shared/contracts/index.js';
 import { describeError } from '../shared/errors.js';
 import type { LoggerPort } from '../shared/logger.js';
+import { sleep } from '../shared/retry.js';
 import type { PredictionGauges } from './prediction-gauges.js';
 
 export interface PredictionRelayOptions {
@@ -20,19 +21,6 @@ export interface PredictionRelayOptions {
   nowSeconds?: () => number;
   onDigest?: (digest: PredictionDigest) => void;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
 
 /**
  * Pulls prediction digests into gauges until aborted. A malformed digest is logged and left undeleted, so the

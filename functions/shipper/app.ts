@@ -8,13 +8,13 @@ import { runPredictionRelay } from '../relay/prediction-relay.js';
 import { describeError } from '../shared/errors.js';
 import type { LoggerPort } from '../shared/logger.js';
 import { createRegistry } from '../shared/metrics.js';
+import { equalJitterDelayMs, sleep } from '../shared/retry.js';
 import { ClusterInformers } from './adapters/informers.js';
 import { ConfigMapCheckpointStore } from './adapters/kube-checkpoint-store.js';
 import { KubeLogSource } from './adapters/kube-log-source.js';
 import { PrometheusHttp } from './adapters/prometheus-http.js';
 import { SqsQueueSender } from './adapters/sqs-sender.js';
 import type { ShipperConfig } from './config.js';
-import { backoffDelayMs, sleep } from './core/backoff.js';
 import { ClusterReporter } from './core/cluster-reporter.js';
 import { Outbox } from './core/outbox.js';
 import type { CheckpointStore, LogSource, PrometheusPort, QueueSender } from './core/ports.js';
@@ -206,7 +206,7 @@ async function loadCheckpoint(
     try {
       return await store.load();
     } catch (error) {
-      const delay = backoffDelayMs(attempt, config.backoff);
+      const delay = equalJitterDelayMs(attempt, config.backoff);
       logger.warn('reading the checkpoint failed; retrying', {
         error: describeError(error),
         retryInMs: delay,

@@ -27,6 +27,7 @@ import type {
   SQSRecord,
   SQSRecordAttributes,
 } from 'aws-lambda';
+import { sleep } from '../../functions/shared/retry.js';
 
 export type SqsLambdaHandler = SQSHandler;
 
@@ -95,19 +96,6 @@ function parseQueueArn(arn: string): ParsedArn {
   if (parts.length !== 6 || parts[0] !== 'arn' || parts[2] !== 'sqs')
     throw new Error(`not an SQS queue ARN: ${arn}`);
   return { region: parts[3]!, account: parts[4]!, name: parts[5]! };
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
 
 function isAbortError(err: unknown, signal?: AbortSignal): boolean {

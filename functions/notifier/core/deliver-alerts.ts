@@ -2,11 +2,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Alert } from '../../shared/contracts/index.js';
 import { describeError } from '../../shared/errors.js';
 import type { LoggerPort } from '../../shared/logger.js';
+import { fullJitterDelayMs } from '../../shared/retry.js';
 import type { DeliveryLedger } from './delivery-ledger.js';
 import type { Destination, DestinationName, HttpRequest } from './destination.js';
 import { DeliveryFailedError, DeliveryRejectedError } from './errors.js';
 import { type AttemptResult, attemptDelivery } from './http-attempt.js';
-import { backoffDelayMs, type RetryPolicy } from './retry.js';
+import type { RetryPolicy } from './retry.js';
 
 export interface AlertRecord {
   recordId: string;
@@ -165,7 +166,7 @@ async function sendWithRetries(
       return { status: 'rejected', attempts: attempt, reason: result.reason };
     reason = result.reason;
     if (attempt >= deps.retry.maxAttempts) return { status: 'retry', attempts: attempt, reason };
-    const delay = Math.max(backoffDelayMs(attempt, deps.retry, deps.random), result.retryAfterMs ?? 0);
+    const delay = Math.max(fullJitterDelayMs(attempt, deps.retry, deps.random), result.retryAfterMs ?? 0);
     if (Date.now() + delay + MIN_ATTEMPT_MS > deadline) {
       return {
         status: 'retry',

@@ -1,30 +1,31 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fullJitterDelayMs } from '../../shared/retry.js';
 import { classifyResponse } from './http-attempt.js';
-import { backoffDelayMs, parseRetryAfter, type RetryPolicy } from './retry.js';
+import { parseRetryAfter, type RetryPolicy } from './retry.js';
 
 const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000, requestTimeoutMs: 1000 };
 
 describe('retry policy', () => {
   it('waits a random time under a cap that doubles per attempt and stops growing at the maximum', () => {
     assert.equal(
-      backoffDelayMs(1, policy, () => 1),
+      fullJitterDelayMs(1, policy, () => 1),
       100,
     );
     assert.equal(
-      backoffDelayMs(3, policy, () => 1),
+      fullJitterDelayMs(3, policy, () => 1),
       400,
     );
     assert.equal(
-      backoffDelayMs(10, policy, () => 1),
+      fullJitterDelayMs(10, policy, () => 1),
       1000,
     );
     assert.equal(
-      backoffDelayMs(3, policy, () => 0),
+      fullJitterDelayMs(3, policy, () => 0),
       0,
     );
     assert.equal(
-      backoffDelayMs(3, policy, () => 0.5),
+      fullJitterDelayMs(3, policy, () => 0.5),
       200,
     );
   });

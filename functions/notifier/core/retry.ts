@@ -7,12 +7,6 @@ export interface RetryPolicy {
   requestTimeoutMs: number;
 }
 
-/** "Full jitter": a random wait up to an exponentially growing cap, so retries of many senders spread out. */
-export function backoffDelayMs(afterAttempt: number, policy: RetryPolicy, random = Math.random): number {
-  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (afterAttempt - 1));
-  return Math.round(random() * cap);
-}
-
 /** Retry-After as delay-seconds or an HTTP date, in milliseconds from `now`; undefined when absent or unreadable. */
 export function parseRetryAfter(value: string | null, now: number): number | undefined {
   if (value === null || value.trim() === '') return undefined;

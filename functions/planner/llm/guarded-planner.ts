@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import type { LoggerPort } from '../../shared/logger.js';
+import { sleep } from '../../shared/retry.js';
 import { LlmBudget, type LlmBudgetLimits } from './budget.js';
 import { CircuitBreaker } from './circuit-breaker.js';
 import {
@@ -106,7 +106,7 @@ export function createGuardedPlanner(inner: LlmPlanner, options: GuardedPlannerO
       const delayMs = retryDelayMs(failure, attempt, deadlineAt);
       if (delayMs !== undefined && !signal.aborted) {
         logger?.warn('LLM call failed; retrying', { code: failure.code, attempt, delayMs });
-        await sleep(delayMs, undefined, { signal }).catch(() => {});
+        await sleep(delayMs, signal);
       }
       if (delayMs === undefined || signal.aborted) {
         await settleFailure(request.incidentFingerprint, failure);

@@ -14,7 +14,7 @@ import {
 } from '@kubernetes/client-node';
 import { describeError } from '../../shared/errors.js';
 import type { LoggerPort } from '../../shared/logger.js';
-import { type BackoffPolicy, backoffDelayMs } from '../core/backoff.js';
+import { type BackoffPolicy, equalJitterDelayMs } from '../../shared/retry.js';
 import type { ClusterCache } from '../core/cluster-reporter.js';
 
 export interface ClusterHandlers {
@@ -171,7 +171,7 @@ export class ClusterInformers implements ClusterCache {
   private failed(tracked: Startable, error: unknown): void {
     if (this.stopped) return;
     this.handlers.watchError(tracked.resource);
-    const delay = backoffDelayMs(tracked.attempt++, this.backoff);
+    const delay = equalJitterDelayMs(tracked.attempt++, this.backoff);
     this.logger.warn('watch failed; restarting it', {
       resource: tracked.resource,
       retryInMs: delay,

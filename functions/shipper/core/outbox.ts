@@ -5,8 +5,8 @@ import {
   splitSampleBatch,
 } from '../../shared/contracts/index.js';
 import type { LoggerPort } from '../../shared/logger.js';
+import { type BackoffPolicy, equalJitterDelayMs, sleep } from '../../shared/retry.js';
 import type { ShipperMetrics } from '../metrics.js';
-import { type BackoffPolicy, backoffDelayMs, sleep } from './backoff.js';
 import type { QueueSender } from './ports.js';
 import type { SampleWindow } from './time-window.js';
 
@@ -108,7 +108,7 @@ export class Outbox {
         attempt = 0;
         continue;
       }
-      await sleep(backoffDelayMs(attempt++, this.deps.backoff), stop);
+      await sleep(equalJitterDelayMs(attempt++, this.deps.backoff), stop);
     }
   }
 

@@ -1,7 +1,7 @@
 import { describeError } from '../../shared/errors.js';
 import type { LoggerPort } from '../../shared/logger.js';
+import { type BackoffPolicy, equalJitterDelayMs, sleep } from '../../shared/retry.js';
 import type { ShipperMetrics } from '../metrics.js';
-import { type BackoffPolicy, backoffDelayMs, sleep } from './backoff.js';
 import type { CheckpointStore } from './ports.js';
 import type { SampleReader } from './sample-reader.js';
 import type { WindowPolicy } from './time-window.js';
@@ -24,7 +24,7 @@ export async function runSampling(
       attempt = 0;
       if (outcome.kind === 'idle') await sleep(msUntilNextStep(nowMs(), options.policy), stop);
     } catch (error) {
-      const delay = backoffDelayMs(attempt++, options.backoff);
+      const delay = equalJitterDelayMs(attempt++, options.backoff);
       options.logger.warn('reading from Prometheus failed; retrying the same window', {
         error: describeError(error),
         attempt,
