@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Alert, RemediationAction, RemediationPlan } from '../shared/contracts/index.js';
+import { shortId } from '../shared/ids.js';
 import { sendAll } from '../shared/sqs-publisher.js';
 
 /**
@@ -23,7 +23,7 @@ export function messageGroupOf(plan: RemediationPlan): string {
   const group = `${plan.clusterId}/${targetOf(action)}`;
   if (group.length <= MAX_GROUP_ID) return group;
   // Too long to use as it is: a readable start and a hash that keeps it unique.
-  return `${group.slice(0, MAX_GROUP_ID - 33)}#${createHash('sha256').update(group).digest('hex').slice(0, 32)}`;
+  return `${group.slice(0, MAX_GROUP_ID - 33)}#${shortId(group, 32)}`;
 }
 
 function targetOf(action: RemediationAction): string {

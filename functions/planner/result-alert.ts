@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
 import {
   type Alert,
   type ExecutionResult,
   type RemediationAction,
   SCHEMA_VERSION,
 } from '../shared/contracts/index.js';
+import { shortId } from '../shared/ids.js';
+import { clip } from '../shared/text.js';
 
 /**
  * What humans hear about a remediation once the executor is done with it: a firing alert when it failed, was
@@ -41,12 +42,12 @@ export function alertForResult(result: ExecutionResult): Alert {
     schemaVersion: SCHEMA_VERSION,
     kind: 'alert',
     clusterId: result.clusterId,
-    alertId: `result-${createHash('sha256').update(`${result.planId}|${result.status}`).digest('hex').slice(0, 24)}`,
+    alertId: `result-${shortId(`${result.planId}|${result.status}`, 24)}`,
     dedupKey: result.incidentId,
     severity: outcome.severity,
     status: outcome.status,
     title: `${outcome.title}: ${subjectOf(result)}`.slice(0, 300),
-    summary: summary.length <= 4000 ? summary : `${summary.slice(0, 3999)}…`,
+    summary: clip(summary, 4000),
     createdAt: result.finishedAt,
     incidentId: result.incidentId,
     planId: result.planId,

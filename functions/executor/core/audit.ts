@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { CoreV1Event, KubernetesObject } from '@kubernetes/client-node';
 import type { RemediationAction } from '../../shared/contracts/index.js';
 import { describeError } from '../../shared/errors.js';
+import { shortId } from '../../shared/ids.js';
 import type { LoggerPort } from '../../shared/logger.js';
 import type { ClusterPort, ObjectRef } from './cluster.js';
 
@@ -57,10 +57,7 @@ export function kubernetesAuditTrail(
         // A refusal about an object that does not exist has nothing to attach to; the log line records it.
         if (!target && entry.reason === EVENT_REASONS.refused) return;
         const at = now().toISOString();
-        const suffix = createHash('sha256')
-          .update(`${entry.planId}\n${entry.stepIndex}\n${entry.reason}`)
-          .digest('hex')
-          .slice(0, 16);
+        const suffix = shortId(`${entry.planId}\n${entry.stepIndex}\n${entry.reason}`, 16);
         const event: CoreV1Event = {
           apiVersion: 'v1',
           kind: 'Event',

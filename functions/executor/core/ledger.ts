@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { ExecutionResult, type RemediationPlan } from '../../shared/contracts/index.js';
+import { shortId } from '../../shared/ids.js';
 import type { UndoRecord } from './actions/handler.js';
 import type { ClusterPort } from './cluster.js';
 import { KubernetesConflictError, PlanBusyError } from './errors.js';
@@ -48,10 +48,8 @@ const KEYS = {
   result: 'result',
 } as const;
 
-const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
-
 /** A label per target, so the cooldown check finds the plans that touched it with one selector. */
-export const targetLabel = (targetKey: string) => `kubepulse.io/target-${sha256(targetKey).slice(0, 32)}`;
+export const targetLabel = (targetKey: string) => `kubepulse.io/target-${shortId(targetKey, 32)}`;
 
 export class PlanLedger {
   constructor(
@@ -63,7 +61,7 @@ export class PlanLedger {
   ) {}
 
   static nameOf(planId: string): string {
-    return `kubepulse-plan-${sha256(planId).slice(0, 40)}`;
+    return `kubepulse-plan-${shortId(planId, 40)}`;
   }
 
   /** Claims the plan, or returns the existing entry (`fresh: false`) when it was claimed before. */

@@ -1,6 +1,7 @@
 import type { Alert } from '../../shared/contracts/index.js';
+import { clipCodePoints } from '../../shared/text.js';
 import { type Destination, JSON_HEADERS } from './destination.js';
-import { truncate, workloadLabel } from './text.js';
+import { workloadLabel } from './text.js';
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 const SUMMARY_MAX = 1024;
@@ -19,7 +20,7 @@ export function pagerDutyEvent(alert: Alert, routingKey: string) {
     event_action: 'trigger' as const,
     dedup_key: alert.dedupKey,
     payload: {
-      summary: truncate(`[${alert.clusterId}] ${alert.title}`, SUMMARY_MAX),
+      summary: clipCodePoints(`[${alert.clusterId}] ${alert.title}`, SUMMARY_MAX),
       source: alert.clusterId,
       // kubepulse has no 'error' level; its three map onto PagerDuty's of the same name.
       severity: alert.severity,

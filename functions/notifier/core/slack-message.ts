@@ -1,6 +1,7 @@
 import type { Alert } from '../../shared/contracts/index.js';
+import { clipCodePoints } from '../../shared/text.js';
 import { type Destination, JSON_HEADERS } from './destination.js';
-import { truncate, workloadLabel } from './text.js';
+import { workloadLabel } from './text.js';
 
 // Block Kit limits that Slack enforces by refusing the whole message (invalid_blocks).
 const HEADER_MAX = 150;
@@ -20,7 +21,7 @@ export function escapeMrkdwn(text: string): string {
   return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 }
 
-const mrkdwn = (text: string, max: number) => ({ type: 'mrkdwn', text: truncate(text, max) });
+const mrkdwn = (text: string, max: number) => ({ type: 'mrkdwn', text: clipCodePoints(text, max) });
 
 /**
  * An incoming-webhook message: `text` is what notifications and screen readers show, `blocks` what the channel
@@ -42,7 +43,11 @@ export function slackMessage(alert: Alert) {
     .filter((link) => link.url.length <= BUTTON_URL_MAX)
     .map((link, index) => ({
       type: 'button',
-      text: { type: 'plain_text', text: truncate(link.title || link.url, BUTTON_TEXT_MAX), emoji: true },
+      text: {
+        type: 'plain_text',
+        text: clipCodePoints(link.title || link.url, BUTTON_TEXT_MAX),
+        emoji: true,
+      },
       url: link.url,
       action_id: `kubepulse-link-${index}`,
     }));
@@ -51,7 +56,7 @@ export function slackMessage(alert: Alert) {
       type: 'header',
       text: {
         type: 'plain_text',
-        text: truncate(
+        text: clipCodePoints(
           resolved
             ? `:white_check_mark: Resolved: ${alert.title}`
             : `${SEVERITY_ICON[alert.severity]} ${alert.title}`,

@@ -1,9 +1,3 @@
-/** Shortens text to at most `max` characters (code points, so no emoji is cut in half), marking the cut. */
-export function truncate(text: string, max: number): string {
-  const chars = Array.from(text);
-  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
-}
-
 /** The namespace and owning workload (or the pod when no owner is known) an alert is about. */
 export function workloadLabel(target: {
   namespace: string;

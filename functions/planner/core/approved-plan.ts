@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { type RemediationPlan, SCHEMA_VERSION } from '../../shared/contracts/index.js';
 import { KubepulseError } from '../../shared/errors.js';
+import { shortId } from '../../shared/ids.js';
 import { type SigningKey, signPlan } from '../../shared/signing.js';
 import type { PendingApproval } from './planner-state.js';
 
@@ -11,8 +11,7 @@ export class ApprovalNotUsableError extends KubepulseError {
 }
 
 /** The id of the plan an approval becomes once approved: derived, so the incident can recognise its result. */
-export const approvedPlanIdOf = (approvalId: string) =>
-  `plan-${createHash('sha256').update(approvalId).digest('hex').slice(0, 24)}`;
+export const approvedPlanIdOf = (approvalId: string) => `plan-${shortId(approvalId, 24)}`;
 
 /**
  * Turns an approved proposal into a plan signed as `human`: the executor then runs actions its policy would

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Anomaly, OwnerRef } from '../../shared/contracts/index.js';
+import { shortId } from '../../shared/ids.js';
 
 /**
  * Many anomalies are one incident: every replica of a Deployment running out of memory, the OOMKilled event
@@ -94,10 +94,8 @@ export function incidentKeyOf(anomaly: Anomaly): IncidentKey {
   const subject: IncidentSubject =
     problem === 'node-pressure' && node ? { kind: 'Node', name: node } : owningWorkloadOf(anomaly);
   const scope = subject.kind === 'Node' ? '' : anomaly.target.namespace;
-  const fingerprint = `fp-${createHash('sha256')
-    .update([anomaly.clusterId, scope, subject.kind, subject.name, problem].join('\u0000'))
-    .digest('hex')
-    .slice(0, 32)}`;
+  const identity = [anomaly.clusterId, scope, subject.kind, subject.name, problem].join('\u0000');
+  const fingerprint = `fp-${shortId(identity, 32)}`;
   return { fingerprint, clusterId: anomaly.clusterId, namespace: anomaly.target.namespace, subject, problem };
 }
 

@@ -1,5 +1,6 @@
 import type { RemediationPolicy, TargetFacts, WorkloadFacts } from '../../shared/actions/index.js';
 import type { PlanProposal, RemediationAction } from '../../shared/contracts/index.js';
+import { clip } from '../../shared/text.js';
 import type { ContainerSnapshot, PlanningContext } from './context.js';
 import type { IncidentKey, ProblemClass } from './correlate.js';
 
@@ -289,7 +290,6 @@ function eventSummary(context: PlanningContext): string {
   return messages.length > 0 ? `Events: ${clip([...new Set(messages)].slice(0, 3).join(' | '), 600)}` : '';
 }
 
-const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
 const round = (value: number) => Math.round(value * 100) / 100;
 const percent = (fraction: number) => `${round(fraction * 100)}%`;
 

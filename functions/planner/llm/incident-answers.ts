@@ -1,7 +1,8 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { PlanProposal } from '../../shared/contracts/index.js';
+import { shortId } from '../../shared/ids.js';
 import type { PlanAnswer } from './provider.js';
 import { guardRedis } from './redis-guard.js';
 
@@ -102,7 +103,7 @@ export class IncidentAnswers {
 
   private keys(fingerprint: string) {
     // Hashed so any fingerprint makes a short, safe key.
-    const id = createHash('sha256').update(fingerprint).digest('hex');
+    const id = shortId(fingerprint, 64);
     return {
       answer: `${this.keyPrefix}answer:${id}`,
       failure: `${this.keyPrefix}failed:${id}`,

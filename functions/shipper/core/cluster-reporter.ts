@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import {
   type FailureEvent,
@@ -11,6 +10,7 @@ import {
   SCHEMA_VERSION,
 } from '../../shared/contracts/index.js';
 import { describeError } from '../../shared/errors.js';
+import { shortId } from '../../shared/ids.js';
 import type { LoggerPort } from '../../shared/logger.js';
 import type { ShipperMetrics } from '../metrics.js';
 import { detectFailures, type FailureOccurrence } from './failure-detector.js';
@@ -155,7 +155,7 @@ export class ClusterReporter {
     const message = [occurrence.message, warning].filter(Boolean).join(' | ').slice(0, 1024);
     const logTail = occurrence.container ? await this.logTail(namespace, name, occurrence) : undefined;
     return {
-      eventId: `fe-${createHash('sha256').update(`${this.deps.clusterId}|${occurrence.dedupeKey}`).digest('hex').slice(0, 32)}`,
+      eventId: `fe-${shortId(`${this.deps.clusterId}|${occurrence.dedupeKey}`, 32)}`,
       reason: occurrence.reason,
       observedAt: this.deps.now().toISOString(),
       namespace,
