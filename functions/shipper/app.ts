@@ -22,7 +22,7 @@ import { SampleReader } from './core/sample-reader.js';
 import { CheckpointKeeper, runSampling } from './core/sampling-loop.js';
 import { buildSignals } from './core/signals.js';
 import { initialCursor } from './core/time-window.js';
-import { createShipperMetrics } from './metrics.js';
+import { createShipperMetrics, type ShipperMetrics } from './metrics.js';
 
 export interface ShipperDeps {
   kubeConfig: KubeConfig;
@@ -55,7 +55,7 @@ export async function startShipper(config: ShipperConfig, deps: ShipperDeps): Pr
   const core = deps.kubeConfig.makeApiClient(CoreV1Api);
   const stopReading = new AbortController();
   const stopSending = new AbortController();
-  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const stopRelay = new AbortController();
 
   const outbox = new Outbox({
     sender: deps.sender ?? new SqsQueueSender(deps.sqs, config.samplesQueueUrl),
@@ -64,6 +64,68 @@ export async function startShipper(config: ShipperConfig, deps: ShipperDeps): Pr
     limits: config.outbox,
     backoff: config.backoff,
   });
+  const wiring: Wiring = { config, deps, metrics, core, outbox };
+  const { reader, checkpoint } = await createSampling(wiring, stopReading.signal);
+  const { informers, reporter } = createClusterWatch(wiring);
+
+  let stopping = false;
+  const server = await serveHttp(config, registry, () => ({
+    ok: !stopping,
+    informersSynced: informers.allSynced,
+    samplesReadThrough: reader.position,
+    checkpoint: checkpoint.savedThrough ?? null,
+    outbox: outbox.size,
+  }));
+  const sending = outbox.run(stopSending.signal);
+  const reading = startReading(
+    config,
+    { reader, checkpoint, informers, reporter },
+    stopReading.signal,
+    logger,
+  );
+  const relaying = startRelay(config, deps, registry, stopRelay.signal);
+
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`,
+    registry,
+    outbox,
+    reader,
+    checkpoint,
+    informers,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      stopReading.abort();
+      stopRelay.abort();
+      await informers.stop();
+      await Promise.allSettled(reading);
+      reporter.sendChanges();
+      const flushed = await outbox.drained(config.shutdownFlushMs);
+      if (!flushed) logger.warn('shutting down with messages unsent', { queued: outbox.size });
+      stopSending.abort();
+      await sending;
+      await saveCheckpointAtShutdown(checkpoint, logger);
+      await relaying;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** What the shipper's parts are built from. */
+interface Wiring {
+  config: ShipperConfig;
+  deps: ShipperDeps;
+  metrics: ShipperMetrics;
+  core: CoreV1Api;
+  outbox: Outbox;
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+/** The sample reader, positioned after the saved checkpoint (or the initial lookback), and its checkpoint keeper. */
+async function createSampling({ config, deps, metrics, core, outbox }: Wiring, stop: AbortSignal) {
+  const { logger } = deps;
   const store =
     deps.checkpointStore ??
     new ConfigMapCheckpointStore(
@@ -72,7 +134,7 @@ export async function startShipper(config: ShipperConfig, deps: ShipperDeps): Pr
       config.checkpoint.configMap,
       config.kubeRequestTimeoutMs,
     );
-  const loaded = await loadCheckpoint(store, logger, config, stopReading.signal);
+  const loaded = await loadCheckpoint(store, logger, config, stop);
   const cursor = loaded ?? initialCursor(nowSeconds(), config.initialLookbackSeconds, config.window);
   logger.info('sampling starts', { checkpoint: loaded ?? null, readingAfter: cursor });
   const reader = new SampleReader(
@@ -89,7 +151,12 @@ export async function startShipper(config: ShipperConfig, deps: ShipperDeps): Pr
     cursor,
   );
   const checkpoint = new CheckpointKeeper({ store, outbox, metrics, logger, nowSeconds }, loaded);
+  return { reader, checkpoint };
+}
 
+/** The informers watching pods and nodes, and the reporter that turns what they see into inventory and events. */
+function createClusterWatch({ config, deps, metrics, core, outbox }: Wiring) {
+  const { logger } = deps;
   const logSource =
     deps.logSource === null
       ? undefined
@@ -124,75 +191,63 @@ export async function startShipper(config: ShipperConfig, deps: ShipperDeps): Pr
     podsPerSnapshot: config.inventory.podsPerSnapshot,
     maxRememberedFailures: 50_000,
   });
+  return { informers, reporter };
+}
 
-  let stopping = false;
-  const server = await serveHttp(config, registry, () => ({
-    ok: !stopping,
-    informersSynced: informers.allSynced,
-    samplesReadThrough: reader.position,
-    checkpoint: checkpoint.savedThrough ?? null,
-    outbox: outbox.size,
-  }));
-
-  const sending = outbox.run(stopSending.signal);
-  const reading = [
-    runSampling(reader, stopReading.signal, { policy: config.window, backoff: config.backoff, logger }),
-    checkpoint.run(stopReading.signal, config.checkpoint.intervalMs),
+/** The loops that read the cluster until `stop`: samples, checkpoints, full and changed inventory. */
+function startReading(
+  config: ShipperConfig,
+  parts: {
+    reader: SampleReader;
+    checkpoint: CheckpointKeeper;
+    informers: ClusterInformers;
+    reporter: ClusterReporter;
+  },
+  stop: AbortSignal,
+  logger: LoggerPort,
+): Promise<unknown>[] {
+  const { reader, checkpoint, informers, reporter } = parts;
+  return [
+    runSampling(reader, stop, { policy: config.window, backoff: config.backoff, logger }),
+    checkpoint.run(stop, config.checkpoint.intervalMs),
     (async () => {
       await informers.start();
       const sendComplete = () => reporter.sendComplete();
-      await every(config.inventory.intervalMs, stopReading.signal, sendComplete, logger, { now: true });
+      await every(config.inventory.intervalMs, stop, sendComplete, logger, { now: true });
     })(),
     every(
       config.inventory.changesIntervalMs,
-      stopReading.signal,
+      stop,
       () => informers.allSynced && reporter.sendChanges(),
       logger,
     ),
   ];
+}
 
-  // The way back into the cluster: predictions made in the cloud become gauges on this /metrics.
-  const stopRelay = new AbortController();
-  const relaying = config.predictions
-    ? runPredictionRelay({
-        sqs: deps.sqs,
-        queueUrl: config.predictions.queueUrl,
-        gauges: new PredictionGauges(registry, config.clusterId, config.predictions.staleAfterSeconds),
-        logger,
-        signal: stopRelay.signal,
-      })
-    : Promise.resolve();
+/** The way back into the cluster: predictions made in the cloud become gauges on this /metrics. */
+function startRelay(
+  config: ShipperConfig,
+  deps: ShipperDeps,
+  registry: Registry,
+  stop: AbortSignal,
+): Promise<void> {
+  if (!config.predictions) return Promise.resolve();
+  return runPredictionRelay({
+    sqs: deps.sqs,
+    queueUrl: config.predictions.queueUrl,
+    gauges: new PredictionGauges(registry, config.clusterId, config.predictions.staleAfterSeconds),
+    logger: deps.logger,
+    signal: stop,
+  });
+}
 
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`,
-    registry,
-    outbox,
-    reader,
-    checkpoint,
-    informers,
-    async stop() {
-      if (stopping) return;
-      stopping = true;
-      stopReading.abort();
-      stopRelay.abort();
-      await informers.stop();
-      await Promise.allSettled(reading);
-      reporter.sendChanges();
-      const flushed = await outbox.drained(config.shutdownFlushMs);
-      if (!flushed) logger.warn('shutting down with messages unsent', { queued: outbox.size });
-      stopSending.abort();
-      await sending;
-      try {
-        await checkpoint.saveIfAdvanced();
-        logger.info('checkpoint saved', { samplesThrough: checkpoint.savedThrough ?? null });
-      } catch (error) {
-        logger.error('saving the checkpoint at shutdown failed', { error: describeError(error) });
-      }
-      await relaying;
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+async function saveCheckpointAtShutdown(checkpoint: CheckpointKeeper, logger: LoggerPort): Promise<void> {
+  try {
+    await checkpoint.saveIfAdvanced();
+    logger.info('checkpoint saved', { samplesThrough: checkpoint.savedThrough ?? null });
+  } catch (error) {
+    logger.error('saving the checkpoint at shutdown failed', { error: describeError(error) });
+  }
 }
 
 async function loadCheckpoint(

@@ -2,9 +2,19 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 export type ShipperMetrics = ReturnType<typeof createShipperMetrics>;
 
-/** Everything the shipper counts, served on /metrics. */
+/** Everything the shipper counts, served on /metrics (registered in this order, which /metrics keeps). */
 export function createShipperMetrics(registry: Registry) {
   const registers = [registry];
+  return {
+    ...sampleMetrics(registers),
+    ...outboxMetrics(registers),
+    ...lagMetrics(registers),
+    ...clusterWatchMetrics(registers),
+  };
+}
+
+/** What was read from Prometheus. */
+function sampleMetrics(registers: Registry[]) {
   return {
     samplesRead: new Counter({
       name: 'kubepulse_shipper_samples_read_total',
@@ -18,6 +28,12 @@ export function createShipperMetrics(registry: Registry) {
       labelNames: ['metric'],
       registers,
     }),
+  };
+}
+
+/** What the outbox sent, dropped and holds. */
+function outboxMetrics(registers: Registry[]) {
+  return {
     messagesSent: new Counter({
       name: 'kubepulse_shipper_messages_sent_total',
       help: 'Messages accepted by SQS, by kind',
@@ -50,6 +66,12 @@ export function createShipperMetrics(registry: Registry) {
       help: 'Encoded bytes waiting to be sent',
       registers,
     }),
+  };
+}
+
+/** How far behind reading is, and how long Prometheus takes to answer. */
+function lagMetrics(registers: Registry[]) {
+  return {
     checkpointLagSeconds: new Gauge({
       name: 'kubepulse_shipper_checkpoint_lag_seconds',
       help: 'Now minus the newest step delivered to SQS',
@@ -67,6 +89,12 @@ export function createShipperMetrics(registry: Registry) {
       buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     }),
+  };
+}
+
+/** What the informers saw and reported. */
+function clusterWatchMetrics(registers: Registry[]) {
+  return {
     failureEvents: new Counter({
       name: 'kubepulse_shipper_failure_events_total',
       help: 'Failure events detected, by reason',
