@@ -50,116 +50,61 @@ const LOCK_MARGIN_MS = 5000;
  * 429/5xx/timeouts that honours the provider's retry delay. Everything it throws is an `LlmError`.
  */
 export function createGuardedPlanner(inner: LlmPlanner, options: GuardedPlannerOptions): LlmPlanner {
-  const keyPrefix = options.keyPrefix ?? 'kubepulse:llm:';
-  const lockTtlMs = options.retry.deadlineMs + LOCK_MARGIN_MS;
-  const answers = new IncidentAnswers(options.redis, keyPrefix, {
-    answerTtlSeconds: options.answerTtlSeconds,
-    failureTtlSeconds: options.failureTtlSeconds,
-    lockTtlMs,
-  });
-  const budget = new LlmBudget(options.redis, keyPrefix, options.budget);
-  const circuit = new CircuitBreaker(options.redis, keyPrefix, {
-    ...options.circuit,
-    probeTimeoutMs: lockTtlMs,
-  });
-  const clock = options.clock ?? Date.now;
-  const random = options.random ?? Math.random;
-  const { metrics, logger } = options;
+  return new GuardedPlanner(inner, options);
+}
 
-  const recordTokens = async (usage: TokenUsage) => {
-    metrics.tokens.inc({ kind: 'prompt' }, usage.promptTokens);
-    metrics.tokens.inc({ kind: 'completion' }, usage.completionTokens);
-    await budget.recordTokens(clock(), usage);
-  };
+class GuardedPlanner implements LlmPlanner {
+  private readonly answers: IncidentAnswers;
+  private readonly budget: LlmBudget;
+  private readonly circuit: CircuitBreaker;
+  private readonly lockTtlMs: number;
+  private readonly clock: () => number;
+  private readonly random: () => number;
 
-  const reserveCall = async () => {
-    const remaining = await budget.reserveCall(clock());
-    for (const window of ['hour', 'day'] as const) {
-      for (const kind of ['calls', 'tokens'] as const) {
-        metrics.budgetRemaining.set({ window, kind }, Math.max(0, remaining[window][kind]));
-      }
-    }
-  };
+  constructor(
+    private readonly inner: LlmPlanner,
+    private readonly options: GuardedPlannerOptions,
+  ) {
+    const keyPrefix = options.keyPrefix ?? 'kubepulse:llm:';
+    this.lockTtlMs = options.retry.deadlineMs + LOCK_MARGIN_MS;
+    this.answers = new IncidentAnswers(options.redis, keyPrefix, {
+      answerTtlSeconds: options.answerTtlSeconds,
+      failureTtlSeconds: options.failureTtlSeconds,
+      lockTtlMs: this.lockTtlMs,
+    });
+    this.budget = new LlmBudget(options.redis, keyPrefix, options.budget);
+    this.circuit = new CircuitBreaker(options.redis, keyPrefix, {
+      ...options.circuit,
+      probeTimeoutMs: this.lockTtlMs,
+    });
+    this.clock = options.clock ?? Date.now;
+    this.random = options.random ?? Math.random;
+  }
 
-  /** The provider, with budget, circuit and retries; only ever run by the holder of the incident's lock. */
-  const callProvider = async (request: PlanRequest, callerSignal?: AbortSignal): Promise<PlanAnswer> => {
-    await circuit.admit(clock());
-    const deadline = AbortSignal.timeout(options.retry.deadlineMs);
-    const signal = callerSignal ? AbortSignal.any([deadline, callerSignal]) : deadline;
-    const deadlineAt = Date.now() + options.retry.deadlineMs;
-    for (let attempt = 1; ; attempt += 1) {
-      await reserveCall();
-      const stopTimer = metrics.latency.startTimer();
-      let failure: LlmError;
-      try {
-        const answer = await inner.propose(request, { signal });
-        stopTimer();
-        await recordTokens(answer.usage);
-        await circuit.recordSuccess();
-        await answers.storeAnswer(request.incidentFingerprint, answer);
-        return answer;
-      } catch (error) {
-        stopTimer();
-        failure = asLlmError(error);
-      }
-      if (failure instanceof LlmInvalidAnswerError) await recordTokens(failure.usage);
-      const delayMs = retryDelayMs(failure, attempt, deadlineAt);
-      if (delayMs !== undefined && !signal.aborted) {
-        logger?.warn('LLM call failed; retrying', { code: failure.code, attempt, delayMs });
-        await sleep(delayMs, signal);
-      }
-      if (delayMs === undefined || signal.aborted) {
-        await settleFailure(request.incidentFingerprint, failure);
-        throw failure;
-      }
-    }
-  };
-
-  /** Records a final failure; a Redis error here is logged so the caller still sees the real failure. */
-  const settleFailure = async (fingerprint: string, failure: LlmError) => {
+  async propose(request: PlanRequest, { signal }: ProposeOptions = {}): Promise<PlanAnswer> {
+    const { metrics } = this.options;
     try {
-      // An invalid plan means the provider is up: the failure streak ends (and a half-open probe is released).
-      if (failure instanceof LlmUnavailableError || failure instanceof LlmRequestRejectedError) {
-        const streak = await circuit.recordFailure(clock());
-        logger?.warn('LLM call failed', { code: failure.code, consecutiveFailures: streak });
-      } else {
-        await circuit.recordSuccess();
-      }
-      await answers.storeFailure(fingerprint, failure.code);
+      const answer = await this.answerOnce(request, signal);
+      metrics.calls.inc({ outcome: answer.cached ? 'cached' : 'ok' });
+      return answer;
     } catch (error) {
-      logger?.error('recording an LLM failure failed', { code: failure.code, error: String(error) });
+      const failure = asLlmError(error);
+      metrics.calls.inc({ outcome: failure.code });
+      throw failure;
     }
-  };
+  }
 
-  const retryDelayMs = (failure: LlmError, attempt: number, deadlineAt: number): number | undefined => {
-    if (!(failure instanceof LlmUnavailableError) || attempt >= options.retry.maxAttempts) return undefined;
-    const exponential = Math.min(options.retry.maxDelayMs, options.retry.baseDelayMs * 2 ** (attempt - 1));
-    const backoff = exponential * (0.5 + random() / 2);
-    const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
-    // A wait that would end past the deadline is pointless: give up now and let the runbook act.
-    return Date.now() + delay < deadlineAt ? Math.round(delay) : undefined;
-  };
-
-  /** Waits while another invocation holds the incident's lock, polling gently. */
-  const waitForPeer = async (fingerprint: string, waitUntil: number) => {
-    for (let poll = 0; await answers.isLocked(fingerprint); poll += 1) {
-      if (Date.now() >= waitUntil) {
-        throw new LlmCallInProgressError('another invocation is still asking the LLM about this incident');
-      }
-      await sleep(Math.min(250, 20 * 2 ** poll));
-    }
-  };
-
-  const answerOnce = async (request: PlanRequest, signal?: AbortSignal): Promise<PlanAnswer> => {
+  private async answerOnce(request: PlanRequest, signal?: AbortSignal): Promise<PlanAnswer> {
+    const { answers } = this;
     const fingerprint = request.incidentFingerprint;
-    const waitUntil = Date.now() + lockTtlMs;
+    const waitUntil = Date.now() + this.lockTtlMs;
     for (;;) {
       const seen = await answers.lookup(fingerprint);
       if (seen.answer) return seen.answer;
       if (seen.failureCode) throw new LlmRecentlyFailedError(seen.failureCode);
       const token = await answers.tryLock(fingerprint);
       if (!token) {
-        await waitForPeer(fingerprint, waitUntil);
+        await this.waitForPeer(fingerprint, waitUntil);
         continue;
       }
       try {
@@ -167,28 +112,104 @@ export function createGuardedPlanner(inner: LlmPlanner, options: GuardedPlannerO
         const again = await answers.lookup(fingerprint);
         if (again.answer) return again.answer;
         if (again.failureCode) throw new LlmRecentlyFailedError(again.failureCode);
-        return await callProvider(request, signal);
+        return await this.callProvider(request, signal);
       } finally {
         await answers.unlock(fingerprint, token).catch((error: unknown) => {
-          logger?.warn('releasing an incident lock failed; it expires by itself', { error: String(error) });
+          this.options.logger?.warn('releasing an incident lock failed; it expires by itself', {
+            error: String(error),
+          });
         });
       }
     }
-  };
+  }
 
-  return {
-    async propose(request, { signal }: ProposeOptions = {}) {
+  /** Waits while another invocation holds the incident's lock, polling gently. */
+  private async waitForPeer(fingerprint: string, waitUntil: number): Promise<void> {
+    for (let poll = 0; await this.answers.isLocked(fingerprint); poll += 1) {
+      if (Date.now() >= waitUntil) {
+        throw new LlmCallInProgressError('another invocation is still asking the LLM about this incident');
+      }
+      await sleep(Math.min(250, 20 * 2 ** poll));
+    }
+  }
+
+  /** The provider, with budget, circuit and retries; only ever run by the holder of the incident's lock. */
+  private async callProvider(request: PlanRequest, callerSignal?: AbortSignal): Promise<PlanAnswer> {
+    const { retry, metrics, logger } = this.options;
+    await this.circuit.admit(this.clock());
+    const deadline = AbortSignal.timeout(retry.deadlineMs);
+    const signal = callerSignal ? AbortSignal.any([deadline, callerSignal]) : deadline;
+    const deadlineAt = Date.now() + retry.deadlineMs;
+    for (let attempt = 1; ; attempt += 1) {
+      await this.reserveCall();
+      const stopTimer = metrics.latency.startTimer();
+      let failure: LlmError;
       try {
-        const answer = await answerOnce(request, signal);
-        metrics.calls.inc({ outcome: answer.cached ? 'cached' : 'ok' });
+        const answer = await this.inner.propose(request, { signal });
+        stopTimer();
+        await this.recordTokens(answer.usage);
+        await this.circuit.recordSuccess();
+        await this.answers.storeAnswer(request.incidentFingerprint, answer);
         return answer;
       } catch (error) {
-        const failure = asLlmError(error);
-        metrics.calls.inc({ outcome: failure.code });
+        stopTimer();
+        failure = asLlmError(error);
+      }
+      if (failure instanceof LlmInvalidAnswerError) await this.recordTokens(failure.usage);
+      const delayMs = this.retryDelayMs(failure, attempt, deadlineAt);
+      if (delayMs !== undefined && !signal.aborted) {
+        logger?.warn('LLM call failed; retrying', { code: failure.code, attempt, delayMs });
+        await sleep(delayMs, signal);
+      }
+      if (delayMs === undefined || signal.aborted) {
+        await this.settleFailure(request.incidentFingerprint, failure);
         throw failure;
       }
-    },
-  };
+    }
+  }
+
+  private retryDelayMs(failure: LlmError, attempt: number, deadlineAt: number): number | undefined {
+    const { retry } = this.options;
+    if (!(failure instanceof LlmUnavailableError) || attempt >= retry.maxAttempts) return undefined;
+    const exponential = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+    const backoff = exponential * (0.5 + this.random() / 2);
+    const delay = Math.max(backoff, failure.retryAfterMs ?? 0);
+    // A wait that would end past the deadline is pointless: give up now and let the runbook act.
+    return Date.now() + delay < deadlineAt ? Math.round(delay) : undefined;
+  }
+
+  /** Records a final failure; a Redis error here is logged so the caller still sees the real failure. */
+  private async settleFailure(fingerprint: string, failure: LlmError): Promise<void> {
+    const { logger } = this.options;
+    try {
+      // An invalid plan means the provider is up: the failure streak ends (and a half-open probe is released).
+      if (failure instanceof LlmUnavailableError || failure instanceof LlmRequestRejectedError) {
+        const streak = await this.circuit.recordFailure(this.clock());
+        logger?.warn('LLM call failed', { code: failure.code, consecutiveFailures: streak });
+      } else {
+        await this.circuit.recordSuccess();
+      }
+      await this.answers.storeFailure(fingerprint, failure.code);
+    } catch (error) {
+      logger?.error('recording an LLM failure failed', { code: failure.code, error: String(error) });
+    }
+  }
+
+  private async recordTokens(usage: TokenUsage): Promise<void> {
+    const { metrics } = this.options;
+    metrics.tokens.inc({ kind: 'prompt' }, usage.promptTokens);
+    metrics.tokens.inc({ kind: 'completion' }, usage.completionTokens);
+    await this.budget.recordTokens(this.clock(), usage);
+  }
+
+  private async reserveCall(): Promise<void> {
+    const remaining = await this.budget.reserveCall(this.clock());
+    for (const window of ['hour', 'day'] as const) {
+      for (const kind of ['calls', 'tokens'] as const) {
+        this.options.metrics.budgetRemaining.set({ window, kind }, Math.max(0, remaining[window][kind]));
+      }
+    }
+  }
 }
 
 /** Whatever the inner planner throws leaves as an LlmError, so the caller's fallback always applies. */
