@@ -100,103 +100,23 @@ const round = (value: number) => Math.round(value * 1000) / 1000;
 
 export function buildContext(input: ContextInput, redactor: Redactor): BuiltContext {
   const { key, anomalies } = input;
-  const omitted: string[] = [];
-  const capped = <T>(items: T[], limit: number, what: string): T[] => {
-    if (items.length > limit) omitted.push(`${items.length - limit} more ${what}`);
-    return items.slice(0, limit);
-  };
-
-  const pods = new Map<string, PodInventory>();
-  for (const pod of [...anomalies.map((a) => a.inventory), ...(input.inventory ?? [])]) {
-    if (pod && !pods.has(pod.pod)) pods.set(pod.pod, pod);
-  }
-  const containers = capped([...pods.values()], CONTEXT_LIMITS.pods, 'pods').flatMap((pod) =>
-    pod.containers.map(
-      (c): ContainerSnapshot => ({
-        pod: pod.pod,
-        container: c.name,
-        ...(c.image ? { image: c.image } : {}),
-        limits: c.limits,
-        requests: c.requests,
-        restartCount: c.restartCount,
-        ...(c.state
-          ? {
-              state: c.state.state,
-              ...(c.state.reason ? { reason: c.state.reason } : {}),
-              ...(c.state.lastTerminationReason
-                ? { lastTerminationReason: c.state.lastTerminationReason }
-                : {}),
-              ...(c.state.exitCode !== undefined ? { exitCode: c.state.exitCode } : {}),
-            }
-          : {}),
-      }),
-    ),
+  const { omitted, capped } = omissions();
+  const containers = capped(podsOf(input), CONTEXT_LIMITS.pods, 'pods').flatMap(containerSnapshots);
+  const usage = capped(mostUrgentFirst(anomalies), CONTEXT_LIMITS.usage, 'usage anomalies').map(
+    usageSnapshot,
   );
-
-  // The most urgent usage anomalies first: soonest predicted breach, then highest score.
-  const usageAnomalies = anomalies
-    .filter((a) => a.source === 'usage')
-    .sort(
-      (a, b) =>
-        (a.predictedSecondsToLimit ?? Number.POSITIVE_INFINITY) -
-          (b.predictedSecondsToLimit ?? Number.POSITIVE_INFINITY) || b.score - a.score,
-    );
-  const usage = capped(usageAnomalies, CONTEXT_LIMITS.usage, 'usage anomalies').map(
-    (a): UsageSnapshot => ({
-      pod: a.target.pod,
-      ...(a.target.container ? { container: a.target.container } : {}),
-      signal: a.signal,
-      reasons: a.reasons,
-      score: round(a.score),
-      basis: a.normalisation.basis,
-      basisValue: a.normalisation.denominator,
-      last: round(a.window.last),
-      max: round(a.window.max),
-      slopePerMinute: round(a.window.slopePerMinute),
-      forecastPeak: round(Math.max(...a.forecast.values)),
-      predictedSecondsToLimit: a.predictedSecondsToLimit,
-    }),
-  );
-
-  const allEvents = new Map<string, FailureEvent>();
-  for (const event of [
-    ...anomalies.flatMap((a) => (a.source === 'event' ? [a.event] : [])),
-    ...(input.recentEvents ?? []),
-  ]) {
-    allEvents.set(event.eventId, event);
-  }
   // Free text is redacted whole before it is cut, so a cut cannot separate a secret from what identifies it.
-  let redactions = 0;
-  const redacted = (text: string) => {
-    const result = redactor.redact(text);
-    redactions += result.count;
-    return result.text;
-  };
-  const newestFirst = [...allEvents.values()].sort((a, b) => b.observedAt.localeCompare(a.observedAt));
-  const events = capped(newestFirst, CONTEXT_LIMITS.events, 'events').map(
-    (e): EventSnapshot => ({
-      reason: e.reason,
-      observedAt: e.observedAt,
-      pod: e.pod,
-      ...(e.container ? { container: e.container } : {}),
-      message: redacted(e.message).slice(0, CONTEXT_LIMITS.eventMessageChars),
-      count: e.count,
-    }),
+  const freeText = countingRedactor(redactor);
+  const newestFirst = eventsNewestFirst(input);
+  const events = capped(newestFirst, CONTEXT_LIMITS.events, 'events').map((e) =>
+    eventSnapshot(e, freeText.redact),
   );
   // Keep the end of the log, where the failure is.
-  const rawTail = redacted(input.logTail ?? newestFirst.find((e) => e.logTail)?.logTail ?? '');
+  const rawTail = freeText.redact(input.logTail ?? newestFirst.find((e) => e.logTail)?.logTail ?? '');
   const logTail = tailOf(rawTail, CONTEXT_LIMITS.logTailChars);
   if (logTail.length < rawTail.length)
     omitted.push(`${rawTail.length - logTail.length} earlier log characters`);
 
-  const nodes = [
-    ...new Set(
-      anomalies.flatMap((a) => {
-        const node = a.target.node ?? a.inventory?.node;
-        return node ? [node] : [];
-      }),
-    ),
-  ];
   const assembled: PlanningContext = {
     fingerprint: key.fingerprint,
     clusterId: key.clusterId,
@@ -205,7 +125,7 @@ export function buildContext(input: ContextInput, redactor: Redactor): BuiltCont
     problem: key.problem,
     incidentIds: [...new Set(anomalies.map((a) => a.incidentId))],
     ...(input.replicas !== undefined ? { replicas: input.replicas } : {}),
-    nodes,
+    nodes: nodesOf(anomalies),
     containers,
     usage,
     events,
@@ -215,8 +135,126 @@ export function buildContext(input: ContextInput, redactor: Redactor): BuiltCont
   };
   // Every other string (images, names, states) goes through redaction too: nothing unredacted reaches the prompt.
   const { value, count } = redactDeep(assembled, redactor);
-  const context: PlanningContext = { ...value, redactions: redactions + count };
+  const context: PlanningContext = { ...value, redactions: freeText.count() + count };
   return { context, prompt: promptOf(context) };
+}
+
+/** Caps lists, noting in `omitted` what each cap left out. */
+function omissions() {
+  const omitted: string[] = [];
+  const capped = <T>(items: T[], limit: number, what: string): T[] => {
+    if (items.length > limit) omitted.push(`${items.length - limit} more ${what}`);
+    return items.slice(0, limit);
+  };
+  return { omitted, capped };
+}
+
+function countingRedactor(redactor: Redactor) {
+  let redactions = 0;
+  return {
+    redact: (text: string) => {
+      const result = redactor.redact(text);
+      redactions += result.count;
+      return result.text;
+    },
+    count: () => redactions,
+  };
+}
+
+/** The incident's pods, once each: those the anomalies carry first, then the handler's inventory. */
+function podsOf(input: ContextInput): PodInventory[] {
+  const pods = new Map<string, PodInventory>();
+  for (const pod of [...input.anomalies.map((a) => a.inventory), ...(input.inventory ?? [])]) {
+    if (pod && !pods.has(pod.pod)) pods.set(pod.pod, pod);
+  }
+  return [...pods.values()];
+}
+
+function containerSnapshots(pod: PodInventory): ContainerSnapshot[] {
+  return pod.containers.map(
+    (c): ContainerSnapshot => ({
+      pod: pod.pod,
+      container: c.name,
+      ...(c.image ? { image: c.image } : {}),
+      limits: c.limits,
+      requests: c.requests,
+      restartCount: c.restartCount,
+      ...(c.state
+        ? {
+            state: c.state.state,
+            ...(c.state.reason ? { reason: c.state.reason } : {}),
+            ...(c.state.lastTerminationReason
+              ? { lastTerminationReason: c.state.lastTerminationReason }
+              : {}),
+            ...(c.state.exitCode !== undefined ? { exitCode: c.state.exitCode } : {}),
+          }
+        : {}),
+    }),
+  );
+}
+
+type UsageAnomaly = Extract<Anomaly, { source: 'usage' }>;
+
+/** The most urgent usage anomalies first: soonest predicted breach, then highest score. */
+function mostUrgentFirst(anomalies: readonly Anomaly[]): UsageAnomaly[] {
+  return anomalies
+    .filter((a): a is UsageAnomaly => a.source === 'usage')
+    .sort(
+      (a, b) =>
+        (a.predictedSecondsToLimit ?? Number.POSITIVE_INFINITY) -
+          (b.predictedSecondsToLimit ?? Number.POSITIVE_INFINITY) || b.score - a.score,
+    );
+}
+
+function usageSnapshot(a: UsageAnomaly): UsageSnapshot {
+  return {
+    pod: a.target.pod,
+    ...(a.target.container ? { container: a.target.container } : {}),
+    signal: a.signal,
+    reasons: a.reasons,
+    score: round(a.score),
+    basis: a.normalisation.basis,
+    basisValue: a.normalisation.denominator,
+    last: round(a.window.last),
+    max: round(a.window.max),
+    slopePerMinute: round(a.window.slopePerMinute),
+    forecastPeak: round(Math.max(...a.forecast.values)),
+    predictedSecondsToLimit: a.predictedSecondsToLimit,
+  };
+}
+
+/** The anomalies' failure events and the recent ones, once each by event id, newest first. */
+function eventsNewestFirst(input: ContextInput): FailureEvent[] {
+  const allEvents = new Map<string, FailureEvent>();
+  for (const event of [
+    ...input.anomalies.flatMap((a) => (a.source === 'event' ? [a.event] : [])),
+    ...(input.recentEvents ?? []),
+  ]) {
+    allEvents.set(event.eventId, event);
+  }
+  return [...allEvents.values()].sort((a, b) => b.observedAt.localeCompare(a.observedAt));
+}
+
+function eventSnapshot(e: FailureEvent, redact: (text: string) => string): EventSnapshot {
+  return {
+    reason: e.reason,
+    observedAt: e.observedAt,
+    pod: e.pod,
+    ...(e.container ? { container: e.container } : {}),
+    message: redact(e.message).slice(0, CONTEXT_LIMITS.eventMessageChars),
+    count: e.count,
+  };
+}
+
+function nodesOf(anomalies: readonly Anomaly[]): string[] {
+  return [
+    ...new Set(
+      anomalies.flatMap((a) => {
+        const node = a.target.node ?? a.inventory?.node;
+        return node ? [node] : [];
+      }),
+    ),
+  ];
 }
 
 function tailOf(text: string, maxChars: number): string {
