@@ -28,26 +28,30 @@ export function kubeCluster(
   kubeConfig: KubeConfig,
   options: { requestTimeoutMs?: number } = {},
 ): ClusterPort {
-  const timeoutMs = options.requestTimeoutMs ?? 15_000;
+  const api = boundedApi(kubeConfig, options.requestTimeoutMs ?? 15_000);
+  return { ...readsOver(api), ...writesOver(api) };
+}
+
+type ObjectApi = Pick<KubernetesObjectApi, 'read' | 'list' | 'create' | 'replace' | 'patch' | 'delete'>;
+
+function boundedApi(kubeConfig: KubeConfig, timeoutMs: number): ObjectApi {
   const raw = KubernetesObjectApi.makeApiClient(kubeConfig);
   const bounded = <A extends unknown[], R>(call: (...args: A) => Promise<R>) => withDeadline(call, timeoutMs);
-  const api = {
+  return {
     read: bounded(raw.read.bind(raw)),
     list: bounded(raw.list.bind(raw)),
     create: bounded(raw.create.bind(raw)),
     replace: bounded(raw.replace.bind(raw)),
     patch: bounded(raw.patch.bind(raw)),
     delete: bounded(raw.delete.bind(raw)),
-  } as Pick<KubernetesObjectApi, 'read' | 'list' | 'create' | 'replace' | 'patch' | 'delete'>;
-  const header = (ref: ObjectRef) => ({
-    apiVersion: ref.apiVersion,
-    kind: ref.kind,
-    metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
-  });
+  } as ObjectApi;
+}
+
+function readsOver(api: ObjectApi): Pick<ClusterPort, 'read' | 'list'> {
   return {
     async read<T extends KubernetesObject>(ref: ObjectRef) {
       try {
-        return (await api.read<T>(header(ref))) as T;
+        return (await api.read<T>(headerOf(ref))) as T;
       } catch (error) {
         if (statusOf(error) === 404) return undefined;
         throw translate(error, `read ${describe(ref)}`);
@@ -74,6 +78,11 @@ export function kubeCluster(
         throw translate(error, `list ${kind} in ${options.namespace ?? 'the cluster'}`);
       }
     },
+  };
+}
+
+function writesOver(api: ObjectApi): Pick<ClusterPort, 'create' | 'replace' | 'patch' | 'delete'> {
+  return {
     async create<T extends KubernetesObject>(object: T, options?: WriteOptions) {
       try {
         return await api.create<T>(object, undefined, dryRunParam(options), FIELD_MANAGER);
@@ -111,13 +120,21 @@ export function kubeCluster(
         ...(options?.uid ? { preconditions: { uid: options.uid } } : {}),
       };
       try {
-        await api.delete(header(ref), undefined, undefined, undefined, undefined, undefined, body);
+        await api.delete(headerOf(ref), undefined, undefined, undefined, undefined, undefined, body);
         return true;
       } catch (error) {
         if (statusOf(error) === 404) return false;
         throw translate(error, `delete ${describe(ref)}`);
       }
     },
+  };
+}
+
+function headerOf(ref: ObjectRef) {
+  return {
+    apiVersion: ref.apiVersion,
+    kind: ref.kind,
+    metadata: { name: ref.name, ...(ref.namespace ? { namespace: ref.namespace } : {}) },
   };
 }
 
