@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { shortId } from '../../shared/ids.js';
 
 /**
  * How the core names what it keeps and what it announces: a series, a pod, a failure event, and the ids of the
@@ -29,18 +29,14 @@ export function eventRefOf(clusterId: string, eventId: string): EventRef {
   return `${clusterId}|${eventId}`;
 }
 
-function shortHash(text: string): string {
-  return createHash('sha256').update(text).digest('hex').slice(0, 24);
-}
-
 /** Deterministic, so a retried transition produces the same id and consumers can deduplicate it. */
 export function incidentIdOf(seriesKey: string, openedAt: number): string {
-  return `inc-${shortHash(`${seriesKey}@${openedAt}`)}`;
+  return `inc-${shortId(`${seriesKey}@${openedAt}`, 24)}`;
 }
 
 /** A failure event's own anomaly id: the same event forwarded twice is one anomaly. */
 export function eventAnomalyIdOf(clusterId: string, eventId: string): string {
-  return `evt-${shortHash(`${clusterId}|${eventId}`)}`;
+  return `evt-${shortId(`${clusterId}|${eventId}`, 24)}`;
 }
 
 /** Events of one reason on one workload (`subject`) belong to one incident, whichever pod they came from. */
@@ -50,5 +46,5 @@ export function eventIncidentIdOf(
   subject: string,
   reason: string,
 ): string {
-  return `inc-${shortHash(`${clusterId}|${namespace}|${subject}|${reason}`)}`;
+  return `inc-${shortId(`${clusterId}|${namespace}|${subject}|${reason}`, 24)}`;
 }
