@@ -10,12 +10,12 @@ import {
 import { Registry } from 'prom-client';
 import { localSqsClient } from '../../local/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';
+import { quietLogger } from '../../test/support/loggers.js';
 import {
   encodeMessageBody,
   type PredictionDigest,
   type SeriesPrediction,
 } from '../shared/contracts/index.js';
-import type { LoggerPort } from '../shared/logger.js';
 import { PredictionGauges } from './prediction-gauges.js';
 import { runPredictionRelay } from './prediction-relay.js';
 
@@ -42,7 +42,7 @@ const digest = (clusterId: string, predictions: SeriesPrediction[]): PredictionD
   modelVersion: 'test',
   predictions,
 });
-const quiet: LoggerPort = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = quietLogger;
 const line = async (registry: Registry, metric: string) =>
   (await registry.metrics()).split('\n').filter((l) => l.startsWith(`${metric}{`));
 

@@ -29,6 +29,7 @@ import { localSqsClient } from '../../local/sqs/client.js';
 import { startSqsEmulator } from '../../local/sqs/emulator.js';
 import { GiB, inventoryFor, noise, type SyntheticPod } from '../../local/support/pod-series.js';
 import { PrivateRedisServer } from '../../local/support/redis-server.js';
+import { errorsOnlyLogger } from '../support/loggers.js';
 
 const SERIES = Number(process.env.BENCH_SERIES ?? 2000);
 const RECORDS_PER_INVOCATION = 10;
@@ -39,12 +40,6 @@ const MODEL_DIR = resolve('models/dist');
 
 const status = (text: string) => process.stderr.write(`\r\x1b[2K[bench:inference] ${text}`);
 const done = (text: string) => process.stderr.write(`\r\x1b[2K[bench:inference] ${text}\n`);
-const silentLogger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error: (m: string, e?: object) => console.error(m, e),
-};
 
 function podsFor(count: number): SyntheticPod[] {
   return Array.from({ length: count }, (_, i) => {
@@ -304,7 +299,7 @@ async function main() {
       pushgatewayUrl: undefined,
       stage: 'bench',
     };
-    const runtime = await createInferenceRuntime(config, silentLogger, { sqs });
+    const runtime = await createInferenceRuntime(config, errorsOnlyLogger, { sqs });
     const window = runtime.core.scorer.metadata.window;
     const pods = podsFor(SERIES);
 

@@ -16,8 +16,9 @@ import { localSqsClient } from '../../local/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';
 import { drainQueue, receiveAll } from '../../local/sqs/queue-tools.js';
 import { PrivateRedisServer } from '../../local/support/redis-server.js';
+import { quietLogger } from '../support/loggers.js';
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const quiet = quietLogger;
 
 describe('notifier function, driven as Lambda drives it, on real Redis, the SQS emulator and local receivers', () => {
   let redisServer: PrivateRedisServer;

@@ -13,6 +13,7 @@ import type { Anomaly } from '../../functions/shared/contracts/index.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
 import { GiB, inventoryFor, noise, sampleBatches } from '../../local/support/pod-series.js';
 import { PrivateRedisServer } from '../../local/support/redis-server.js';
+import { quietLogger } from '../support/loggers.js';
 
 /**
  * The anomalies queue unreachable while an incident opens: the records must be retried, the incident must not be
@@ -46,7 +47,7 @@ describe('publishing through the outbox when the anomalies queue is unreachable'
         eventDedupTtlSeconds: 3600,
         policy: { openAfter: 2, closeAfter: 10, timeToLimitAlertSeconds: 1800 },
       },
-      { debug() {}, info() {}, warn() {}, error() {} },
+      quietLogger,
     );
   });
   after(async () => {

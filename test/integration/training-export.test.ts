@@ -19,6 +19,7 @@ import {
   sampleBatches,
 } from '../../local/support/pod-series.js';
 import { PrivateRedisServer } from '../../local/support/redis-server.js';
+import { errorsOnlyLogger } from '../support/loggers.js';
 
 const STEP = 30;
 const START = 1_790_000_000;
@@ -80,7 +81,7 @@ describe('kubepulse label + export-training, on what the real inference core lef
         eventDedupTtlSeconds: 3600,
         policy: { openAfter: 2, closeAfter: 10, timeToLimitAlertSeconds: 1800 },
       },
-      { debug() {}, info() {}, warn() {}, error: (m, ...e) => console.error(m, ...e) },
+      errorsOnlyLogger,
     );
     const messages = [
       inventoryFor('dev', pods),

@@ -13,6 +13,7 @@ import type {
   SampleBatch,
 } from '../../../../functions/shared/contracts/index.js';
 import { PrivateRedisServer } from '../../../../local/support/redis-server.js';
+import { errorsOnlyLogger } from '../../../support/loggers.js';
 import type { PodSeries } from '../generator.js';
 
 /**
@@ -93,7 +94,7 @@ export async function runKubepulse(
         eventDedupTtlSeconds: 3600,
         policy: DEFAULT_DETECTION_POLICY,
       },
-      { debug() {}, info() {}, warn() {}, error: (m, ...e) => console.error(m, ...e) },
+      errorsOnlyLogger,
       { collectScores: true },
     );
     const total = suite.reduce((n, s) => n + s.values.length, 0);
