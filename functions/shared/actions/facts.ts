@@ -1,4 +1,4 @@
-import type { ResourceQuantities } from '../contracts/index.js';
+import type { ResourceQuantities } from '../contracts/shipper.js';
 
 /**
  * What is known about an incident's targets when an action is evaluated. The planner fills this from the

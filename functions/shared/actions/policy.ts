@@ -1,18 +1,15 @@
 import { z } from 'zod';
 import { type ActionName, PlanProposal, RemediationAction } from '../contracts/index.js';
 import { KubepulseError } from '../errors.js';
-import { ACTION_CHECKS } from './checks.js';
 import type { Labels, TargetFacts } from './facts.js';
 import {
   ACTION_NAMES,
-  ACTION_REGISTRY,
+  ACTIONS,
   type ActionBounds,
-  CordonBounds,
-  DeletePodBounds,
+  actionLabel,
   defaultBounds,
   isRegisteredAction,
-  ScaleBounds,
-  SetResourcesBounds,
+  specOf,
 } from './registry.js';
 
 /**
@@ -34,21 +31,19 @@ const ActionNameSchema = z.enum(ACTION_NAMES as [ActionName, ...ActionName[]]);
 export const DEFAULT_DENIED_NAMESPACES = ['kube-*', 'kubepulse', 'cert-manager', 'istio-system'];
 export const OPT_OUT_LABEL = { key: 'kubepulse.io/remediation', value: 'disabled' };
 
-const BoundOverrides = z.strictObject({
-  scale: ScaleBounds.partial().optional(),
-  'rollout-restart': z.strictObject({}).optional(),
-  'set-resources': SetResourcesBounds.partial().optional(),
-  'delete-pod': DeletePodBounds.partial().optional(),
-  cordon: CordonBounds.partial().optional(),
-  uncordon: z.strictObject({}).optional(),
-});
+type BoundOverrides = { [Name in ActionName]?: Partial<ActionBounds[Name]> };
+/** Per action, any of its bounds; an action without bounds takes none (its bounds schema is strict). */
+const BoundOverrides = z.strictObject(
+  Object.fromEntries(
+    ACTION_NAMES.map((name) => [name, (ACTIONS[name].bounds as z.ZodObject).partial().optional()]),
+  ),
+) as unknown as z.ZodType<BoundOverrides, BoundOverrides>;
 
 export const RemediationPolicy = z
   .strictObject({
-    /** Uncordon is off by default: it is how a human ends a node incident, not something to automate. */
     enabledActions: z
       .array(ActionNameSchema)
-      .default(['scale', 'rollout-restart', 'set-resources', 'delete-pod', 'cordon']),
+      .default(ACTION_NAMES.filter((name) => ACTIONS[name].enabledByDefault)),
     namespaces: z
       .strictObject({
         allow: z.array(NamespacePattern).default(['*']),
@@ -78,7 +73,7 @@ export const RemediationPolicy = z
     const defaults = defaultBounds();
     const bounds = Object.fromEntries(
       ACTION_NAMES.map((name) => {
-        const merged = ACTION_REGISTRY[name].bounds.safeParse({ ...defaults[name], ...policy.bounds[name] });
+        const merged = ACTIONS[name].bounds.safeParse({ ...defaults[name], ...policy.bounds[name] });
         if (!merged.success) {
           for (const issue of merged.error.issues) {
             context.addIssue({
@@ -92,12 +87,11 @@ export const RemediationPolicy = z
         return [name, merged.data];
       }),
     ) as ActionBounds;
-    if (bounds.scale.minReplicas > bounds.scale.maxReplicas) {
-      context.addIssue({
-        code: 'custom',
-        message: 'minReplicas is above maxReplicas',
-        path: ['bounds', 'scale'],
-      });
+    for (const name of ACTION_NAMES) {
+      const spec: { boundsProblems?(bounds: ActionBounds[ActionName]): string[] } = ACTIONS[name];
+      for (const message of spec.boundsProblems?.(bounds[name]) ?? []) {
+        context.addIssue({ code: 'custom', message, path: ['bounds', name] });
+      }
     }
     return { ...policy, bounds };
   });
@@ -155,28 +149,24 @@ export function evaluateAction(
     );
   }
   const action = parsed.data;
-  const definition = ACTION_REGISTRY[action.action];
+  const spec = specOf(action);
   const reasons: string[] = [];
   if (!policy.enabledActions.includes(action.action))
     reasons.push(`${action.action} is not enabled by policy`);
 
   const namespaces = new Set([facts.incident.namespace]);
-  if ('namespace' in action) namespaces.add(action.namespace);
+  const targetNamespace = spec.target(action).namespace;
+  if (targetNamespace !== undefined) namespaces.add(targetNamespace);
   for (const namespace of namespaces) reasons.push(...namespaceRefusals(namespace, policy));
 
-  const check = ACTION_CHECKS[action.action] as (
-    a: RemediationAction,
-    f: TargetFacts,
-    b: unknown,
-  ) => string[];
-  reasons.push(...check(action, facts, policy.bounds[action.action]));
+  reasons.push(...spec.check(action, facts, policy.bounds[action.action]));
   reasons.push(...optOutRefusals(action, facts, policy));
 
   if (reasons.length > 0) return { verdict: 'refused', reasons, action };
-  const mode = policy.modes[definition.risk];
+  const mode = policy.modes[spec.risk];
   return {
     verdict: mode,
-    reasons: [`${action.action} is ${definition.risk} risk: ${mode} by policy`],
+    reasons: [`${action.action} is ${spec.risk} risk: ${mode} by policy`],
     action,
   };
 }
@@ -222,7 +212,7 @@ export function evaluatePlan(
     if (evaluation.verdict !== 'auto')
       reasons.push(...evaluation.reasons.map((r) => `action ${index + 1}: ${r}`));
   });
-  const targets = proposal.actions.map(targetKeyOf);
+  const targets = proposal.actions.map(actionLabel);
   const repeated = targets.filter((target, index) => targets.indexOf(target) !== index);
   if (repeated.length > 0) {
     verdict = 'refused';
@@ -237,18 +227,6 @@ export function evaluatePlan(
 
 function refuse(...reasons: string[]): ActionEvaluation {
   return { verdict: 'refused', reasons };
-}
-
-function targetKeyOf(action: RemediationAction): string {
-  switch (action.action) {
-    case 'cordon':
-    case 'uncordon':
-      return `${action.action} node/${action.node}`;
-    case 'delete-pod':
-      return `${action.action} pod/${action.pod}`;
-    default:
-      return `${action.action} ${action.kind}/${action.name}`;
-  }
 }
 
 export function namespaceMatches(namespace: string, pattern: string): boolean {
@@ -274,23 +252,19 @@ function optOutRefusals(action: RemediationAction, facts: TargetFacts, policy: R
   const reasons: string[] = [];
   if (optedOut(facts.namespaceLabels))
     reasons.push(`namespace ${facts.incident.namespace} opted out (${marker})`);
-  switch (ACTION_REGISTRY[action.action].scope) {
-    case 'workload':
-    case 'pod':
-      if (optedOut(facts.workload?.labels, facts.workload?.annotations)) {
-        reasons.push(`workload ${facts.workload?.kind}/${facts.workload?.name} opted out (${marker})`);
-      }
-      if (action.action === 'delete-pod') {
-        const pod = facts.pods?.find((p) => p.name === action.pod && p.namespace === action.namespace);
-        if (optedOut(pod?.labels, pod?.annotations)) reasons.push(`pod ${action.pod} opted out (${marker})`);
-      }
-      break;
-    case 'node': {
-      const nodeName = (action as { node: string }).node;
-      const node = facts.nodes?.find((n) => n.name === nodeName);
-      if (optedOut(node?.labels, node?.annotations)) reasons.push(`node ${nodeName} opted out (${marker})`);
-      break;
-    }
+  const spec = specOf(action);
+  const target = spec.target(action);
+  if (spec.scope === 'node') {
+    const node = facts.nodes?.find((n) => n.name === target.name);
+    if (optedOut(node?.labels, node?.annotations)) reasons.push(`node ${target.name} opted out (${marker})`);
+    return reasons;
+  }
+  if (optedOut(facts.workload?.labels, facts.workload?.annotations)) {
+    reasons.push(`workload ${facts.workload?.kind}/${facts.workload?.name} opted out (${marker})`);
+  }
+  if (spec.scope === 'pod') {
+    const pod = facts.pods?.find((p) => p.name === target.name && p.namespace === target.namespace);
+    if (optedOut(pod?.labels, pod?.annotations)) reasons.push(`pod ${target.name} opted out (${marker})`);
   }
   return reasons;
 }

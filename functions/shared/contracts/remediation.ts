@@ -1,62 +1,24 @@
 import { z } from 'zod';
-import {
-  ClusterId,
-  ContainerName,
-  IsoTimestamp,
-  NamespaceName,
-  ObjectName,
-  SchemaVersion,
-} from './common.js';
+import { ACTIONS } from '../actions/registry.js';
+import { ClusterId, IsoTimestamp, SchemaVersion } from './common.js';
 
 /**
- * The parameters of each remediation action. What an action may do (risk, bounds, who approves) lives in
- * the action registry; this is only the wire shape the planner signs and the executor re-checks.
+ * The parameters of each remediation action, one variant per entry of the action registry, in its order. What an
+ * action may do (risk, bounds, who approves) lives with it in `shared/actions/`; this is only the wire shape the
+ * planner signs and the executor re-checks.
  */
-const ScalableKind = z.enum(['Deployment', 'StatefulSet']);
+export { CordonAction } from '../actions/cordon.js';
+export { DeletePodAction } from '../actions/delete-pod.js';
+export { RolloutRestartAction } from '../actions/rollout-restart.js';
+export { ScaleAction } from '../actions/scale.js';
+export { SetResourcesAction } from '../actions/set-resources.js';
+export { UncordonAction } from '../actions/uncordon.js';
 
-export const ScaleAction = z.object({
-  action: z.literal('scale'),
-  namespace: NamespaceName,
-  kind: ScalableKind,
-  name: ObjectName,
-  replicas: z.number().int().min(0).max(1000),
-});
-export const RolloutRestartAction = z.object({
-  action: z.literal('rollout-restart'),
-  namespace: NamespaceName,
-  kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']),
-  name: ObjectName,
-});
-export const SetResourcesAction = z.object({
-  action: z.literal('set-resources'),
-  namespace: NamespaceName,
-  kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']),
-  name: ObjectName,
-  container: ContainerName,
-  limits: z.object({
-    memoryBytes: z.number().positive().optional(),
-    cpuCores: z.number().positive().optional(),
-  }),
-  requests: z
-    .object({ memoryBytes: z.number().positive().optional(), cpuCores: z.number().positive().optional() })
-    .optional(),
-});
-export const DeletePodAction = z.object({
-  action: z.literal('delete-pod'),
-  namespace: NamespaceName,
-  pod: ObjectName,
-});
-export const CordonAction = z.object({ action: z.literal('cordon'), node: ObjectName });
-export const UncordonAction = z.object({ action: z.literal('uncordon'), node: ObjectName });
-
-export const RemediationAction = z.discriminatedUnion('action', [
-  ScaleAction,
-  RolloutRestartAction,
-  SetResourcesAction,
-  DeletePodAction,
-  CordonAction,
-  UncordonAction,
-]);
+type ActionParams = (typeof ACTIONS)[keyof typeof ACTIONS]['params'];
+export const RemediationAction = z.discriminatedUnion(
+  'action',
+  Object.values(ACTIONS).map((spec) => spec.params) as [ActionParams, ...ActionParams[]],
+);
 export type RemediationAction = z.infer<typeof RemediationAction>;
 export type ActionName = RemediationAction['action'];
 

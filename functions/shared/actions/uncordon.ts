@@ -1,0 +1,20 @@
+import { z } from 'zod';
+import { ObjectName } from '../contracts/common.js';
+import { incidentNode } from './checks.js';
+import { defineAction, NoBounds, nodeTarget } from './spec.js';
+
+export const UncordonAction = z.object({ action: z.literal('uncordon'), node: ObjectName });
+
+export const uncordonSpec = defineAction({
+  params: UncordonAction,
+  description: 'Make a node that hosts the incident’s pods schedulable again, undoing a cordon.',
+  risk: 'medium',
+  scope: 'node',
+  // Off unless a policy lists it: it is how a human ends a node incident, not something to automate.
+  enabledByDefault: false,
+  bounds: NoBounds,
+  defaultBounds: {},
+  target: (action) => nodeTarget(action.node),
+  describe: (action) => `uncordon node ${action.node}`,
+  check: (action, facts) => incidentNode(action.node, facts),
+});
