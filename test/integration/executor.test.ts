@@ -27,8 +27,8 @@ import {
   type V1StatefulSet,
 } from '@kubernetes/client-node';
 import { readExecutorConfig } from '../../functions/executor/config.js';
-import { ANNOTATIONS } from '../../functions/executor/core/actions/handler.js';
-import { RESTARTED_AT } from '../../functions/executor/core/actions/rollout-restart.js';
+import { ANNOTATIONS } from '../../functions/executor/core/appliers/applier.js';
+import { RESTARTED_AT } from '../../functions/executor/core/appliers/rollout-restart.js';
 import { EVENT_REASONS } from '../../functions/executor/core/audit.js';
 import type { ClusterPort } from '../../functions/executor/core/cluster.js';
 import type { ExecutorDeps } from '../../functions/executor/core/execute-plan.js';

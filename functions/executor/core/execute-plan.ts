@@ -9,8 +9,8 @@ import {
 import { describeError, isRetryable, MalformedMessageError } from '../../shared/errors.js';
 import type { LoggerPort } from '../../shared/logger.js';
 import { type Keyring, verifyPlan } from '../../shared/signing.js';
-import type { ActionHandler, StepContext } from './actions/handler.js';
-import { ACTION_HANDLERS } from './actions/index.js';
+import type { ActionHandler, StepContext } from './appliers/applier.js';
+import { ACTION_HANDLERS } from './appliers/index.js';
 import { type AuditTrail, EVENT_REASONS } from './audit.js';
 import type { ClusterPort, ObjectRef } from './cluster.js';
 import { topController } from './controller.js';

@@ -1,7 +1,7 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import { ExecutionResult, type RemediationPlan } from '../../shared/contracts/index.js';
 import { shortId } from '../../shared/ids.js';
-import type { UndoRecord } from './actions/handler.js';
+import type { UndoRecord } from './appliers/applier.js';
 import type { ClusterPort } from './cluster.js';
 import { KubernetesConflictError, PlanBusyError } from './errors.js';
 

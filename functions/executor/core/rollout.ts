@@ -1,5 +1,5 @@
 import type { V1DaemonSet, V1Deployment, V1StatefulSet } from '@kubernetes/client-node';
-import type { Progress } from './actions/handler.js';
+import type { Progress } from './appliers/applier.js';
 
 export type Workload = V1Deployment | V1StatefulSet | V1DaemonSet;
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Progress } from './actions/handler.js';
+import type { Progress } from './appliers/applier.js';
 import { type SettleOptions, waitUntilSettled } from './settle.js';
 
 /** A clock that only moves when the loop sleeps, so the deadline is reached in a known number of polls. */

@@ -1,4 +1,4 @@
-import type { Progress } from './actions/handler.js';
+import type { Progress } from './appliers/applier.js';
 
 export interface SettleOptions {
   timeoutSeconds: number;

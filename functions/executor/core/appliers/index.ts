@@ -1,6 +1,6 @@
 import type { ActionName } from '../../../shared/contracts/index.js';
+import type { ActionHandler, ActionOf } from './applier.js';
 import { deletePod } from './delete-pod.js';
-import type { ActionHandler, ActionOf } from './handler.js';
 import { cordon, uncordon } from './node-schedulable.js';
 import { rolloutRestart } from './rollout-restart.js';
 import { scale } from './scale.js';

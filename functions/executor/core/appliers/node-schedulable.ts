@@ -1,5 +1,5 @@
 import type { V1Node } from '@kubernetes/client-node';
-import { type ActionHandler, type ActionOf, patchAction } from './handler.js';
+import { type ActionHandler, type ActionOf, patchAction } from './applier.js';
 
 type NodeAction = ActionOf<'cordon'> | ActionOf<'uncordon'>;
 

@@ -1,5 +1,5 @@
 import { rolloutProgress, type Workload, workloadRef } from '../rollout.js';
-import { type ActionHandler, type ActionOf, patchAction } from './handler.js';
+import { type ActionHandler, type ActionOf, patchAction } from './applier.js';
 
 type Scale = ActionOf<'scale'>;
 

@@ -2,7 +2,7 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { ObjectRef } from '../cluster.js';
 import { type ControllerRef, topController } from '../controller.js';
 import { TargetMismatchError } from '../errors.js';
-import type { ActionHandler, ActionOf, Progress, StepContext } from './handler.js';
+import type { ActionHandler, ActionOf, Progress, StepContext } from './applier.js';
 
 type DeletePod = ActionOf<'delete-pod'>;
 

@@ -2,7 +2,7 @@ import type { V1Container } from '@kubernetes/client-node';
 import { formatCpu, formatMemory, parseQuantity } from '../../../shared/quantity.js';
 import { TargetMismatchError } from '../errors.js';
 import { rolloutProgress, type Workload, workloadRef } from '../rollout.js';
-import { type ActionHandler, type ActionOf, patchAction } from './handler.js';
+import { type ActionHandler, type ActionOf, patchAction } from './applier.js';
 
 type SetResources = ActionOf<'set-resources'>;
 type Section = 'limits' | 'requests';
