@@ -1,5 +1,6 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { evaluateAction, type RemediationPolicy } from '../../shared/actions/policy.js';
+import { targetOf } from '../../shared/actions/registry.js';
 import {
   decodeMessageBody,
   type ExecutionResult,
@@ -9,8 +10,8 @@ import {
 import { describeError, isRetryable, MalformedMessageError } from '../../shared/errors.js';
 import type { LoggerPort } from '../../shared/logger.js';
 import { type Keyring, verifyPlan } from '../../shared/signing.js';
-import type { ActionHandler, StepContext } from './appliers/applier.js';
-import { ACTION_HANDLERS } from './appliers/index.js';
+import type { Applier, StepContext } from './appliers/applier.js';
+import { APPLIERS } from './appliers/index.js';
 import { type AuditTrail, EVENT_REASONS } from './audit.js';
 import type { ClusterPort, ObjectRef } from './cluster.js';
 import { topController } from './controller.js';
@@ -98,7 +99,7 @@ export async function executePlanMessage(body: string, deps: ExecutorDeps): Prom
 }
 
 class PlanRun {
-  private readonly handlers: ActionHandler[];
+  private readonly appliers: Applier[];
   private readonly targets: ObjectRef[];
   private readonly ctx: Omit<StepContext, 'stepIndex'>;
   private readonly dryRun: boolean;
@@ -108,8 +109,8 @@ class PlanRun {
     private readonly deps: ExecutorDeps,
     private readonly startedAt: Date,
   ) {
-    this.handlers = plan.actions.map((action) => ACTION_HANDLERS[action.action] as ActionHandler);
-    this.targets = plan.actions.map((action, index) => this.handlers[index]!.target(action));
+    this.appliers = plan.actions.map((action) => APPLIERS[action.action] as Applier);
+    this.targets = plan.actions.map(targetOf);
     this.ctx = {
       cluster: deps.cluster,
       planId: plan.planId,
@@ -200,7 +201,7 @@ class PlanRun {
     for (const [index, step] of entry.steps.entries()) {
       if (step.state !== 'started') continue;
       const action = this.plan.actions[index]!;
-      const applied = await this.handlers[index]!.alreadyApplied(action, this.step(index), step.undo);
+      const applied = await this.appliers[index]!.alreadyApplied(action, this.step(index), step.undo);
       entry.steps[index] = applied
         ? { ...step, state: 'applied', detail: 'written before the executor stopped' }
         : { state: 'pending' };
@@ -277,7 +278,7 @@ class PlanRun {
   private async dryRunPending(entry: LedgerEntry): Promise<void> {
     for (const [index, action] of this.plan.actions.entries()) {
       if (entry.steps[index]?.state === 'pending')
-        await this.handlers[index]!.dryRun(action, this.step(index));
+        await this.appliers[index]!.dryRun(action, this.step(index));
     }
   }
 
@@ -297,7 +298,7 @@ class PlanRun {
     let current = await ledger.save({ ...entry, phase: 'applying' }, this.deps.now());
     for (const [index, action] of this.plan.actions.entries()) {
       if (current.steps[index]?.state !== 'pending') continue;
-      const detail = await this.handlers[index]!.apply(action, this.step(index), async (undo) => {
+      const detail = await this.appliers[index]!.apply(action, this.step(index), async (undo) => {
         current.steps[index] = { state: 'started', undo };
         current.appliedAt ??= this.deps.now().toISOString();
         current = await ledger.save(current, this.deps.now());
@@ -320,7 +321,7 @@ class PlanRun {
     const settled = await waitUntilSettled(
       this.plan.actions.map(
         (action, index) => () =>
-          this.handlers[index]!.progress(action, this.step(index), current.steps[index]?.undo ?? {}),
+          this.appliers[index]!.progress(action, this.step(index), current.steps[index]?.undo ?? {}),
       ),
       {
         timeoutSeconds: settings.verifyTimeoutSeconds,
@@ -359,7 +360,7 @@ class PlanRun {
       const step = current.steps[index];
       if (step?.state !== 'applied') continue;
       const action = this.plan.actions[index]!;
-      const undone = await this.handlers[index]!.rollback(action, this.step(index), step.undo ?? {});
+      const undone = await this.appliers[index]!.rollback(action, this.step(index), step.undo ?? {});
       current.steps[index] = {
         ...step,
         state: undone.restored ? 'rolled-back' : 'kept',

@@ -66,10 +66,3 @@ function daemonSetProgress(daemonSet: V1DaemonSet): Progress {
   if (available < desired) return { done: false, detail: `${available} of ${desired} pods available` };
   return { done: true, detail: `${available} of ${desired} pods updated and available` };
 }
-
-export const workloadRef = (action: { namespace: string; kind: WorkloadKind; name: string }) => ({
-  apiVersion: 'apps/v1',
-  kind: action.kind,
-  name: action.name,
-  namespace: action.namespace,
-});

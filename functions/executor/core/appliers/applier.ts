@@ -1,10 +1,9 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
-import type { ActionName, RemediationAction } from '../../../shared/contracts/index.js';
+import { targetOf } from '../../../shared/actions/index.js';
+import type { RemediationAction } from '../../../shared/contracts/index.js';
 import { ConcurrentUpdateError } from '../../../shared/errors.js';
 import type { ClusterPort, ObjectRef, PatchKind } from '../cluster.js';
 import { KubernetesConflictError, TargetMismatchError } from '../errors.js';
-
-export type ActionOf<Name extends ActionName> = Extract<RemediationAction, { action: Name }>;
 
 /** What a step recorded before it wrote: enough to put the target back, and to recognise our own write. */
 export type UndoRecord = Record<string, unknown>;
@@ -27,9 +26,11 @@ export interface Progress {
   detail: string;
 }
 
-export interface ActionHandler<A extends RemediationAction = RemediationAction> {
-  /** The object the action changes: where its event, annotation and cooldown go. */
-  target(action: A): ObjectRef;
+/**
+ * The executor's half of one action: how it is carried out through the API server, on the target its spec
+ * (`shared/actions/`) names. Where its event, annotation and cooldown go is that target too.
+ */
+export interface Applier<A extends RemediationAction = RemediationAction> {
   /** Server-side dry run on a fresh read: throws what the real write would throw, persists nothing. */
   dryRun(action: A, ctx: StepContext): Promise<void>;
   /**
@@ -60,9 +61,8 @@ export interface Change {
   detail: string;
 }
 
-/** How one patch-based action reads, changes, reverts and checks its target. Pure apart from `progress`. */
-export interface PatchActionSpec<A extends RemediationAction, T extends KubernetesObject> {
-  target(action: A): ObjectRef;
+/** How one patch-based action changes, reverts and checks its target. Pure apart from `progress`. */
+export interface PatchSteps<A extends RemediationAction, T extends KubernetesObject> {
   patchKind: PatchKind;
   change(action: A, current: T, now: Date): Change;
   /** The patch that restores `undo`, or why it must not be restored (the value is no longer the one we wrote). */
@@ -71,130 +71,147 @@ export interface PatchActionSpec<A extends RemediationAction, T extends Kubernet
 }
 
 /**
- * The read → patch → dry run → write cycle every patch-based action shares. Each write carries the
- * resourceVersion it was built from, so a concurrent change makes it fail with 409 and it is rebuilt on a fresh
- * read rather than overwriting what someone else just did. The same write stamps the target with the plan id,
- * which is how a redelivered plan knows the change already happened.
+ * The read → patch → dry run → write cycle every patch-based action shares, on the target its spec names. Each
+ * write carries the resourceVersion it was built from, so a concurrent change makes it fail with 409 and it is
+ * rebuilt on a fresh read rather than overwriting what someone else just did. The same write stamps the target
+ * with the plan id, which is how a redelivered plan knows the change already happened.
  */
-export function patchAction<A extends RemediationAction, T extends KubernetesObject>(
-  spec: PatchActionSpec<A, T>,
-): ActionHandler<A> {
-  const readTarget = async (action: A, ctx: StepContext): Promise<T> => {
-    const ref = spec.target(action);
-    const current = await ctx.cluster.read<T>(ref);
-    if (!current) throw new TargetMismatchError(`${describeRef(ref)} does not exist`);
-    return current;
+export function patchApplier<A extends RemediationAction, T extends KubernetesObject>(
+  steps: PatchSteps<A, T>,
+): Applier<A> {
+  return {
+    async dryRun(action, ctx) {
+      const build = (current: T) => ({
+        patch: steps.change(action, current, ctx.now()).patch,
+        annotations: stamp(action, ctx),
+      });
+      await conditionalWrite(steps, action, ctx, build, { dryRun: true });
+    },
+    apply: (action, ctx, record) => applyChange(steps, action, ctx, record),
+    alreadyApplied: (action, ctx) => stampedByThisStep(action, ctx),
+    rollback: (action, ctx, undo) => revertChange(steps, action, ctx, undo),
+    async progress(action, ctx, undo) {
+      return steps.progress(action, await readTarget<T>(action, ctx), undo, ctx.cluster);
+    },
   };
-  /**
-   * One conditional write built on a fresh read: dry run, then (unless dry-running) `beforeWrite`, then the
-   * write itself. Undefined when `build` decides there is nothing to write.
-   */
-  const write = async (
-    action: A,
-    ctx: StepContext,
-    build: (
-      current: T,
-    ) => { patch: Record<string, unknown>; annotations: Record<string, string> } | undefined,
-    options: { dryRun: boolean; beforeWrite?: () => Promise<void> },
-  ): Promise<T | undefined> => {
-    for (let attempt = 1; ; attempt += 1) {
-      const current = await readTarget(action, ctx);
-      const built = build(current);
-      if (!built) return undefined;
-      const body = withMetadata(spec.target(action), current, built.patch, built.annotations) as T;
-      try {
-        const dryRun = await ctx.cluster.patch(body, spec.patchKind, { dryRun: true });
-        if (options.dryRun) return dryRun;
-        await options.beforeWrite?.();
-        return await ctx.cluster.patch(body, spec.patchKind);
-      } catch (error) {
-        if (!(error instanceof KubernetesConflictError)) throw error;
-        if (attempt >= ctx.conflictAttempts) {
-          throw new ConcurrentUpdateError(
-            `${describeRef(spec.target(action))} kept changing under us (${attempt} attempts)`,
-            { cause: error },
-          );
-        }
+}
+
+/** The fields a write changes, and the annotations it stamps on the target. */
+interface Write {
+  patch: Record<string, unknown>;
+  annotations: Record<string, string>;
+}
+
+async function readTarget<T extends KubernetesObject>(
+  action: RemediationAction,
+  ctx: StepContext,
+): Promise<T> {
+  const ref = targetOf(action);
+  const current = await ctx.cluster.read<T>(ref);
+  if (!current) throw new TargetMismatchError(`${describeRef(ref)} does not exist`);
+  return current;
+}
+
+/**
+ * One conditional write built on a fresh read: dry run, then (unless dry-running) `beforeWrite`, then the write
+ * itself. Undefined when `build` decides there is nothing to write.
+ */
+async function conditionalWrite<A extends RemediationAction, T extends KubernetesObject>(
+  steps: PatchSteps<A, T>,
+  action: A,
+  ctx: StepContext,
+  build: (current: T) => Write | undefined,
+  options: { dryRun: boolean; beforeWrite?: () => Promise<void> },
+): Promise<T | undefined> {
+  const ref = targetOf(action);
+  for (let attempt = 1; ; attempt += 1) {
+    const current = await readTarget<T>(action, ctx);
+    const built = build(current);
+    if (!built) return undefined;
+    const body = withMetadata(ref, current, built.patch, built.annotations) as T;
+    try {
+      const dryRun = await ctx.cluster.patch(body, steps.patchKind, { dryRun: true });
+      if (options.dryRun) return dryRun;
+      await options.beforeWrite?.();
+      return await ctx.cluster.patch(body, steps.patchKind);
+    } catch (error) {
+      if (!(error instanceof KubernetesConflictError)) throw error;
+      if (attempt >= ctx.conflictAttempts) {
+        throw new ConcurrentUpdateError(`${describeRef(ref)} kept changing under us (${attempt} attempts)`, {
+          cause: error,
+        });
       }
     }
-  };
-  const stamp = (action: A, ctx: StepContext) => ({
-    [ANNOTATIONS.lastRemediation]: ctx.planId,
-    [ANNOTATIONS.lastStep]: String(ctx.stepIndex),
-    [ANNOTATIONS.lastAction]: action.action,
-    [ANNOTATIONS.lastAt]: ctx.now().toISOString(),
-  });
+  }
+}
 
-  return {
-    target: spec.target,
-    async dryRun(action, ctx) {
-      await write(
-        action,
-        ctx,
-        (current) => ({
-          patch: spec.change(action, current, ctx.now()).patch,
-          annotations: stamp(action, ctx),
-        }),
-        { dryRun: true },
-      );
+const stamp = (action: RemediationAction, ctx: StepContext) => ({
+  [ANNOTATIONS.lastRemediation]: ctx.planId,
+  [ANNOTATIONS.lastStep]: String(ctx.stepIndex),
+  [ANNOTATIONS.lastAction]: action.action,
+  [ANNOTATIONS.lastAt]: ctx.now().toISOString(),
+});
+
+async function applyChange<A extends RemediationAction, T extends KubernetesObject>(
+  steps: PatchSteps<A, T>,
+  action: A,
+  ctx: StepContext,
+  record: (undo: UndoRecord) => Promise<void>,
+): Promise<string> {
+  let change: Change | undefined;
+  await conditionalWrite(
+    steps,
+    action,
+    ctx,
+    (current) => {
+      change = steps.change(action, current, ctx.now());
+      return { patch: change.patch, annotations: stamp(action, ctx) };
     },
-    async apply(action, ctx, record) {
-      let change: Change | undefined;
-      await write(
-        action,
-        ctx,
-        (current) => {
-          change = spec.change(action, current, ctx.now());
-          return { patch: change.patch, annotations: stamp(action, ctx) };
-        },
-        // Recorded from the same read the patch is built on, before the write, so a crash after it can be undone.
-        { dryRun: false, beforeWrite: () => record(change!.undo) },
-      );
-      return change!.detail;
-    },
-    async alreadyApplied(action, ctx) {
-      const annotations = (await ctx.cluster.read<T>(spec.target(action)))?.metadata?.annotations ?? {};
-      return (
-        annotations[ANNOTATIONS.lastRemediation] === ctx.planId &&
-        annotations[ANNOTATIONS.lastStep] === String(ctx.stepIndex)
-      );
-    },
-    async rollback(action, ctx, undo) {
-      const annotations = (await readTarget(action, ctx)).metadata?.annotations ?? {};
-      // Our own rollback already wrote before the executor stopped: nothing left to restore.
-      if (
-        annotations[ANNOTATIONS.lastRollback] === ctx.planId &&
-        annotations[ANNOTATIONS.lastRollbackStep] === String(ctx.stepIndex)
-      ) {
-        return { restored: true, detail: `restored ${describeRef(spec.target(action))} before a restart` };
-      }
-      let skipped: string | undefined;
-      const reverted = await write(
-        action,
-        ctx,
-        (current) => {
-          const revert = spec.revert(action, current, undo);
-          if ('skip' in revert) {
-            skipped = revert.skip;
-            return undefined;
-          }
-          return {
-            patch: revert.patch,
-            annotations: {
-              [ANNOTATIONS.lastRollback]: ctx.planId,
-              [ANNOTATIONS.lastRollbackStep]: String(ctx.stepIndex),
-            },
-          };
-        },
-        { dryRun: false },
-      );
-      if (!reverted) return { restored: false, detail: skipped ?? 'nothing to restore' };
-      return { restored: true, detail: `restored ${describeRef(spec.target(action))}` };
-    },
-    async progress(action, ctx, undo) {
-      return spec.progress(action, await readTarget(action, ctx), undo, ctx.cluster);
-    },
+    // Recorded from the same read the patch is built on, before the write, so a crash after it can be undone.
+    { dryRun: false, beforeWrite: () => record(change!.undo) },
+  );
+  return change!.detail;
+}
+
+async function stampedByThisStep(action: RemediationAction, ctx: StepContext): Promise<boolean> {
+  const annotations = (await ctx.cluster.read(targetOf(action)))?.metadata?.annotations ?? {};
+  return (
+    annotations[ANNOTATIONS.lastRemediation] === ctx.planId &&
+    annotations[ANNOTATIONS.lastStep] === String(ctx.stepIndex)
+  );
+}
+
+async function revertChange<A extends RemediationAction, T extends KubernetesObject>(
+  steps: PatchSteps<A, T>,
+  action: A,
+  ctx: StepContext,
+  undo: UndoRecord,
+): Promise<{ restored: boolean; detail: string }> {
+  const ref = targetOf(action);
+  const annotations = (await readTarget<T>(action, ctx)).metadata?.annotations ?? {};
+  // Our own rollback already wrote before the executor stopped: nothing left to restore.
+  if (
+    annotations[ANNOTATIONS.lastRollback] === ctx.planId &&
+    annotations[ANNOTATIONS.lastRollbackStep] === String(ctx.stepIndex)
+  ) {
+    return { restored: true, detail: `restored ${describeRef(ref)} before a restart` };
+  }
+  let skipped: string | undefined;
+  const build = (current: T): Write | undefined => {
+    const revert = steps.revert(action, current, undo);
+    if ('skip' in revert) {
+      skipped = revert.skip;
+      return undefined;
+    }
+    const rollbackStamp = {
+      [ANNOTATIONS.lastRollback]: ctx.planId,
+      [ANNOTATIONS.lastRollbackStep]: String(ctx.stepIndex),
+    };
+    return { patch: revert.patch, annotations: rollbackStamp };
   };
+  const reverted = await conditionalWrite(steps, action, ctx, build, { dryRun: false });
+  if (!reverted) return { restored: false, detail: skipped ?? 'nothing to restore' };
+  return { restored: true, detail: `restored ${describeRef(ref)}` };
 }
 
 function withMetadata(

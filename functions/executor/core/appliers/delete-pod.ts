@@ -1,20 +1,13 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import type { ObjectRef } from '../cluster.js';
+import { type ActionOf, targetOf } from '../../../shared/actions/index.js';
 import { type ControllerRef, topController } from '../controller.js';
 import { TargetMismatchError } from '../errors.js';
-import type { ActionHandler, ActionOf, Progress, StepContext } from './applier.js';
+import type { Applier, Progress, StepContext } from './applier.js';
 
 type DeletePod = ActionOf<'delete-pod'>;
 
-const podRef = (action: DeletePod): ObjectRef => ({
-  apiVersion: 'v1',
-  kind: 'Pod',
-  name: action.pod,
-  namespace: action.namespace,
-});
-
 async function readPod(action: DeletePod, ctx: StepContext): Promise<V1Pod> {
-  const pod = await ctx.cluster.read<V1Pod>(podRef(action));
+  const pod = await ctx.cluster.read<V1Pod>(targetOf(action));
   if (!pod) throw new TargetMismatchError(`pod ${action.namespace}/${action.pod} does not exist`);
   return pod;
 }
@@ -50,31 +43,30 @@ async function controllerReady(
  * Deletes one pod so its controller replaces it. The delete is conditional on the pod's uid, so a redelivered plan
  * can never delete the replacement (a StatefulSet's has the same name). It cannot be rolled back.
  */
-export const deletePod: ActionHandler<DeletePod> = {
-  target: podRef,
+export const deletePodApplier: Applier<DeletePod> = {
   async dryRun(action, ctx) {
     const pod = await readPod(action, ctx);
-    await ctx.cluster.delete(podRef(action), { dryRun: true, uid: pod.metadata?.uid });
+    await ctx.cluster.delete(targetOf(action), { dryRun: true, uid: pod.metadata?.uid });
   },
   async apply(action, ctx, record) {
     const pod = await readPod(action, ctx);
     const uid = pod.metadata?.uid;
     const controller = await topController(ctx.cluster, pod);
-    await ctx.cluster.delete(podRef(action), { dryRun: true, uid });
+    await ctx.cluster.delete(targetOf(action), { dryRun: true, uid });
     await record({ uid, controller: controller ?? null });
-    const deleted = await ctx.cluster.delete(podRef(action), { uid });
+    const deleted = await ctx.cluster.delete(targetOf(action), { uid });
     return deleted ? `deleted pod ${action.pod} (uid ${uid})` : `pod ${action.pod} was already gone`;
   },
   async alreadyApplied(action, ctx, undo) {
     if (!undo?.uid) return false;
-    const pod = await ctx.cluster.read<V1Pod>(podRef(action));
+    const pod = await ctx.cluster.read<V1Pod>(targetOf(action));
     return pod?.metadata?.uid !== undo.uid || pod.metadata?.deletionTimestamp !== undefined;
   },
   async rollback() {
     return { restored: false, detail: 'a deleted pod cannot be restored; its controller replaces it' };
   },
   async progress(action, ctx, undo) {
-    const pod = await ctx.cluster.read<V1Pod>(podRef(action));
+    const pod = await ctx.cluster.read<V1Pod>(targetOf(action));
     if (pod?.metadata?.uid === undo.uid)
       return { done: false, detail: `pod ${action.pod} is still terminating` };
     const controller = undo.controller as ControllerRef | null;

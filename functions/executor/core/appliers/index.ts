@@ -1,21 +1,20 @@
-import type { ActionName } from '../../../shared/contracts/index.js';
-import type { ActionHandler, ActionOf } from './applier.js';
-import { deletePod } from './delete-pod.js';
-import { cordon, uncordon } from './node-schedulable.js';
-import { rolloutRestart } from './rollout-restart.js';
-import { scale } from './scale.js';
-import { setResources } from './set-resources.js';
+import type { ActionName, ActionOf } from '../../../shared/actions/index.js';
+import type { Applier } from './applier.js';
+import { deletePodApplier } from './delete-pod.js';
+import { cordonApplier, uncordonApplier } from './node-schedulable.js';
+import { rolloutRestartApplier } from './rollout-restart.js';
+import { scaleApplier } from './scale.js';
+import { setResourcesApplier } from './set-resources.js';
 
-/** How the executor carries out each action of the registry; an action without a handler cannot be executed. */
-export const ACTION_HANDLERS: { [Name in ActionName]: ActionHandler<ActionOf<Name>> } = {
-  scale,
-  'rollout-restart': rolloutRestart,
-  'set-resources': setResources,
-  'delete-pod': deletePod,
-  cordon,
-  uncordon,
+/**
+ * How the executor carries out each action of the registry (`shared/actions/`): an action without an applier
+ * does not compile, so none can reach the executor unexecutable.
+ */
+export const APPLIERS: { [Name in ActionName]: Applier<ActionOf<Name>> } = {
+  scale: scaleApplier,
+  'rollout-restart': rolloutRestartApplier,
+  'set-resources': setResourcesApplier,
+  'delete-pod': deletePodApplier,
+  cordon: cordonApplier,
+  uncordon: uncordonApplier,
 };
-
-export function handlerFor<Name extends ActionName>(name: Name): ActionHandler<ActionOf<Name>> {
-  return ACTION_HANDLERS[name];
-}

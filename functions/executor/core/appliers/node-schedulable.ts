@@ -1,14 +1,14 @@
 import type { V1Node } from '@kubernetes/client-node';
-import { type ActionHandler, type ActionOf, patchAction } from './applier.js';
+import type { ActionOf } from '../../../shared/actions/index.js';
+import { type Applier, patchApplier } from './applier.js';
 
 type NodeAction = ActionOf<'cordon'> | ActionOf<'uncordon'>;
 
 const isUnschedulable = (node: V1Node) => node.spec?.unschedulable === true;
 
 /** Cordon and uncordon: spec.unschedulable, as `kubectl cordon` sets it (the node controller adds the taint). */
-function nodeSchedulable<A extends NodeAction>(unschedulable: boolean): ActionHandler<A> {
-  return patchAction<A, V1Node>({
-    target: (action) => ({ apiVersion: 'v1', kind: 'Node', name: action.node }),
+function nodeSchedulable<A extends NodeAction>(unschedulable: boolean): Applier<A> {
+  return patchApplier<A, V1Node>({
     patchKind: 'merge',
     change(_action, current) {
       const before = isUnschedulable(current);
@@ -34,5 +34,5 @@ function nodeSchedulable<A extends NodeAction>(unschedulable: boolean): ActionHa
   });
 }
 
-export const cordon = nodeSchedulable<ActionOf<'cordon'>>(true);
-export const uncordon = nodeSchedulable<ActionOf<'uncordon'>>(false);
+export const cordonApplier = nodeSchedulable<ActionOf<'cordon'>>(true);
+export const uncordonApplier = nodeSchedulable<ActionOf<'uncordon'>>(false);

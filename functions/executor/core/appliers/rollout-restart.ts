@@ -1,5 +1,6 @@
-import { rolloutProgress, type Workload, workloadRef } from '../rollout.js';
-import { type ActionHandler, type ActionOf, patchAction } from './applier.js';
+import type { ActionOf } from '../../../shared/actions/index.js';
+import { rolloutProgress, type Workload } from '../rollout.js';
+import { type Applier, patchApplier } from './applier.js';
 
 type RolloutRestart = ActionOf<'rollout-restart'>;
 
@@ -13,8 +14,7 @@ const restartedAt = (workload: Workload): string | undefined =>
  * Rolling back puts the previous value back: the template then matches the previous revision again, which is
  * what `kubectl rollout undo` achieves.
  */
-export const rolloutRestart: ActionHandler<RolloutRestart> = patchAction<RolloutRestart, Workload>({
-  target: workloadRef,
+export const rolloutRestartApplier: Applier<RolloutRestart> = patchApplier<RolloutRestart, Workload>({
   patchKind: 'strategic-merge',
   change(_action, current, now) {
     const value = now.toISOString();

@@ -1,11 +1,11 @@
-import { rolloutProgress, type Workload, workloadRef } from '../rollout.js';
-import { type ActionHandler, type ActionOf, patchAction } from './applier.js';
+import type { ActionOf } from '../../../shared/actions/index.js';
+import { rolloutProgress, type Workload } from '../rollout.js';
+import { type Applier, patchApplier } from './applier.js';
 
 type Scale = ActionOf<'scale'>;
 
 /** spec.replicas by patch (not the scale subresource), so the count and the plan's stamp land in one write. */
-export const scale: ActionHandler<Scale> = patchAction<Scale, Workload>({
-  target: workloadRef,
+export const scaleApplier: Applier<Scale> = patchApplier<Scale, Workload>({
   patchKind: 'merge',
   change(action, current) {
     const before = current.spec && 'replicas' in current.spec ? current.spec.replicas : undefined;

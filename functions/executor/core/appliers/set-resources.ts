@@ -1,8 +1,9 @@
 import type { V1Container } from '@kubernetes/client-node';
+import type { ActionOf } from '../../../shared/actions/index.js';
 import { formatCpu, formatMemory, parseQuantity } from '../../../shared/quantity.js';
 import { TargetMismatchError } from '../errors.js';
-import { rolloutProgress, type Workload, workloadRef } from '../rollout.js';
-import { type ActionHandler, type ActionOf, patchAction } from './applier.js';
+import { rolloutProgress, type Workload } from '../rollout.js';
+import { type Applier, patchApplier } from './applier.js';
 
 type SetResources = ActionOf<'set-resources'>;
 type Section = 'limits' | 'requests';
@@ -52,8 +53,7 @@ const containerPatch = (name: string, resources: Resources) => ({
 });
 
 /** Limits and requests of one container, by strategic merge on the pod template (containers merge by name). */
-export const setResources: ActionHandler<SetResources> = patchAction<SetResources, Workload>({
-  target: workloadRef,
+export const setResourcesApplier: Applier<SetResources> = patchApplier<SetResources, Workload>({
   patchKind: 'strategic-merge',
   change(action, current) {
     const written = wanted(action);
