@@ -1,5 +1,6 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import type { Alert, RemediationAction, RemediationPlan } from '../shared/contracts/index.js';
+import { specOf, targetOf, targetPath } from '../shared/actions/index.js';
+import type { Alert, RemediationPlan } from '../shared/contracts/index.js';
 import { shortId } from '../shared/ids.js';
 import { sendAll } from '../shared/sqs-publisher.js';
 
@@ -19,23 +20,11 @@ const MAX_GROUP_ID = 128;
 /** `cluster/namespace/Kind/name` of the plan's target workload (or pod), or `cluster/node/name`. */
 export function messageGroupOf(plan: RemediationPlan): string {
   // Policy keeps every action of a plan on the incident's own target; a workload action names it best.
-  const action = plan.actions.find((candidate) => 'kind' in candidate) ?? plan.actions[0]!;
-  const group = `${plan.clusterId}/${targetOf(action)}`;
+  const action = plan.actions.find((candidate) => specOf(candidate).scope === 'workload') ?? plan.actions[0]!;
+  const group = `${plan.clusterId}/${targetPath(targetOf(action))}`;
   if (group.length <= MAX_GROUP_ID) return group;
   // Too long to use as it is: a readable start and a hash that keeps it unique.
   return `${group.slice(0, MAX_GROUP_ID - 33)}#${shortId(group, 32)}`;
-}
-
-function targetOf(action: RemediationAction): string {
-  switch (action.action) {
-    case 'cordon':
-    case 'uncordon':
-      return `node/${action.node}`;
-    case 'delete-pod':
-      return `${action.namespace}/Pod/${action.pod}`;
-    default:
-      return `${action.namespace}/${action.kind}/${action.name}`;
-  }
 }
 
 export async function sendPlans(

@@ -1,9 +1,5 @@
-import {
-  type Alert,
-  type ExecutionResult,
-  type RemediationAction,
-  SCHEMA_VERSION,
-} from '../shared/contracts/index.js';
+import { actionLabel } from '../shared/actions/index.js';
+import { type Alert, type ExecutionResult, SCHEMA_VERSION } from '../shared/contracts/index.js';
 import { shortId } from '../shared/ids.js';
 import { clip } from '../shared/text.js';
 
@@ -31,7 +27,7 @@ const OUTCOMES: Record<
 export function alertForResult(result: ExecutionResult): Alert {
   const outcome = OUTCOMES[result.status];
   const steps = result.steps.map(
-    (step) => `- ${describe(step.action)}: ${step.status}${step.detail ? ` (${step.detail})` : ''}`,
+    (step) => `- ${actionLabel(step.action)}: ${step.status}${step.detail ? ` (${step.detail})` : ''}`,
   );
   const summary = [
     `Plan ${result.planId} for incident ${result.incidentId} in cluster ${result.clusterId}: ${result.status}.`,
@@ -57,17 +53,5 @@ export function alertForResult(result: ExecutionResult): Alert {
 
 function subjectOf(result: ExecutionResult): string {
   const first = result.steps[0]?.action;
-  return first ? describe(first) : `plan ${result.planId}`;
-}
-
-function describe(action: RemediationAction): string {
-  switch (action.action) {
-    case 'cordon':
-    case 'uncordon':
-      return `${action.action} node/${action.node}`;
-    case 'delete-pod':
-      return `delete-pod ${action.namespace}/${action.pod}`;
-    default:
-      return `${action.action} ${action.namespace}/${action.kind}/${action.name}`;
-  }
+  return first ? actionLabel(first) : `plan ${result.planId}`;
 }

@@ -7,8 +7,9 @@ import { planFromApproval } from '../../functions/planner/core/approved-plan.js'
 import type { PendingApproval } from '../../functions/planner/core/planner-state.js';
 import { RedisPlannerState } from '../../functions/planner/core/redis-state.js';
 import { sendAlerts, sendPlans } from '../../functions/planner/publish-outputs.js';
+import { describeAction } from '../../functions/shared/actions/index.js';
 import { env as envVar } from '../../functions/shared/config.js';
-import type { Alert, RemediationAction } from '../../functions/shared/contracts/index.js';
+import type { Alert } from '../../functions/shared/contracts/index.js';
 import { describeError } from '../../functions/shared/errors.js';
 import { parseKeyring } from '../../functions/shared/signing.js';
 
@@ -249,19 +250,3 @@ const minutes = (ms: number) =>
   ms >= 3_600_000
     ? `${Math.floor(ms / 3_600_000)}h${Math.floor((ms % 3_600_000) / 60_000)}m`
     : `${Math.ceil(ms / 60_000)}m`;
-
-function describeAction(action: RemediationAction): string {
-  switch (action.action) {
-    case 'scale':
-      return `scale ${action.namespace}/${action.kind}/${action.name} to ${action.replicas}`;
-    case 'set-resources':
-      return `set ${action.container} of ${action.namespace}/${action.kind}/${action.name} limits ${JSON.stringify(action.limits)}`;
-    case 'rollout-restart':
-      return `restart ${action.namespace}/${action.kind}/${action.name}`;
-    case 'delete-pod':
-      return `delete pod ${action.namespace}/${action.pod}`;
-    case 'cordon':
-    case 'uncordon':
-      return `${action.action} node ${action.node}`;
-  }
-}

@@ -4,10 +4,11 @@
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describeAction } from '../../functions/shared/actions/index.js';
 import type { UsageAnomaly } from '../../functions/shared/contracts/index.js';
 import { DEMO_FAULTS, DEMO_POLICY, deployFaults } from '../stack/faults.js';
 import { startLocalStack } from '../stack/local-stack.js';
-import { describeAction, type LoopEvent, LoopObserver, workloadOf } from '../stack/loop-observer.js';
+import { type LoopEvent, LoopObserver, workloadOf } from '../stack/loop-observer.js';
 import { instant, range } from '../stack/prometheus-query.js';
 import { type FaultOutcome, summariseFault } from '../stack/timeline.js';
 import { clock, duration, type PlotMarker, renderReport, type SeriesPlot } from './report/html-report.js';

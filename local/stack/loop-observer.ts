@@ -88,25 +88,3 @@ function* bodiesOf(event: SQSEvent): Generator<unknown> {
 export function workloadOf(anomaly: Anomaly): string {
   return anomaly.target.owner?.name ?? anomaly.target.pod.replace(/-[a-z0-9]{5,10}-[a-z0-9]{5}$/, '');
 }
-
-export function describeAction(step: ExecutionResult['steps'][number]['action']): string {
-  switch (step.action) {
-    case 'scale':
-      return `scale ${step.kind}/${step.name} to ${step.replicas}`;
-    case 'rollout-restart':
-      return `rollout restart ${step.kind}/${step.name}`;
-    case 'set-resources': {
-      const memory = step.limits.memoryBytes
-        ? ` memory limit ${Math.round(step.limits.memoryBytes / 2 ** 20)}Mi`
-        : '';
-      const cpu = step.limits.cpuCores ? ` cpu limit ${step.limits.cpuCores}` : '';
-      return `set ${step.kind}/${step.name}/${step.container}${memory}${cpu}`;
-    }
-    case 'delete-pod':
-      return `delete pod ${step.pod}`;
-    case 'cordon':
-      return `cordon ${step.node}`;
-    case 'uncordon':
-      return `uncordon ${step.node}`;
-  }
-}

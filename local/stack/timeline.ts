@@ -1,5 +1,6 @@
 // What happened to each injected fault, from what the loop observer saw: when it was detected and how long before
 // the failure, what was planned and applied, whether recovery was verified, or whether a human was called.
+import { describeAction } from '../../functions/shared/actions/index.js';
 import type {
   Alert,
   Anomaly,
@@ -9,7 +10,7 @@ import type {
 } from '../../functions/shared/contracts/index.js';
 import type { TimelineRow } from '../demo/report/html-report.js';
 import type { FaultScenario } from './faults.js';
-import { describeAction, type LoopObserver, workloadOf } from './loop-observer.js';
+import { type LoopObserver, workloadOf } from './loop-observer.js';
 
 export interface FaultOutcome extends TimelineRow {
   scenario: FaultScenario;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import {
+  describeAction,
   describeActions,
   evaluatePlan,
   type PlanEvaluation,
@@ -482,22 +483,6 @@ function alertFactory(
       },
     };
   };
-}
-
-function describeAction(action: PlanProposal['actions'][number]): string {
-  switch (action.action) {
-    case 'scale':
-      return `scale ${action.kind}/${action.name} to ${action.replicas}`;
-    case 'set-resources':
-      return `set ${action.container} of ${action.kind}/${action.name} limits ${JSON.stringify(action.limits)}`;
-    case 'rollout-restart':
-      return `restart ${action.kind}/${action.name}`;
-    case 'delete-pod':
-      return `delete pod ${action.pod}`;
-    case 'cordon':
-    case 'uncordon':
-      return `${action.action} node ${action.node}`;
-  }
 }
 
 const subjectOf = (key: IncidentKey) =>
