@@ -4,7 +4,8 @@ import { shortId } from '../../shared/ids.js';
 /**
  * Many anomalies are one incident: every replica of a Deployment running out of memory, the OOMKilled event
  * and the forecast breach of the same pods. The fingerprint names the incident by what is wrong and with
- * what (cluster, namespace, owning workload, problem class), so it is planned once.
+ * what (cluster, namespace, owning workload, problem class), so it is planned once. Each class's runbook and
+ * remedies: PROBLEMS in problems.ts.
  */
 export const PROBLEM_CLASSES = [
   'memory-exhaustion',
@@ -31,6 +32,12 @@ export interface IncidentKey {
   subject: IncidentSubject;
   problem: ProblemClass;
 }
+
+/** How alerts and diagnoses name what an incident is about: `Node/name`, or `Kind/name in namespace`. */
+export const subjectOf = (key: IncidentKey) =>
+  key.subject.kind === 'Node'
+    ? `Node/${key.subject.name}`
+    : `${key.subject.kind}/${key.subject.name} in ${key.namespace}`;
 
 // A ReplicaSet is named <deployment>-<pod-template-hash>; a CronJob's Job <cronjob>-<scheduled minute>.
 const REPLICASET_NAME = /^(.+)-[a-z0-9]{5,10}$/;

@@ -8,11 +8,11 @@ import {
   type TargetFacts,
 } from '../../shared/actions/index.js';
 import {
-  type ActionName,
   type Alert,
   type Anomaly,
   type FailureEvent,
   PlanProposal,
+  type RemediationPlan,
   SCHEMA_VERSION,
 } from '../../shared/contracts/index.js';
 import { describeError } from '../../shared/errors.js';
@@ -20,11 +20,11 @@ import type { LoggerPort } from '../../shared/logger.js';
 import { type SigningKey, signPlan } from '../../shared/signing.js';
 import type { LlmPlanner } from '../llm/provider.js';
 import { buildContext, type PlanningContext } from './context.js';
-import { groupByIncident, type IncidentKey, type ProblemClass } from './correlate.js';
+import { groupByIncident, type IncidentKey, type ProblemClass, subjectOf } from './correlate.js';
 import { factsFromIncident, type KnownFacts } from './facts.js';
 import type { PendingApproval, PlannedIncident, PlannerOutput, PlannerStatePort } from './planner-state.js';
+import { PROBLEMS, runbookProposal } from './problems.js';
 import type { Redactor } from './redact.js';
-import { runbookProposal } from './runbooks.js';
 
 /**
  * Planning one batch of anomalies: correlate them into incidents; plan each incident once; ask the LLM and
@@ -102,25 +102,6 @@ export interface PlanningResult {
   /** Resolved anomalies need no plan. */
   ignored: number;
 }
-
-/** Problems no action fixes: whatever a model proposes for them goes to a human. */
-const NEVER_ACT: ReadonlySet<ProblemClass> = new Set(['crash-loop', 'image-pull']);
-
-/**
- * The actions that can address each problem. An LLM plan outside them is replaced by the runbook even when policy
- * would allow it: deleting a leaking pod or cordoning a node for a CPU spike is no remedy, and a model that
- * proposes one has most likely been steered by text in the incident context.
- */
-export const ACTIONS_FOR_PROBLEM: Readonly<Record<ProblemClass, readonly ActionName[]>> = {
-  'memory-exhaustion': ['set-resources', 'rollout-restart', 'scale'],
-  'cpu-saturation': ['scale', 'set-resources'],
-  eviction: ['set-resources', 'scale'],
-  'node-pressure': ['cordon'],
-  'crash-loop': [],
-  'image-pull': [],
-  pending: [],
-  other: [],
-};
 
 export async function planIncidents(
   anomalies: readonly Anomaly[],
@@ -280,21 +261,20 @@ async function decide(
   });
 
   const answer = await askLlm(key, episodeKey, prompt, deps);
+  const problem = PROBLEMS[key.problem];
   let choice: Choice;
   if (!answer.ok) choice = fromRunbook(answer.reason);
   else if (answer.proposal.confidence < policy.confidenceThreshold) {
     choice = fromRunbook(
       `the LLM's confidence ${answer.proposal.confidence} is below ${policy.confidenceThreshold}`,
     );
-  } else if (NEVER_ACT.has(key.problem) && answer.proposal.decision === 'act') {
+  } else if (problem.humanOnly && answer.proposal.decision === 'act') {
     choice = fromRunbook(`the LLM proposed actions for ${key.problem}, which only a human may fix`);
   } else if (
     answer.proposal.decision === 'act' &&
-    answer.proposal.actions.some((a) => !ACTIONS_FOR_PROBLEM[key.problem].includes(a.action))
+    answer.proposal.actions.some((a) => !problem.actions.includes(a.action))
   ) {
-    const off = answer.proposal.actions
-      .map((a) => a.action)
-      .filter((a) => !ACTIONS_FOR_PROBLEM[key.problem].includes(a));
+    const off = answer.proposal.actions.map((a) => a.action).filter((a) => !problem.actions.includes(a));
     choice = fromRunbook(
       `the LLM proposed ${[...new Set(off)].join(', ')}, which does not address ${key.problem}`,
     );
@@ -350,6 +330,7 @@ async function askLlm(
   return { ok: true, proposal: parsed.data };
 }
 
+/** The decision as messages: a signed plan, a request for approval with its alert, or an alert alone. */
 async function emit(
   key: IncidentKey,
   anomalies: Anomaly[],
@@ -359,8 +340,7 @@ async function emit(
   evaluation: PlanEvaluation | undefined,
   deps: PlannerDeps,
 ): Promise<IncidentOutcome> {
-  const { state, settings, clock, policy } = deps;
-  const now = clock();
+  const now = deps.clock();
   const outcome = (result: IncidentResult, outputs: PlannerOutput[]): IncidentOutcome => ({
     fingerprint: key.fingerprint,
     problem: key.problem,
@@ -388,57 +368,12 @@ async function emit(
 
   const reasons = [...evaluation.reasons];
   if (evaluation.verdict === 'auto') {
-    const target = cooldownTargetOf(key);
-    const cooldown = await state.cooldownRemaining(target);
-    if (cooldown > 0) reasons.push(`${subjectOf(key)} was remediated recently (cooldown ${cooldown}s left)`);
-    else if (
-      !(await state.takeAutoPlanToken(
-        key.clusterId,
-        settings.autoPlans.max,
-        settings.autoPlans.windowSeconds,
-        now,
-      ))
-    ) {
-      reasons.push(
-        `more than ${settings.autoPlans.max} automatic plans in ${settings.autoPlans.windowSeconds}s`,
-      );
-    } else {
-      const plan = signPlan(
-        {
-          schemaVersion: SCHEMA_VERSION,
-          kind: 'remediation-plan',
-          clusterId: key.clusterId,
-          planId: `plan-${shortHash(`${key.fingerprint}|${now.toISOString()}`)}`,
-          incidentId: key.fingerprint,
-          createdAt: now.toISOString(),
-          expiresAt: new Date(now.getTime() + settings.planTtlSeconds * 1000).toISOString(),
-          source: choice.source,
-          rationale: clip(`${proposal.diagnosis} ${proposal.rationale}`, 4000),
-          confidence: proposal.confidence,
-          dryRun: evaluation.dryRun,
-          actions: proposal.actions,
-        },
-        deps.signer,
-      );
-      await state.startCooldown(target, settings.cooldownSeconds);
-      return outcome('planned', [{ kind: 'plan', plan }]);
-    }
+    const automatic = await planAutomatically(key, choice, evaluation.dryRun, now, deps);
+    if ('plan' in automatic) return outcome('planned', [{ kind: 'plan', plan: automatic.plan }]);
+    reasons.push(automatic.heldBack);
   }
 
-  const approval: PendingApproval = {
-    approvalId: `apr-${shortHash(`${key.fingerprint}|${now.toISOString()}`)}`,
-    clusterId: key.clusterId,
-    incidentId: key.fingerprint,
-    status: 'pending',
-    createdAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + settings.approvalTtlSeconds * 1000).toISOString(),
-    source: choice.source,
-    proposal,
-    reasons: reasons.map((r) => clip(r, 1000)).slice(0, 50),
-    dryRun: policy.dryRun,
-    ...(anomalies[0] ? { target: anomalies[0].target } : {}),
-  };
-  await state.saveApproval(approval);
+  const approval = await requestApproval(key, anomalies, choice, reasons, now, deps);
   const summary = [
     proposal.diagnosis,
     `Proposed (${choice.source}): ${proposal.actions.map(describeAction).join('; ')}.`,
@@ -450,6 +385,82 @@ async function emit(
     { kind: 'approval-request', approval },
     alert('approval', 'warning', `Approval needed: ${subjectOf(key)}`, summary),
   ]);
+}
+
+/**
+ * A plan policy lets run on its own, signed, unless the target was remediated too recently or the cluster has
+ * used up its automatic plans for now: then why it waits for a human instead.
+ */
+async function planAutomatically(
+  key: IncidentKey,
+  choice: Choice,
+  dryRun: boolean,
+  now: Date,
+  deps: PlannerDeps,
+): Promise<{ plan: RemediationPlan } | { heldBack: string }> {
+  const { state, settings } = deps;
+  const { proposal } = choice;
+  const target = cooldownTargetOf(key);
+  const cooldown = await state.cooldownRemaining(target);
+  if (cooldown > 0)
+    return { heldBack: `${subjectOf(key)} was remediated recently (cooldown ${cooldown}s left)` };
+  if (
+    !(await state.takeAutoPlanToken(
+      key.clusterId,
+      settings.autoPlans.max,
+      settings.autoPlans.windowSeconds,
+      now,
+    ))
+  ) {
+    return {
+      heldBack: `more than ${settings.autoPlans.max} automatic plans in ${settings.autoPlans.windowSeconds}s`,
+    };
+  }
+  const plan = signPlan(
+    {
+      schemaVersion: SCHEMA_VERSION,
+      kind: 'remediation-plan',
+      clusterId: key.clusterId,
+      planId: `plan-${shortHash(`${key.fingerprint}|${now.toISOString()}`)}`,
+      incidentId: key.fingerprint,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + settings.planTtlSeconds * 1000).toISOString(),
+      source: choice.source,
+      rationale: clip(`${proposal.diagnosis} ${proposal.rationale}`, 4000),
+      confidence: proposal.confidence,
+      dryRun,
+      actions: proposal.actions,
+    },
+    deps.signer,
+  );
+  await state.startCooldown(target, settings.cooldownSeconds);
+  return { plan };
+}
+
+async function requestApproval(
+  key: IncidentKey,
+  anomalies: Anomaly[],
+  choice: Choice,
+  reasons: readonly string[],
+  now: Date,
+  deps: PlannerDeps,
+): Promise<PendingApproval> {
+  const { settings } = deps;
+  const approval: PendingApproval = {
+    approvalId: `apr-${shortHash(`${key.fingerprint}|${now.toISOString()}`)}`,
+    clusterId: key.clusterId,
+    incidentId: key.fingerprint,
+    status: 'pending',
+    createdAt: now.toISOString(),
+    expiresAt: new Date(now.getTime() + settings.approvalTtlSeconds * 1000).toISOString(),
+    source: choice.source,
+    proposal: choice.proposal,
+    reasons: reasons.map((r) => clip(r, 1000)).slice(0, 50),
+    dryRun: deps.policy.dryRun,
+    ...(anomalies[0] ? { target: anomalies[0].target } : {}),
+  };
+  await deps.state.saveApproval(approval);
+  return approval;
 }
 
 function alertFactory(
@@ -485,10 +496,6 @@ function alertFactory(
   };
 }
 
-const subjectOf = (key: IncidentKey) =>
-  key.subject.kind === 'Node'
-    ? `Node/${key.subject.name}`
-    : `${key.subject.kind}/${key.subject.name} in ${key.namespace}`;
 const cooldownTargetOf = (key: IncidentKey) =>
   key.subject.kind === 'Node'
     ? `${key.clusterId}/node/${key.subject.name}`

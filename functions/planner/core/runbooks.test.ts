@@ -5,8 +5,9 @@ import type { Anomaly } from '../../shared/contracts/index.js';
 import { buildContext } from './context.js';
 import { incidentKeyOf } from './correlate.js';
 import { factsFromIncident, type KnownFacts } from './facts.js';
+import { runbookProposal } from './problems.js';
 import { createRedactor } from './redact.js';
-import { runbookProposal, summariseLog } from './runbooks.js';
+import { summariseLog } from './runbooks.js';
 import { eventAnomaly, MIB, podInventory, usageAnomaly } from './test-fixtures.js';
 
 const redactor = createRedactor();

@@ -2,12 +2,13 @@ import type { RemediationPolicy, TargetFacts, WorkloadFacts } from '../../shared
 import type { PlanProposal, RemediationAction } from '../../shared/contracts/index.js';
 import { clip } from '../../shared/text.js';
 import type { ContainerSnapshot, PlanningContext } from './context.js';
-import type { IncidentKey, ProblemClass } from './correlate.js';
+import { type IncidentKey, subjectOf } from './correlate.js';
 
 /**
  * Deterministic proposals for the problems whose remedy is well known: what the planner falls back on when
  * the LLM is unavailable, wrong or unsure. A runbook never acts on what it cannot bound; it escalates with a
- * diagnosis instead. Policy still judges every proposal.
+ * diagnosis instead. Policy still judges every proposal. Which runbook serves which problem: PROBLEMS in
+ * problems.ts.
  */
 export interface RunbookProposal {
   runbook: string;
@@ -28,33 +29,39 @@ export const SCALE_OUT_FACTOR = 1.5;
 /** Normalised usage per minute above which memory growth counts as a leak (6% of the limit an hour). */
 export const LEAK_SLOPE_PER_MINUTE = 0.001;
 
-const RUNBOOKS: Record<ProblemClass, (input: RunbookInput) => RunbookProposal> = {
-  'memory-exhaustion': memoryRunbook,
-  'cpu-saturation': cpuRunbook,
-  'crash-loop': (input) =>
-    escalate(
-      'crash-loop',
-      `${subjectOf(input)} is crash-looping. ${terminationSummary(input.context)}`,
-      input,
-    ),
-  'image-pull': (input) => escalate('image-pull', imagePullDiagnosis(input), input),
-  eviction: (input) =>
-    escalate('eviction', `Pods of ${subjectOf(input)} were evicted. ${eventSummary(input.context)}`, input),
-  'node-pressure': nodePressureRunbook,
-  pending: (input) =>
-    escalate(
-      'pending',
-      `Pods of ${subjectOf(input)} cannot be scheduled. ${eventSummary(input.context)}`,
-      input,
-    ),
-  other: (input) => escalate('unknown', `${subjectOf(input)} shows an anomaly no runbook covers.`, input),
-};
-
-export function runbookProposal(input: RunbookInput): RunbookProposal {
-  return RUNBOOKS[input.key.problem](input);
+export function crashLoopRunbook(input: RunbookInput): RunbookProposal {
+  return escalate(
+    'crash-loop',
+    `${subjectOf(input.key)} is crash-looping. ${terminationSummary(input.context)}`,
+    input,
+  );
 }
 
-function memoryRunbook(input: RunbookInput): RunbookProposal {
+export function imagePullRunbook(input: RunbookInput): RunbookProposal {
+  return escalate('image-pull', imagePullDiagnosis(input), input);
+}
+
+export function evictionRunbook(input: RunbookInput): RunbookProposal {
+  return escalate(
+    'eviction',
+    `Pods of ${subjectOf(input.key)} were evicted. ${eventSummary(input.context)}`,
+    input,
+  );
+}
+
+export function pendingRunbook(input: RunbookInput): RunbookProposal {
+  return escalate(
+    'pending',
+    `Pods of ${subjectOf(input.key)} cannot be scheduled. ${eventSummary(input.context)}`,
+    input,
+  );
+}
+
+export function unknownProblemRunbook(input: RunbookInput): RunbookProposal {
+  return escalate('unknown', `${subjectOf(input.key)} shows an anomaly no runbook covers.`, input);
+}
+
+export function memoryRunbook(input: RunbookInput): RunbookProposal {
   const { context, facts, policy } = input;
   const oomKilled =
     context.events.some((e) => e.reason === 'OOMKilled') ||
@@ -62,7 +69,7 @@ function memoryRunbook(input: RunbookInput): RunbookProposal {
   const breach = context.usage.find(
     (u) => u.signal === 'memory' && u.reasons.includes('forecast-limit-breach'),
   );
-  const subject = subjectOf(input);
+  const subject = subjectOf(input.key);
   if (!oomKilled && !breach) {
     return escalate(
       'memory',
@@ -121,9 +128,9 @@ function memoryRunbook(input: RunbookInput): RunbookProposal {
   );
 }
 
-function cpuRunbook(input: RunbookInput): RunbookProposal {
+export function cpuRunbook(input: RunbookInput): RunbookProposal {
   const { facts, policy } = input;
-  const subject = subjectOf(input);
+  const subject = subjectOf(input.key);
   const workload = scalableWorkload(facts, ['Deployment', 'StatefulSet']);
   if (!workload)
     return escalate('cpu', `CPU of ${subject} is saturating, and it cannot be scaled out.`, input);
@@ -165,7 +172,7 @@ function cpuRunbook(input: RunbookInput): RunbookProposal {
   );
 }
 
-function nodePressureRunbook(input: RunbookInput): RunbookProposal {
+export function nodePressureRunbook(input: RunbookInput): RunbookProposal {
   const { key } = input;
   if (key.subject.kind !== 'Node')
     return escalate('node-pressure', 'A node is under pressure, but which one is unknown.', input);
@@ -218,8 +225,6 @@ function incidentContainer(context: PlanningContext, workload: WorkloadFacts): s
   );
   return named ?? (workload.containers.length === 1 ? workload.containers[0]!.name : undefined);
 }
-
-const subjectOf = ({ key }: RunbookInput) => `${key.subject.kind}/${key.subject.name} in ${key.namespace}`;
 
 function what(oomKilled: boolean, breach: PlanningContext['usage'][number] | undefined): string {
   const parts: string[] = [];
@@ -282,7 +287,7 @@ export function summariseLog(logTail: string, maxLines = 3, maxChars = 600): str
 
 function imagePullDiagnosis(input: RunbookInput): string {
   const images = [...new Set(input.context.containers.flatMap((c) => (c.image ? [c.image] : [])))];
-  return `${subjectOf(input)} cannot pull its image${images.length > 0 ? ` (${images.join(', ')})` : ''}. ${eventSummary(input.context)}`;
+  return `${subjectOf(input.key)} cannot pull its image${images.length > 0 ? ` (${images.join(', ')})` : ''}. ${eventSummary(input.context)}`;
 }
 
 function eventSummary(context: PlanningContext): string {
