@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   describeAction,
   describeActions,
@@ -16,8 +15,10 @@ import {
   SCHEMA_VERSION,
 } from '../../shared/contracts/index.js';
 import { describeError } from '../../shared/errors.js';
+import { shortId } from '../../shared/ids.js';
 import type { LoggerPort } from '../../shared/logger.js';
 import { type SigningKey, signPlan } from '../../shared/signing.js';
+import { clip } from '../../shared/text.js';
 import type { LlmPlanner } from '../llm/provider.js';
 import { buildContext, type PlanningContext } from './context.js';
 import { groupByIncident, type IncidentKey, type ProblemClass, subjectOf } from './correlate.js';
@@ -421,7 +422,7 @@ async function planAutomatically(
       schemaVersion: SCHEMA_VERSION,
       kind: 'remediation-plan',
       clusterId: key.clusterId,
-      planId: `plan-${shortHash(`${key.fingerprint}|${now.toISOString()}`)}`,
+      planId: `plan-${shortId(`${key.fingerprint}|${now.toISOString()}`, 24)}`,
       incidentId: key.fingerprint,
       createdAt: now.toISOString(),
       expiresAt: new Date(now.getTime() + settings.planTtlSeconds * 1000).toISOString(),
@@ -447,7 +448,7 @@ async function requestApproval(
 ): Promise<PendingApproval> {
   const { settings } = deps;
   const approval: PendingApproval = {
-    approvalId: `apr-${shortHash(`${key.fingerprint}|${now.toISOString()}`)}`,
+    approvalId: `apr-${shortId(`${key.fingerprint}|${now.toISOString()}`, 24)}`,
     clusterId: key.clusterId,
     incidentId: key.fingerprint,
     status: 'pending',
@@ -481,7 +482,7 @@ function alertFactory(
         schemaVersion: SCHEMA_VERSION,
         kind: 'alert',
         clusterId: key.clusterId,
-        alertId: `alert-${shortHash(`${key.fingerprint}|${kind}|${now.toISOString()}`)}`,
+        alertId: `alert-${shortId(`${key.fingerprint}|${kind}|${now.toISOString()}`, 24)}`,
         dedupKey: key.fingerprint,
         severity,
         status: 'firing',
@@ -500,5 +501,3 @@ const cooldownTargetOf = (key: IncidentKey) =>
   key.subject.kind === 'Node'
     ? `${key.clusterId}/node/${key.subject.name}`
     : `${key.clusterId}/${key.namespace}/${key.subject.kind}/${key.subject.name}`;
-const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 24);
-const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
