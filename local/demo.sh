@@ -5,4 +5,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash local/setup.sh
-exec node --import tsx local/demo/e2e-demo.ts
+exec node --import tsx local/scenarios/demo/e2e-demo.ts

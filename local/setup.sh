@@ -3,8 +3,8 @@
 #   - Node deps: `npm ci` only if node_modules is missing or package-lock.json changed since the last install
 #     (sha256 stamp in $KUBEPULSE_CACHE/setup/); onnxruntime-node's binary download is skipped.
 #   - redis-server and prometheus: installed with apt if missing.
-#   - the local Kubernetes control plane: built from Go modules once, cached by version (local/control-plane/).
-# It starts nothing: local/services/redis.sh up and `npx tsx local/sqs/emulator.ts up` do that.
+#   - the local Kubernetes control plane: built from Go modules once, cached by version (local/standins/control-plane/).
+# It starts nothing: local/standins/services/redis.sh up and `npx tsx local/standins/sqs/emulator.ts up` do that.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -84,20 +84,20 @@ if [ -n "$reason" ]; then
 fi
 
 # --- redis-server -------------------------------------------------------------------------------------------
-"$ROOT/local/services/redis.sh" install | sed 's/^/setup: /'
+"$ROOT/local/standins/services/redis.sh" install | sed 's/^/setup: /'
 
 # --- Prometheus (Debian's; the shipper reads real PromQL from it) ---------------------------------------------
-bash "$ROOT/local/services/prometheus.sh" install | sed 's/^/setup: /'
+bash "$ROOT/local/standins/services/prometheus.sh" install | sed 's/^/setup: /'
 
 # --- Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) ---------------------
 # Built from the Go module proxy into $CACHE/control-plane/<versions>/ once (7-18 min on 2 cores, with progress);
-# a no-op in well under a second afterwards. Tests and the demo start it with local/control-plane/cluster.sh up.
+# a no-op in well under a second afterwards. Tests and the demo start it with local/standins/control-plane/cluster.sh up.
 if [ "${CI:-}" = true ] || command -v go >/dev/null 2>&1; then
-  bash "$ROOT/local/control-plane/build.sh"
+  bash "$ROOT/local/standins/control-plane/build.sh"
   # kustomize (applies infra/kubernetes in tests and the demo): go install into the cache once, about a minute
-  say "kustomize: $(node --import tsx -e "const m = await import('./local/support/kustomize.ts'); console.log(await m.ensureKustomize())")"
+  say "kustomize: $(node --import tsx -e "const m = await import('./local/harness/support/kustomize.ts'); console.log(await m.ensureKustomize())")"
 else
   say "control plane: Go >= 1.26 not found; not building it (tests that need it will say so)"
 fi
 
-say "done; start services with: local/services/redis.sh up && npx tsx local/sqs/emulator.ts up"
+say "done; start services with: local/standins/services/redis.sh up && npx tsx local/standins/sqs/emulator.ts up"

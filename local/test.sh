@@ -22,7 +22,7 @@ step "serverless package (osls) and cfn-lint on the generated CloudFormation"
 bash infra/check-package.sh
 
 step "local Kubernetes control plane (built by set-up; start it, or reuse the running one)"
-bash local/control-plane/cluster.sh up
+bash local/standins/control-plane/cluster.sh up
 
 step "unit and integration tests (node:test, real Redis, SQS emulator, API server, Prometheus)"
 node test/run-tests.mjs

@@ -1,6 +1,6 @@
 // The model card's pictures: a few telling fault-suite series (usage against the limit, kubepulse's forecast at
 // its first alert, kubepulse's incidents, the static_90 and predict_linear alerts, the failure), drawn from a
-// `npm run bench:faults -- --out DIR` directory as SVG (the demo report's plot types, local/demo/report/) and
+// `npm run bench:faults -- --out DIR` directory as SVG (the demo report's plot types, local/scenarios/demo/report/) and
 // rendered to PNG by Debian's chromium.
 //   node --import tsx models/plots.ts --from DIR [--out models/docs]
 // kubepulse's forecasts are not in the suite's output: each picked series is replayed through the production
@@ -17,8 +17,8 @@ import { DEFAULT_DETECTION_POLICY } from '../functions/inference/core/defaults.j
 import { processShipperRecords, type ShipperRecord } from '../functions/inference/core/process-batch.js';
 import { createInferenceCore } from '../functions/inference/runtime.js';
 import type { InventorySnapshot, SampleBatch, UsageAnomaly } from '../functions/shared/contracts/index.js';
-import type { PlotMarker, PlotPoint, SeriesPlot } from '../local/demo/report/html-report.js';
-import { PrivateRedisServer } from '../local/support/redis-server.js';
+import type { PlotMarker, PlotPoint, SeriesPlot } from '../local/scenarios/demo/report/html-report.js';
+import { PrivateRedisServer } from '../local/harness/support/redis-server.js';
 
 const WIDTH = 1000;
 const HEIGHT = 350;

@@ -3,4 +3,4 @@
 #   PY="$(models/setup.sh)"
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-exec "$here/../local/lib/venv.sh" venv "$here/requirements.txt"
+exec "$here/../local/harness/lib/venv.sh" venv "$here/requirements.txt"

@@ -4,7 +4,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const roots =
-  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['functions', 'local', 'infra', 'test'];
+  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['cli', 'functions', 'local', 'infra', 'test'];
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {

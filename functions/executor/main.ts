@@ -1,8 +1,8 @@
 import { readConfigOrExit } from '../shared/config.js';
 import { describeError } from '../shared/errors.js';
 import { createLogger } from '../shared/logger.js';
+import { startHttpServer } from './adapters/http-server.js';
 import { readExecutorConfig } from './config.js';
-import { startHttpServer } from './http-server.js';
 import { runPoller } from './poller.js';
 import { createExecutorRuntime } from './runtime.js';
 

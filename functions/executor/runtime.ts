@@ -3,15 +3,15 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { LoggerPort } from '../shared/logger.js';
 import { createRegistry } from '../shared/metrics.js';
+import { LoopHealth } from './adapters/http-server.js';
+import { kubeCluster } from './adapters/kube-cluster.js';
+import { prometheusUsageProbe } from './adapters/prometheus-usage.js';
 import type { ExecutorConfig } from './config.js';
 import { kubernetesAuditTrail } from './core/audit.js';
 import type { ExecutorDeps } from './core/execute-plan.js';
 import { PlanLedger } from './core/ledger.js';
-import { LoopHealth } from './http-server.js';
-import { kubeCluster } from './kube-cluster.js';
 import { createExecutorMetrics } from './metrics.js';
 import type { PollerDeps } from './poller.js';
-import { prometheusUsageProbe } from './prometheus-usage.js';
 
 export interface ExecutorRuntime {
   poller: PollerDeps;

@@ -4,8 +4,9 @@ import type { Registry } from 'prom-client';
 import type { LoggerPort } from '../shared/logger.js';
 import { createRegistry } from '../shared/metrics.js';
 import { connectRedis, createRedis } from '../shared/redis.js';
+import { attemptDelivery } from './adapters/http-attempt.js';
+import { redisDeliveryLedger } from './adapters/redis-delivery-ledger.js';
 import type { NotifierConfig } from './config.js';
-import { redisDeliveryLedger } from './core/delivery-ledger.js';
 import type { Destination } from './core/destination.js';
 import { pagerDutyDestination } from './core/pagerduty-event.js';
 import { slackDestination } from './core/slack-message.js';
@@ -54,6 +55,7 @@ export async function createNotifierRuntime(
       ledger: redisDeliveryLedger(redis, config.ledger),
       retry: config.retry,
       logger,
+      send: attemptDelivery,
     },
     async close() {
       redis.disconnect();

@@ -16,12 +16,12 @@ import {
   type ValidRecord,
 } from '../shared/lambda/sqs-batch.js';
 import type { LoggerPort } from '../shared/logger.js';
+import { type OutputQueues, sendAlerts, sendPlans } from './adapters/sqs-outputs.js';
+import { lookupInBatch } from './core/evidence.js';
 import { type IncidentOutcome, type PlannerDeps, planIncidents } from './core/plan-incident.js';
+import { alertForResult } from './core/result-alert.js';
 import type { LlmPlanner } from './llm/provider.js';
-import { lookupInBatch } from './lookup.js';
 import type { PlannerMetrics } from './metrics.js';
-import { type OutputQueues, sendAlerts, sendPlans } from './publish-outputs.js';
-import { alertForResult } from './result-alert.js';
 
 /** What the planner consumes: anomalies from the inference function, execution results from the executor. */
 const PlannerMessage = z.discriminatedUnion('kind', [Anomaly, ExecutionResult]);

@@ -3,8 +3,6 @@ import type { AddressInfo } from 'node:net';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
-import { PredictionGauges } from '../relay/prediction-gauges.js';
-import { runPredictionRelay } from '../relay/prediction-relay.js';
 import { describeError } from '../shared/errors.js';
 import type { LoggerPort } from '../shared/logger.js';
 import { createRegistry } from '../shared/metrics.js';
@@ -23,6 +21,8 @@ import { CheckpointKeeper, runSampling } from './core/sampling-loop.js';
 import { buildSignals } from './core/signals.js';
 import { initialCursor } from './core/time-window.js';
 import { createShipperMetrics, type ShipperMetrics } from './metrics.js';
+import { PredictionGauges } from './relay/prediction-gauges.js';
+import { runPredictionRelay } from './relay/prediction-relay.js';
 
 export interface ShipperDeps {
   kubeConfig: KubeConfig;

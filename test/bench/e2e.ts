@@ -11,10 +11,10 @@ import {
   type FaultScenario,
   MEMORY_LEAK,
   removeFaults,
-} from '../../local/stack/faults.js';
-import { startLocalStack } from '../../local/stack/local-stack.js';
-import { LoopObserver } from '../../local/stack/loop-observer.js';
-import { type FaultOutcome, summariseFault } from '../../local/stack/timeline.js';
+} from '../../local/harness/stack/faults.js';
+import { startLocalStack } from '../../local/harness/stack/local-stack.js';
+import { LoopObserver } from '../../local/harness/stack/loop-observer.js';
+import { type FaultOutcome, summariseFault } from '../../local/harness/stack/timeline.js';
 
 const NAMESPACE = 'bench';
 const MiB = 2 ** 20;

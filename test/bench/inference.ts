@@ -25,10 +25,10 @@ import {
   type SampleBatch,
 } from '../../functions/shared/contracts/index.js';
 import { DEPLOYED_BUNDLE_OPTIONS } from '../../infra/esbuild-options.js';
-import { localSqsClient } from '../../local/sqs/client.js';
-import { startSqsEmulator } from '../../local/sqs/emulator.js';
-import { GiB, inventoryFor, noise, type SyntheticPod } from '../../local/support/pod-series.js';
-import { PrivateRedisServer } from '../../local/support/redis-server.js';
+import { GiB, inventoryFor, noise, type SyntheticPod } from '../../local/harness/support/pod-series.js';
+import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
+import { localSqsClient } from '../../local/standins/sqs/client.js';
+import { startSqsEmulator } from '../../local/standins/sqs/emulator.js';
 import { errorsOnlyLogger } from '../support/loggers.js';
 
 const SERIES = Number(process.env.BENCH_SERIES ?? 2000);

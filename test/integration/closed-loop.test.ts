@@ -8,10 +8,10 @@ import {
   deployFaults,
   MEMORY_LEAK,
   removeFaults,
-} from '../../local/stack/faults.js';
-import { type LocalStack, startLocalStack } from '../../local/stack/local-stack.js';
-import { LoopObserver } from '../../local/stack/loop-observer.js';
-import { type FaultOutcome, summariseFault } from '../../local/stack/timeline.js';
+} from '../../local/harness/stack/faults.js';
+import { type LocalStack, startLocalStack } from '../../local/harness/stack/local-stack.js';
+import { LoopObserver } from '../../local/harness/stack/loop-observer.js';
+import { type FaultOutcome, summariseFault } from '../../local/harness/stack/timeline.js';
 
 // The whole loop on the local stack: simulated pods → Prometheus → shipper → SQS → inference (packaged, in its
 // sandbox) → planner (fake Gemini through the real client) → signed plan → executor (its own service account)

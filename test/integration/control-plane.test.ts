@@ -18,7 +18,7 @@ import {
   controlPlaneStatus,
   ensureControlPlane,
   serviceAccountKubeConfig,
-} from '../../local/support/control-plane.js';
+} from '../../local/harness/support/control-plane.js';
 
 const blocker = await controlPlaneBlocker();
 // On a developer machine without Go the suite skips; CI must have the control plane, so there it fails.

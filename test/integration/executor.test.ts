@@ -26,18 +26,17 @@ import {
   type V1Node,
   type V1StatefulSet,
 } from '@kubernetes/client-node';
+import { kubeCluster } from '../../functions/executor/adapters/kube-cluster.js';
+import { prometheusUsageProbe } from '../../functions/executor/adapters/prometheus-usage.js';
 import { readExecutorConfig } from '../../functions/executor/config.js';
 import { ANNOTATIONS } from '../../functions/executor/core/appliers/applier.js';
 import { RESTARTED_AT } from '../../functions/executor/core/appliers/rollout-restart.js';
 import { EVENT_REASONS } from '../../functions/executor/core/audit.js';
-import type { ClusterPort } from '../../functions/executor/core/cluster.js';
 import type { ExecutorDeps } from '../../functions/executor/core/execute-plan.js';
 import { PlanLedger } from '../../functions/executor/core/ledger.js';
+import type { ClusterPort, UsageProbe } from '../../functions/executor/core/ports.js';
 import { rolloutProgress } from '../../functions/executor/core/rollout.js';
-import type { UsageProbe } from '../../functions/executor/core/usage.js';
-import { kubeCluster } from '../../functions/executor/kube-cluster.js';
 import { type PollerDeps, pollOnce } from '../../functions/executor/poller.js';
-import { prometheusUsageProbe } from '../../functions/executor/prometheus-usage.js';
 import { createExecutorRuntime } from '../../functions/executor/runtime.js';
 import { parsePolicy } from '../../functions/shared/actions/policy.js';
 import {
@@ -50,14 +49,14 @@ import { DependencyUnavailableError } from '../../functions/shared/errors.js';
 import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/lambda/sqs-records.js';
 import type { LoggerPort } from '../../functions/shared/logger.js';
 import { signPlan, type UnsignedPlan } from '../../functions/shared/signing.js';
-import { localSqsClient } from '../../local/sqs/client.js';
-import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';
 import {
   controlPlaneBlocker,
   ensureControlPlane,
   serviceAccountKubeConfig,
-} from '../../local/support/control-plane.js';
-import { applyObjects, kustomizeBuild } from '../../local/support/kustomize.js';
+} from '../../local/harness/support/control-plane.js';
+import { applyObjects, kustomizeBuild } from '../../local/harness/support/kustomize.js';
+import { localSqsClient } from '../../local/standins/sqs/client.js';
+import { type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
 
 const blocker = await controlPlaneBlocker();
 const skip = blocker && process.env.CI !== 'true' ? `local control plane cannot be built: ${blocker}` : false;

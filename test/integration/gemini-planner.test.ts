@@ -5,7 +5,6 @@ import { Registry } from 'prom-client';
 import { buildContext } from '../../functions/planner/core/context.js';
 import { incidentKeyOf } from '../../functions/planner/core/correlate.js';
 import { createRedactor } from '../../functions/planner/core/redact.js';
-import { eventAnomaly, MIB, usageAnomaly } from '../../functions/planner/core/test-fixtures.js';
 import {
   LlmBudgetExceededError,
   LlmCircuitOpenError,
@@ -24,9 +23,10 @@ import {
 } from '../../functions/planner/llm/guarded-planner.js';
 import { createLlmMetrics } from '../../functions/planner/llm/metrics.js';
 import type { PlanRequest } from '../../functions/planner/llm/provider.js';
-import { INJECTION_VARIANTS } from '../../local/fake-gemini/replies.js';
-import { type FakeGemini, startFakeGemini } from '../../local/fake-gemini/server.js';
-import { PrivateRedisServer } from '../../local/support/redis-server.js';
+import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
+import { INJECTION_VARIANTS } from '../../local/standins/fake-gemini/replies.js';
+import { type FakeGemini, startFakeGemini } from '../../local/standins/fake-gemini/server.js';
+import { eventAnomaly, MIB, usageAnomaly } from '../support/planner-fixtures.js';
 
 const API_KEY = 'test-gemini-key';
 const SECRET = 'Sup3rS3cretPassw0rd';

@@ -14,19 +14,19 @@ import {
   type UsageAnomaly,
 } from '../../functions/shared/contracts/index.js';
 import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/lambda/sqs-records.js';
-import { invokeOnce } from '../../local/lambda-runner/sqs-event-source.js';
-import { localSqsClient } from '../../local/sqs/client.js';
-import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';
-import { drainQueue, receiveAll as receiveAllFrom } from '../../local/sqs/queue-tools.js';
-import { localInferenceEnv } from '../../local/support/inference-env.js';
+import { invokeOnce } from '../../local/harness/lambda-runner/sqs-event-source.js';
+import { localInferenceEnv } from '../../local/harness/support/inference-env.js';
 import {
   GiB,
   inventoryFor,
   noise,
   type SyntheticPod,
   sampleBatches,
-} from '../../local/support/pod-series.js';
-import { PrivateRedisServer } from '../../local/support/redis-server.js';
+} from '../../local/harness/support/pod-series.js';
+import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
+import { localSqsClient } from '../../local/standins/sqs/client.js';
+import { type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
+import { drainQueue, receiveAll as receiveAllFrom } from '../../local/standins/sqs/queue-tools.js';
 
 const STEP = 30;
 const START = 1_790_000_000;

@@ -3,19 +3,20 @@ import { after, before, describe, it } from 'node:test';
 import { type Message, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSHandler } from 'aws-lambda';
 import { Redis } from 'ioredis';
+import { attemptDelivery } from '../../functions/notifier/adapters/http-attempt.js';
+import { redisDeliveryLedger } from '../../functions/notifier/adapters/redis-delivery-ledger.js';
 import { readNotifierConfig } from '../../functions/notifier/config.js';
 import { deliverAlerts, type NotifierDeps } from '../../functions/notifier/core/deliver-alerts.js';
-import { redisDeliveryLedger } from '../../functions/notifier/core/delivery-ledger.js';
 import { destinationsFrom } from '../../functions/notifier/runtime.js';
 import { type Alert, encodeMessageBody } from '../../functions/shared/contracts/index.js';
 import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/lambda/sqs-records.js';
-import { invokeOnce } from '../../local/lambda-runner/sqs-event-source.js';
-import { type AlertReceivers, startAlertReceivers } from '../../local/receivers/index.js';
-import { firingAlert, resolvedAlert } from '../../local/receivers/sample-alerts.js';
-import { localSqsClient } from '../../local/sqs/client.js';
-import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';
-import { drainQueue, receiveAll } from '../../local/sqs/queue-tools.js';
-import { PrivateRedisServer } from '../../local/support/redis-server.js';
+import { invokeOnce } from '../../local/harness/lambda-runner/sqs-event-source.js';
+import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
+import { type AlertReceivers, startAlertReceivers } from '../../local/standins/receivers/index.js';
+import { firingAlert, resolvedAlert } from '../../local/standins/receivers/sample-alerts.js';
+import { localSqsClient } from '../../local/standins/sqs/client.js';
+import { type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
+import { drainQueue, receiveAll } from '../../local/standins/sqs/queue-tools.js';
 import { quietLogger } from '../support/loggers.js';
 
 const quiet = quietLogger;
@@ -195,6 +196,7 @@ describe('delivering alerts: retry timing and the delivery ledger, on real Redis
       ledger: redisDeliveryLedger(redis, config.ledger),
       retry: config.retry,
       logger: quiet,
+      send: attemptDelivery,
       // The clock port: records how long the notifier would wait instead of waiting.
       sleep: async (ms) => {
         waits.push(ms);

@@ -11,8 +11,8 @@ import { decodeSeriesState } from '../../functions/inference/core/series-state.j
 import { createInferenceCore } from '../../functions/inference/runtime.js';
 import type { Anomaly } from '../../functions/shared/contracts/index.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
-import { GiB, inventoryFor, noise, sampleBatches } from '../../local/support/pod-series.js';
-import { PrivateRedisServer } from '../../local/support/redis-server.js';
+import { GiB, inventoryFor, noise, sampleBatches } from '../../local/harness/support/pod-series.js';
+import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
 import { quietLogger } from '../support/loggers.js';
 
 /**

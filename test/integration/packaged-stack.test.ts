@@ -12,12 +12,17 @@ import {
   ensurePackagedService,
   type PackagedStack,
   startPackagedStack,
-} from '../../local/lambda-runner/packaged-stack.js';
-import type { InvocationReport } from '../../local/lambda-runner/sqs-event-source.js';
-import { localSqsClient } from '../../local/sqs/client.js';
-import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';
-import { GiB, inventoryFor, type SyntheticPod, sampleBatches } from '../../local/support/pod-series.js';
-import { PrivateRedisServer } from '../../local/support/redis-server.js';
+} from '../../local/harness/lambda-runner/packaged-stack.js';
+import type { InvocationReport } from '../../local/harness/lambda-runner/sqs-event-source.js';
+import {
+  GiB,
+  inventoryFor,
+  type SyntheticPod,
+  sampleBatches,
+} from '../../local/harness/support/pod-series.js';
+import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
+import { localSqsClient } from '../../local/standins/sqs/client.js';
+import { type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
 
 // The functions as `osls package` builds them (bundle, wasm, models), each in its own process, wired by the
 // generated CloudFormation's event-source mappings: what runs locally is what would be deployed.

@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { RedisPlannerState } from '../../functions/planner/adapters/redis-planner-state.js';
 import {
   type PlannerDeps,
   type PlannerSettings,
   planIncidents,
 } from '../../functions/planner/core/plan-incident.js';
-import type { PlannerOutput } from '../../functions/planner/core/planner-state.js';
+import type { PlannerOutput } from '../../functions/planner/core/ports.js';
 import { createRedactor } from '../../functions/planner/core/redact.js';
-import { RedisPlannerState } from '../../functions/planner/core/redis-state.js';
-import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../../functions/planner/core/test-fixtures.js';
 import { LlmUnavailableError } from '../../functions/planner/llm/errors.js';
 import type { LlmPlanner, PlanAnswer, PlanRequest } from '../../functions/planner/llm/provider.js';
 import { parsePolicy, type RemediationPolicyDocument } from '../../functions/shared/actions/index.js';
@@ -21,7 +20,8 @@ import type {
 } from '../../functions/shared/contracts/index.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
 import { verifyPlan } from '../../functions/shared/signing.js';
-import { PrivateRedisServer } from '../../local/support/redis-server.js';
+import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
+import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../support/planner-fixtures.js';
 
 /** The port boundary: answers with what the test scripted, or fails the way a provider does, and records requests. */
 class ScriptedLlm implements LlmPlanner {

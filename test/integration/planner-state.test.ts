@@ -3,12 +3,12 @@ import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { RedisPlannerState } from '../../functions/planner/adapters/redis-planner-state.js';
 import { approvedPlanIdOf } from '../../functions/planner/core/approved-plan.js';
-import type { PendingApproval, PlannedIncident } from '../../functions/planner/core/planner-state.js';
-import { RedisPlannerState } from '../../functions/planner/core/redis-state.js';
+import type { PendingApproval, PlannedIncident } from '../../functions/planner/core/ports.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
 import { signPlan } from '../../functions/shared/signing.js';
-import { PrivateRedisServer } from '../../local/support/redis-server.js';
+import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
 
 function approval(approvalId: string, overrides: Partial<PendingApproval> = {}): PendingApproval {
   return {

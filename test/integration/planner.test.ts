@@ -3,9 +3,8 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Message } from '@aws-sdk/client-sqs';
 import type { SQSHandler } from 'aws-lambda';
+import { RedisPlannerState } from '../../functions/planner/adapters/redis-planner-state.js';
 import { incidentKeyOf } from '../../functions/planner/core/correlate.js';
-import { RedisPlannerState } from '../../functions/planner/core/redis-state.js';
-import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../../functions/planner/core/test-fixtures.js';
 import { DEFAULT_POLICY, evaluateAction, parsePolicy } from '../../functions/shared/actions/index.js';
 import {
   type Anomaly,
@@ -15,13 +14,14 @@ import {
 } from '../../functions/shared/contracts/index.js';
 import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/lambda/sqs-records.js';
 import { verifyPlan } from '../../functions/shared/signing.js';
+import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../support/planner-fixtures.js';
 import {
   encodeAll,
   incidentFacts,
   OPEN_POLICY,
   type PlannerHarness,
   startPlannerHarness,
-} from './fixtures/planner-harness.js';
+} from '../support/planner-harness.js';
 
 const checkout = { namespace: 'shop', kind: 'Deployment' as const, name: 'checkout' };
 const withReplicas = (pod: string) => podInventory(pod, { ownerReplicas: { desired: 3, ready: 3 } });

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { RedisPlannerState } from '../../functions/planner/core/redis-state.js';
-import { eventAnomaly, podInventory, usageAnomaly } from '../../functions/planner/core/test-fixtures.js';
+import { RedisPlannerState } from '../../functions/planner/adapters/redis-planner-state.js';
 import { evaluateAction, parsePolicy } from '../../functions/shared/actions/index.js';
 import type { Anomaly, PodInventory } from '../../functions/shared/contracts/index.js';
 import { verifyPlan } from '../../functions/shared/signing.js';
+import { eventAnomaly, podInventory, usageAnomaly } from '../support/planner-fixtures.js';
 import {
   encodeAll,
   incidentFacts,
@@ -12,13 +12,13 @@ import {
   type PlannerContainer,
   type PlannerHarness,
   startPlannerHarness,
-} from './fixtures/planner-harness.js';
+} from '../support/planner-harness.js';
 import {
   INJECTION_CORPUS,
   type InjectionAttempt,
   markerOf,
   PROMPT_SITES,
-} from './fixtures/prompt-injections.js';
+} from '../support/prompt-injections.js';
 
 const policy = parsePolicy(JSON.parse(OPEN_POLICY));
 

@@ -6,7 +6,7 @@ import { INITIAL_INCIDENT_STATE } from '../../functions/inference/core/hysteresi
 import { seriesKeyOf } from '../../functions/inference/core/series-keys.js';
 import { decodeSeriesState, encodeSeriesState } from '../../functions/inference/core/series-state.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
-import { PrivateRedisServer } from '../../local/support/redis-server.js';
+import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
 
 describe('series store on a real Redis', () => {
   let server: PrivateRedisServer;

@@ -24,18 +24,18 @@ import { PrometheusHttp } from '../../functions/shipper/adapters/prometheus-http
 import { type RunningShipper, startShipper } from '../../functions/shipper/app.js';
 import { readShipperConfig, type ShipperConfig } from '../../functions/shipper/config.js';
 import { buildSignals } from '../../functions/shipper/core/signals.js';
+import { ensureControlPlane, serviceAccountKubeConfig } from '../../local/harness/support/control-plane.js';
+import { PrivatePrometheus } from '../../local/scenarios/fault-sim/prometheus.js';
+import { FaultSimulator } from '../../local/scenarios/fault-sim/simulator.js';
+import { runningPodOf, simulatedDeployment } from '../../local/scenarios/fault-sim/workloads.js';
+import { localSqsClient } from '../../local/standins/sqs/client.js';
+import { type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
 import {
   collectMessages,
   eventually,
   recordingLogger,
   timestampsBySeries,
-} from '../../functions/shipper/test-helpers.js';
-import { PrivatePrometheus } from '../../local/fault-sim/prometheus.js';
-import { FaultSimulator } from '../../local/fault-sim/simulator.js';
-import { runningPodOf, simulatedDeployment } from '../../local/fault-sim/workloads.js';
-import { localSqsClient } from '../../local/sqs/client.js';
-import { type SqsEmulator, startSqsEmulator } from '../../local/sqs/emulator.js';
-import { ensureControlPlane, serviceAccountKubeConfig } from '../../local/support/control-plane.js';
+} from '../support/shipper-fixtures.js';
 
 const MiB = 2 ** 20;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

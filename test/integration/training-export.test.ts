@@ -5,20 +5,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
+import { readTrainingLabels, seriesFileOf } from '../../cli/export-training.js';
+import { runLabelCommand } from '../../cli/label.js';
 import { type InferenceDeps, processShipperRecords } from '../../functions/inference/core/process-batch.js';
 import { seriesKeyOf } from '../../functions/inference/core/series-keys.js';
 import { createInferenceCore } from '../../functions/inference/runtime.js';
 import type { Anomaly, UsageAnomaly } from '../../functions/shared/contracts/index.js';
-import { readTrainingLabels, seriesFileOf } from '../../local/cli/export-training.js';
-import { runLabelCommand } from '../../local/cli/label.js';
 import {
   GiB,
   inventoryFor,
   noise,
   type SyntheticPod,
   sampleBatches,
-} from '../../local/support/pod-series.js';
-import { PrivateRedisServer } from '../../local/support/redis-server.js';
+} from '../../local/harness/support/pod-series.js';
+import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
 import { errorsOnlyLogger } from '../support/loggers.js';
 
 const STEP = 30;
@@ -111,7 +111,7 @@ describe('kubepulse label + export-training, on what the real inference core lef
   });
 
   const cli = (args: string[]) =>
-    spawnSync(process.execPath, ['local/cli/kubepulse.mjs', ...args], {
+    spawnSync(process.execPath, ['cli/kubepulse.mjs', ...args], {
       encoding: 'utf8',
       env: { ...process.env, REDIS_URL: redisServer.url, KUBEPULSE_USER: 'oncall' },
     });

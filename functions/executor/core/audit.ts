@@ -3,7 +3,7 @@ import type { RemediationAction } from '../../shared/contracts/index.js';
 import { describeError } from '../../shared/errors.js';
 import { shortId } from '../../shared/ids.js';
 import type { LoggerPort } from '../../shared/logger.js';
-import type { ClusterPort, ObjectRef } from './cluster.js';
+import type { ClusterPort, ObjectRef } from './ports.js';
 
 export const EVENT_REASONS = {
   applied: 'KubepulseRemediation',

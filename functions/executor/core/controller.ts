@@ -1,5 +1,5 @@
 import type { V1OwnerReference, V1Pod, V1ReplicaSet } from '@kubernetes/client-node';
-import type { ClusterPort } from './cluster.js';
+import type { ClusterPort } from './ports.js';
 
 export interface ControllerRef {
   apiVersion: string;

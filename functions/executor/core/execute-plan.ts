@@ -13,12 +13,11 @@ import { type Keyring, verifyPlan } from '../../shared/signing.js';
 import type { Applier, StepContext } from './appliers/applier.js';
 import { APPLIERS } from './appliers/index.js';
 import { type AuditTrail, EVENT_REASONS } from './audit.js';
-import type { ClusterPort, ObjectRef } from './cluster.js';
 import { topController } from './controller.js';
 import { gatherFacts } from './facts.js';
 import type { LedgerEntry, PlanLedger } from './ledger.js';
+import type { ClusterPort, ObjectRef, UsageProbe } from './ports.js';
 import { waitUntilSettled } from './settle.js';
-import type { UsageProbe } from './usage.js';
 
 export interface ExecutorSettings {
   clusterId: string;

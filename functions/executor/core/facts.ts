@@ -8,10 +8,9 @@ import type {
 } from '../../shared/actions/facts.js';
 import type { RemediationAction, RemediationPlan, ResourceQuantities } from '../../shared/contracts/index.js';
 import { parseQuantity } from '../../shared/quantity.js';
-import type { ClusterPort } from './cluster.js';
 import { topController } from './controller.js';
+import type { ClusterPort, UsageProbe } from './ports.js';
 import type { Workload, WorkloadKind } from './rollout.js';
-import type { UsageProbe } from './usage.js';
 
 type WorkloadAction = Extract<RemediationAction, { kind: WorkloadKind }>;
 const isWorkloadAction = (action: RemediationAction): action is WorkloadAction => 'kind' in action;

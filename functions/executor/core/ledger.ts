@@ -2,8 +2,8 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import { ExecutionResult, type RemediationPlan } from '../../shared/contracts/index.js';
 import { shortId } from '../../shared/ids.js';
 import type { UndoRecord } from './appliers/applier.js';
-import type { ClusterPort } from './cluster.js';
 import { KubernetesConflictError, PlanBusyError } from './errors.js';
+import type { ClusterPort } from './ports.js';
 
 /**
  * One ConfigMap per plan in the executor's namespace. Creating it is the claim: the API server lets exactly one

@@ -3,10 +3,9 @@ import type { Alert } from '../../shared/contracts/index.js';
 import { describeError } from '../../shared/errors.js';
 import type { LoggerPort } from '../../shared/logger.js';
 import { fullJitterDelayMs } from '../../shared/retry.js';
-import type { DeliveryLedger } from './delivery-ledger.js';
-import type { Destination, DestinationName, HttpRequest } from './destination.js';
+import type { Destination, DestinationName } from './destination.js';
 import { DeliveryFailedError, DeliveryRejectedError } from './errors.js';
-import { type AttemptResult, attemptDelivery } from './http-attempt.js';
+import type { DeliveryLedger, HttpAttempt } from './ports.js';
 import type { RetryPolicy } from './retry.js';
 
 export interface AlertRecord {
@@ -30,8 +29,8 @@ export interface NotifierDeps {
   ledger: DeliveryLedger;
   retry: RetryPolicy;
   logger: LoggerPort;
-  /** One HTTP attempt; real fetch unless a test needs a clock it controls. */
-  send?: (request: HttpRequest, timeoutMs: number) => Promise<AttemptResult>;
+  /** One HTTP attempt: fetch in production (adapters/http-attempt.ts). */
+  send: HttpAttempt;
   sleep?: (ms: number) => Promise<unknown>;
   random?: () => number;
 }
@@ -151,7 +150,7 @@ async function sendWithRetries(
   deps: NotifierDeps,
   deadline: number,
 ): Promise<{ status: 'delivered' | 'retry' | 'rejected'; attempts: number; reason?: string }> {
-  const send = deps.send ?? attemptDelivery;
+  const send = deps.send;
   const wait = deps.sleep ?? sleep;
   let reason = 'no time left in this invocation';
   for (let attempt = 1; ; attempt++) {

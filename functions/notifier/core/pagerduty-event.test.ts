@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validatePagerDutyEvent } from '../../../local/receivers/pagerduty.js';
+import { validatePagerDutyEvent } from '../../../local/standins/receivers/pagerduty.js';
 import {
   barestAlert,
   firingAlert,
   largestAlert,
   resolvedAlert,
-} from '../../../local/receivers/sample-alerts.js';
+} from '../../../local/standins/receivers/sample-alerts.js';
 import { pagerDutyEvent } from './pagerduty-event.js';
 
 const ROUTING_KEY = '0123456789abcdef0123456789abcdef';

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fullJitterDelayMs } from '../../shared/retry.js';
-import { classifyResponse } from './http-attempt.js';
-import { parseRetryAfter, type RetryPolicy } from './retry.js';
+import { classifyResponse, parseRetryAfter, type RetryPolicy } from './retry.js';
 
 const policy: RetryPolicy = { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 1000, requestTimeoutMs: 1000 };
 

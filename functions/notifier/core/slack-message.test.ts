@@ -5,8 +5,8 @@ import {
   firingAlert,
   largestAlert,
   resolvedAlert,
-} from '../../../local/receivers/sample-alerts.js';
-import { validateSlackMessage } from '../../../local/receivers/slack.js';
+} from '../../../local/standins/receivers/sample-alerts.js';
+import { validateSlackMessage } from '../../../local/standins/receivers/slack.js';
 import { Alert } from '../../shared/contracts/index.js';
 import { slackDestination, slackMessage } from './slack-message.js';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { firingAlert } from '../../../local/receivers/sample-alerts.js';
-import { signatureProblems } from '../../../local/receivers/webhook.js';
+import { firingAlert } from '../../../local/standins/receivers/sample-alerts.js';
+import { signatureProblems } from '../../../local/standins/receivers/webhook.js';
 import { Alert } from '../../shared/contracts/index.js';
 import { webhookDestination } from './webhook-request.js';
 

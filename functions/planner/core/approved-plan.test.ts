@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { verifyPlan } from '../../shared/signing.js';
 import { ApprovalNotUsableError, planFromApproval } from './approved-plan.js';
-import type { PendingApproval } from './planner-state.js';
+import type { PendingApproval } from './ports.js';
 
 const signer = { keyId: 'k1', key: randomBytes(32) };
 const now = new Date('2026-11-21T10:30:00Z');

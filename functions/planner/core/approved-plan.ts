@@ -2,7 +2,7 @@ import { type RemediationPlan, SCHEMA_VERSION } from '../../shared/contracts/ind
 import { KubepulseError } from '../../shared/errors.js';
 import { shortId } from '../../shared/ids.js';
 import { type SigningKey, signPlan } from '../../shared/signing.js';
-import type { PendingApproval } from './planner-state.js';
+import type { PendingApproval } from './ports.js';
 
 /** The approval is not (or no longer) one a plan may be made from. */
 export class ApprovalNotUsableError extends KubepulseError {

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../../../test/support/planner-fixtures.js';
 import type { FailureEvent } from '../../shared/contracts/index.js';
 import { buildContext, CONTEXT_LIMITS } from './context.js';
 import { incidentKeyOf } from './correlate.js';
 import { createRedactor } from './redact.js';
-import { eventAnomaly, MIB, podInventory, usageAnomaly } from './test-fixtures.js';
 
 const redactor = createRedactor();
 const SECRET_TAIL = [

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { eventAnomaly, podInventory, usageAnomaly } from '../../../test/support/planner-fixtures.js';
 import { groupByIncident, incidentKeyOf, owningWorkloadOf, problemClassOf } from './correlate.js';
-import { eventAnomaly, podInventory, usageAnomaly } from './test-fixtures.js';
 
 describe('incident correlation', () => {
   it('gives every replica of one Deployment with the same problem one fingerprint', () => {

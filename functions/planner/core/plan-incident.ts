@@ -23,7 +23,7 @@ import type { LlmPlanner } from '../llm/provider.js';
 import { buildContext, type PlanningContext } from './context.js';
 import { groupByIncident, type IncidentKey, type ProblemClass, subjectOf } from './correlate.js';
 import { factsFromIncident, type KnownFacts } from './facts.js';
-import type { PendingApproval, PlannedIncident, PlannerOutput, PlannerStatePort } from './planner-state.js';
+import type { PendingApproval, PlannedIncident, PlannerOutput, PlannerStatePort } from './ports.js';
 import { PROBLEMS, runbookProposal } from './problems.js';
 import type { Redactor } from './redact.js';
 

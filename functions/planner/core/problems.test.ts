@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { eventAnomaly, podInventory, usageAnomaly } from '../../../test/support/planner-fixtures.js';
 import { DEFAULT_POLICY } from '../../shared/actions/index.js';
 import type { Anomaly } from '../../shared/contracts/index.js';
 import { buildContext } from './context.js';
@@ -7,7 +8,6 @@ import { incidentKeyOf, PROBLEM_CLASSES } from './correlate.js';
 import { factsFromIncident } from './facts.js';
 import { PROBLEMS, runbookProposal } from './problems.js';
 import { createRedactor } from './redact.js';
-import { eventAnomaly, podInventory, usageAnomaly } from './test-fixtures.js';
 
 const redactor = createRedactor();
 

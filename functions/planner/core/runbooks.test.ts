@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../../../test/support/planner-fixtures.js';
 import { DEFAULT_POLICY, evaluatePlan, parsePolicy } from '../../shared/actions/index.js';
 import type { Anomaly } from '../../shared/contracts/index.js';
 import { buildContext } from './context.js';
@@ -8,7 +9,6 @@ import { factsFromIncident, type KnownFacts } from './facts.js';
 import { runbookProposal } from './problems.js';
 import { createRedactor } from './redact.js';
 import { summariseLog } from './runbooks.js';
-import { eventAnomaly, MIB, podInventory, usageAnomaly } from './test-fixtures.js';
 
 const redactor = createRedactor();
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type Schema, SchemaType } from '@google/generative-ai';
-import { responseSchemaProblem } from '../../../local/fake-gemini/schema-check.js';
+import { responseSchemaProblem } from '../../../local/standins/fake-gemini/schema-check.js';
 import {
   type RemediationAction,
   RemediationAction as RemediationActionSchema,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { CoreV1Api } from '@kubernetes/client-node';
-import { SilentServer } from '../../../local/support/silent-server.js';
+import { SilentServer } from '../../../test/support/silent-server.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
 import { ConfigMapCheckpointStore } from './kube-checkpoint-store.js';
 import { KubeLogSource } from './kube-log-source.js';

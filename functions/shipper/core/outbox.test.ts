@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { localSqsClient } from '../../../local/sqs/client.js';
-import { type SqsEmulator, startSqsEmulator } from '../../../local/sqs/emulator.js';
+import { localSqsClient } from '../../../local/standins/sqs/client.js';
+import { type SqsEmulator, startSqsEmulator } from '../../../local/standins/sqs/emulator.js';
+import { collectMessages, recordingLogger } from '../../../test/support/shipper-fixtures.js';
 import type { SampleBatch, ShipperMessage } from '../../shared/contracts/index.js';
 import { createRegistry } from '../../shared/metrics.js';
 import { SqsQueueSender } from '../adapters/sqs-sender.js';
 import { createShipperMetrics } from '../metrics.js';
-import { collectMessages, recordingLogger } from '../test-helpers.js';
 import { Outbox } from './outbox.js';
 
 function sampleBatch(id: string, series: number, samplesPerSeries: number, start: number): SampleBatch {

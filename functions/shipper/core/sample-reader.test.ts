@@ -2,18 +2,23 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { V1Pod } from '@kubernetes/client-node';
-import { type Exporter, startExporter } from '../../../local/fault-sim/exporter.js';
-import { PrivatePrometheus } from '../../../local/fault-sim/prometheus.js';
-import { UsageModel } from '../../../local/fault-sim/usage-model.js';
-import { localSqsClient } from '../../../local/sqs/client.js';
-import { type SqsEmulator, startSqsEmulator } from '../../../local/sqs/emulator.js';
+import { type Exporter, startExporter } from '../../../local/scenarios/fault-sim/exporter.js';
+import { PrivatePrometheus } from '../../../local/scenarios/fault-sim/prometheus.js';
+import { UsageModel } from '../../../local/scenarios/fault-sim/usage-model.js';
+import { localSqsClient } from '../../../local/standins/sqs/client.js';
+import { type SqsEmulator, startSqsEmulator } from '../../../local/standins/sqs/emulator.js';
+import {
+  collectMessages,
+  eventually,
+  recordingLogger,
+  timestampsBySeries,
+} from '../../../test/support/shipper-fixtures.js';
 import type { ShipperMessage } from '../../shared/contracts/index.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
 import { createRegistry } from '../../shared/metrics.js';
 import { PrometheusHttp } from '../adapters/prometheus-http.js';
 import { SqsQueueSender } from '../adapters/sqs-sender.js';
 import { createShipperMetrics } from '../metrics.js';
-import { collectMessages, eventually, recordingLogger, timestampsBySeries } from '../test-helpers.js';
 import { PrometheusQueryError } from './errors.js';
 import { Outbox } from './outbox.js';
 import { SampleReader } from './sample-reader.js';

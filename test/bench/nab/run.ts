@@ -3,7 +3,7 @@
 // Last stdout line: {"standard":…,"reward_low_FP_rate":…,"reward_low_FN_rate":…,"rows_per_s":…}
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { scoreFiles } from '../../../local/cli/score.js';
+import { scoreFiles } from '../../../cli/score.js';
 import { loadCorpus, loadResults } from './corpus.js';
 import { normalisedScore, optimiseThreshold, prepareSweep } from './scorer.js';
 

@@ -2,8 +2,8 @@ import type { KubernetesObject } from '@kubernetes/client-node';
 import { targetOf } from '../../../shared/actions/index.js';
 import type { RemediationAction } from '../../../shared/contracts/index.js';
 import { ConcurrentUpdateError } from '../../../shared/errors.js';
-import type { ClusterPort, ObjectRef, PatchKind } from '../cluster.js';
 import { KubernetesConflictError, TargetMismatchError } from '../errors.js';
+import type { ClusterPort, ObjectRef, PatchKind } from '../ports.js';
 
 /** What a step recorded before it wrote: enough to put the target back, and to recognise our own write. */
 export type UndoRecord = Record<string, unknown>;

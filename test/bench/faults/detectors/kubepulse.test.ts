@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PrivateRedisServer } from '../../../../local/support/redis-server.js';
+import { PrivateRedisServer } from '../../../../local/harness/support/redis-server.js';
 import type { PodSeries } from '../generator.js';
 import { runKubepulse } from './kubepulse.js';
 

@@ -12,7 +12,7 @@ import type {
   MetricName,
   SampleBatch,
 } from '../../../../functions/shared/contracts/index.js';
-import { PrivateRedisServer } from '../../../../local/support/redis-server.js';
+import { PrivateRedisServer } from '../../../../local/harness/support/redis-server.js';
 import { errorsOnlyLogger } from '../../../support/loggers.js';
 import type { PodSeries } from '../generator.js';
 

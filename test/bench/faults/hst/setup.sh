@@ -4,4 +4,4 @@
 #   PY="$(test/bench/faults/hst/setup.sh)"
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-exec "$here/../../../../local/lib/venv.sh" faults-venv "$here/requirements.txt"
+exec "$here/../../../../local/harness/lib/venv.sh" faults-venv "$here/requirements.txt"
