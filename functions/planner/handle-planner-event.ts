@@ -17,7 +17,7 @@ import {
 } from '../shared/lambda/sqs-batch.js';
 import type { LoggerPort } from '../shared/logger.js';
 import { type OutputQueues, sendAlerts, sendPlans } from './adapters/sqs-outputs.js';
-import { lookupInBatch } from './core/evidence.js';
+import { evidenceFromBatch } from './core/evidence.js';
 import { type IncidentOutcome, type PlannerDeps, planIncidents } from './core/plan-incident.js';
 import { alertForResult } from './core/result-alert.js';
 import type { LlmPlanner } from './llm/provider.js';
@@ -135,7 +135,7 @@ async function planAndSend(
   const result = await planIncidents(batch, {
     ...deps.core,
     ...(llm ? { llm } : {}),
-    lookup: lookupInBatch(batch),
+    lookup: evidenceFromBatch(batch),
   });
   const failRecordsOf = (anomalyIds: Iterable<string>, error: Error) => {
     for (const anomalyId of anomalyIds)

@@ -4,7 +4,7 @@ import type { SQSHandler } from 'aws-lambda';
 import { Redis } from 'ioredis';
 import { readPlannerConfig } from '../../functions/planner/config.js';
 import { incidentKeyOf } from '../../functions/planner/core/correlate.js';
-import { lookupInBatch } from '../../functions/planner/core/evidence.js';
+import { evidenceFromBatch } from '../../functions/planner/core/evidence.js';
 import { factsFromIncident } from '../../functions/planner/core/facts.js';
 import {
   handlePlannerEvent,
@@ -214,6 +214,6 @@ export const encodeAll = (anomalies: readonly Anomaly[]) => anomalies.map((a) =>
 export async function incidentFacts(anomalies: readonly Anomaly[]): Promise<TargetFacts> {
   const key = incidentKeyOf(anomalies[0]!);
   const mine = anomalies.filter((a) => incidentKeyOf(a).fingerprint === key.fingerprint);
-  const evidence = await lookupInBatch(anomalies)(key);
+  const evidence = await evidenceFromBatch(anomalies)(key);
   return factsFromIncident(key, mine, evidence.facts);
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eventAnomaly, podInventory, usageAnomaly } from '../../../test/support/planner-fixtures.js';
 import { incidentKeyOf } from './correlate.js';
-import { lookupInBatch } from './evidence.js';
+import { evidenceFromBatch } from './evidence.js';
 
 describe('evidence from the batch', () => {
   it('gathers the workload’s pods, its newest replica counts and its pods’ failure events from other incidents', async () => {
@@ -26,7 +26,7 @@ describe('evidence from the batch', () => {
       },
     );
 
-    const evidence = await lookupInBatch([memory, crash, other])(incidentKeyOf(memory));
+    const evidence = await evidenceFromBatch([memory, crash, other])(incidentKeyOf(memory));
     assert.deepEqual(
       evidence.facts?.inventory?.map((pod) => pod.pod),
       ['checkout-7d9f8b6c5-bbbbb', 'checkout-7d9f8b6c5-aaaaa'],
@@ -41,7 +41,7 @@ describe('evidence from the batch', () => {
 
   it('knows no replica count when the shipper sent none', async () => {
     const anomaly = usageAnomaly();
-    const evidence = await lookupInBatch([anomaly])(incidentKeyOf(anomaly));
+    const evidence = await evidenceFromBatch([anomaly])(incidentKeyOf(anomaly));
     assert.equal(evidence.facts?.replicas, undefined);
     assert.equal(evidence.recentEvents, undefined);
   });

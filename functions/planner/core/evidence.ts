@@ -8,7 +8,7 @@ import type { IncidentEvidence } from './plan-incident.js';
  * them, and the failure events of those pods, whatever incident they were filed under (an OOM incident's
  * pods may also have crash-loop events, whose log tails say why).
  */
-export function lookupInBatch(batch: readonly Anomaly[]) {
+export function evidenceFromBatch(batch: readonly Anomaly[]) {
   return async (key: IncidentKey): Promise<IncidentEvidence> => {
     const related = batch
       .filter((anomaly) => concerns(anomaly, key))
