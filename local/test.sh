@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command README gives and .ci/run calls: sets up what the tests need (idempotently, caches outside
-# the repo) and runs lint, type check, model reproducibility, packaging + CloudFormation lint, then every test.
+# the repo) and runs lint, type check, model reproducibility, packaging + CloudFormation lint, every test, then
+# the red-team suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,3 +27,6 @@ bash local/standins/control-plane/cluster.sh up
 
 step "unit and integration tests (node:test, real Redis, SQS emulator, API server, Prometheus)"
 node test/run-tests.mjs
+
+step "red-team suite: every attack case refused (last line: JSON with cases and got_through)"
+node --import tsx test/redteam/run.mjs

@@ -1,15 +1,19 @@
-// Node 20's `node --test` cannot expand `**` globs, so collect the test files here and hand them over.
+// Node 20's `node --test` cannot expand `**` globs, so collect the test files here and hand them over. Without
+// arguments it runs everything but the red-team suite, which has its own runner (test/redteam/run.mjs) and
+// must not run twice in local/test.sh; name test/redteam to run it here anyway.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots =
-  process.argv.slice(2).length > 0 ? process.argv.slice(2) : ['cli', 'functions', 'local', 'infra', 'test'];
+const explicit = process.argv.slice(2).length > 0;
+const roots = explicit ? process.argv.slice(2) : ['cli', 'functions', 'local', 'infra', 'test'];
+const skipped = explicit ? new Set() : new Set([join('test', 'redteam')]);
 const files = [];
 const walk = (dir) => {
   for (const name of readdirSync(dir)) {
     if (name === 'node_modules' || name.startsWith('.')) continue;
     const path = join(dir, name);
+    if (skipped.has(path)) continue;
     if (statSync(path).isDirectory()) walk(path);
     else if (name.endsWith('.test.ts')) files.push(path);
   }

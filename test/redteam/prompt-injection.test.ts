@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { RedisPlannerState } from '../../functions/planner/adapters/redis-planner-state.js';
 import { evaluateAction, parsePolicy } from '../../functions/shared/actions/index.js';
-import type { Anomaly, PodInventory } from '../../functions/shared/contracts/index.js';
+import type { Anomaly } from '../../functions/shared/contracts/index.js';
 import { verifyPlan } from '../../functions/shared/signing.js';
-import { eventAnomaly, podInventory, usageAnomaly } from '../support/planner-fixtures.js';
 import {
   encodeAll,
   incidentFacts,
@@ -18,54 +17,15 @@ import {
   type InjectionAttempt,
   markerOf,
   PROMPT_SITES,
+  plantedIncident,
 } from '../support/prompt-injections.js';
 
 const policy = parsePolicy(JSON.parse(OPEN_POLICY));
 
-/** One replica of its own Deployment `svcN` in `shop`, with the attempt planted at its site. */
+/** Its own Deployment `svcN` in `shop`, with the attempt planted at its site. */
 function incidentFor(attempt: InjectionAttempt, index: number): { workload: string; anomalies: Anomaly[] } {
-  const workload = `svc${index}`;
-  const pod = `${workload}-7d9f8b6c5-x2x4z`;
-  const base = podInventory(pod);
-  const container = base.containers[0]!;
-  const crashLoop = attempt.problem === 'crash-loop';
-  const inventory: PodInventory = {
-    ...base,
-    owner: { kind: 'ReplicaSet', name: `${workload}-7d9f8b6c5` },
-    ownerReplicas: { desired: 3, ready: 3 },
-    labels: { app: workload, ...(attempt.site === 'pod-label' ? { 'example.com/note': attempt.text } : {}) },
-    containers: [
-      {
-        ...container,
-        ...(attempt.site === 'image' ? { image: attempt.text } : {}),
-        restartCount: 4,
-        state: {
-          state: 'waiting',
-          reason: attempt.site === 'container-reason' ? attempt.text : 'CrashLoopBackOff',
-          lastTerminationReason: crashLoop ? 'Error' : 'OOMKilled',
-          exitCode: crashLoop ? 1 : 137,
-        },
-      },
-    ],
-  };
-  const event = {
-    message: attempt.site === 'event-message' ? attempt.text : 'Back-off restarting failed container',
-    logTail: [
-      'INFO starting worker pool size=8',
-      'WARN request queue growing',
-      ...(attempt.site === 'log-tail' ? [attempt.text] : []),
-      crashLoop
-        ? 'FATAL unhandled exception in main loop'
-        : 'ERROR java.lang.OutOfMemoryError: Java heap space',
-    ].join('\n'),
-  };
-  const anomalies: Anomaly[] = crashLoop
-    ? [eventAnomaly('CrashLoopBackOff', event, { inventory })]
-    : [
-        usageAnomaly({ inventory, anomalyId: `${pod}:memory:opened`, incidentId: `${pod}:memory` }),
-        eventAnomaly('OOMKilled', event, { inventory }),
-      ];
-  return { workload, anomalies };
+  const problem = attempt.problem === 'crash-loop' ? 'crash-loop' : 'memory';
+  return plantedIncident({ site: attempt.site, text: attempt.text, problem, index });
 }
 
 describe('prompt injection: a model that obeys the planted instructions never gets a disallowed action to the executor', () => {
