@@ -2,6 +2,7 @@ import {
   describeAction,
   describeActions,
   evaluatePlan,
+  namespaceRefusals,
   type PlanEvaluation,
   type RemediationPolicy,
   type TargetFacts,
@@ -261,7 +262,13 @@ async function decide(
     fallbackReason,
   });
 
-  const answer = await askLlm(key, episodeKey, prompt, deps);
+  // Nothing in a namespace policy refuses can be acted on: asking the LLM would cost a call and send its pods'
+  // logs out of the cluster for an answer that could only be refused. The runbook's verdict still reports it.
+  const deniedNamespace = namespaceRefusals(key.namespace, policy);
+  const answer: LlmAnswer =
+    deniedNamespace.length > 0
+      ? { ok: false, reason: `the LLM was not asked: ${deniedNamespace.join('; ')}` }
+      : await askLlm(key, episodeKey, prompt, deps);
   const problem = PROBLEMS[key.problem];
   let choice: Choice;
   if (!answer.ok) choice = fromRunbook(answer.reason);

@@ -236,7 +236,8 @@ export function namespaceMatches(namespace: string, pattern: string): boolean {
 
 const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-function namespaceRefusals(namespace: string, policy: RemediationPolicy): string[] {
+/** Why policy refuses every action in a namespace (denied, or not allowed); empty when it may act there. */
+export function namespaceRefusals(namespace: string, policy: RemediationPolicy): string[] {
   const denied = policy.namespaces.deny.find((pattern) => namespaceMatches(namespace, pattern));
   if (denied) return [`namespace ${namespace} is denied by policy (${denied})`];
   if (!policy.namespaces.allow.some((pattern) => namespaceMatches(namespace, pattern))) {
