@@ -36,6 +36,7 @@ const tallyOf = (file) => {
   return byFile[key];
 };
 for (const file of files) tallyOf(file);
+const firstLineOf = (error) => String(error?.cause?.message ?? error?.message ?? error ?? '').split('\n')[0];
 /** Cases marked todo that now pass: the integrator can drop their todo. */
 const todoPassing = [];
 
@@ -54,12 +55,12 @@ for await (const event of run({ files, concurrency: 1 })) {
   } else if (data.todo !== undefined) {
     tally.todo += 1;
     if (event.type === 'test:pass') todoPassing.push(where);
-    console.log(`  todo     ${where} (${data.todo}; ${event.type === 'test:pass' ? 'passes now' : 'fails'})`);
+    const state =
+      event.type === 'test:pass' ? 'passes now' : `still open: ${firstLineOf(data.details?.error)}`;
+    console.log(`  todo     ${where}\n           (${data.todo}) ${state}`);
   } else if (event.type === 'test:fail') {
     tally.got_through += 1;
-    const error = data.details?.error;
-    const message = String(error?.cause?.message ?? error?.message ?? error ?? '').split('\n')[0];
-    console.log(`  THROUGH  ${where}\n           ${message}`);
+    console.log(`  THROUGH  ${where}\n           ${firstLineOf(data.details?.error)}`);
   }
 }
 
