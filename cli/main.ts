@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { EXPORT_TRAINING_USAGE, runExportTrainingCommand } from './export-training.js';
+import { KEYS_USAGE, runKeysCommand } from './keys.js';
 import { LABEL_USAGE, runLabelCommand } from './label.js';
 import { PLANS_USAGE, runPlansCommand } from './plans.js';
 import { scoreFiles } from './score.js';
@@ -10,6 +11,8 @@ const USAGE = `usage: kubepulse score --input <csv|dir> [--input …] --out <dir
           anomaly scores in NAB's results layout (<out>/kubepulse/<category>/kubepulse_<file>.csv)
 
 ${PLANS_USAGE}
+
+${KEYS_USAGE}
 
 ${LABEL_USAGE}
 
@@ -31,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     out: (line: string) => console.log(line),
     err: (line: string) => console.error(line),
   };
+  if (command === 'keys') return runKeysCommand(rest, io);
   if (command === 'label') return runLabelCommand(rest, io);
   if (command === 'export-training') return runExportTrainingCommand(rest, io);
   if (command !== 'score') {

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import type { Message, SQSClient } from '@aws-sdk/client-sqs';
 import { Redis } from 'ioredis';
 import { RedisPlannerState } from '../functions/planner/adapters/redis-planner-state.js';
 import type { PendingApproval } from '../functions/planner/core/ports.js';
 import { type Alert, decodeMessageBody, type RemediationPlan } from '../functions/shared/contracts/index.js';
-import { parseKeyring, verifyPlan } from '../functions/shared/signing.js';
+import { generateSigningKeyPair, parsePublicKeyring, verifyPlan } from '../functions/shared/signing.js';
 import { PrivateRedisServer } from '../local/harness/support/redis-server.js';
 import { localSqsClient } from '../local/standins/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../local/standins/sqs/emulator.js';
@@ -15,8 +14,9 @@ import { MIB } from '../test/support/planner-fixtures.js';
 import { runPlansCommand } from './plans.js';
 
 const now = new Date('2026-11-21T10:05:00Z');
-const signingKeys = `k1=${randomBytes(32).toString('base64')}`;
-const { keyring } = parseKeyring(signingKeys);
+const pair = generateSigningKeyPair('k1');
+const signingKey = pair.signingKey;
+const keyring = parsePublicKeyring(pair.publicKeyEntry);
 
 const approval = (approvalId: string, overrides: Partial<PendingApproval> = {}): PendingApproval => ({
   approvalId,
@@ -82,7 +82,7 @@ describe('kubepulse plans list / approve / reject, on a real Redis and the SQS e
     sqs = localSqsClient(emulator.endpoint);
     env = {
       REDIS_URL: redisServer.url,
-      PLAN_SIGNING_KEYS: signingKeys,
+      PLAN_SIGNING_KEY: signingKey,
       REMEDIATIONS_QUEUE_URL: emulator.queueUrls.remediations!,
       ALERTS_QUEUE_URL: emulator.queueUrls.alerts!,
       USER: 'alice',
@@ -171,7 +171,7 @@ describe('kubepulse plans list / approve / reject, on a real Redis and the SQS e
     const cases: Array<[string[], Record<string, string | undefined>, number, RegExp]> = [
       [['approve', 'apr-none'], {}, 1, /no approval apr-none \(see kubepulse plans list\)/],
       [['approve', 'apr-late'], {}, 1, /approval apr-late expired at 2026-11-21T10:01:00.000Z/],
-      [['approve', 'apr-late'], { PLAN_SIGNING_KEYS: undefined }, 1, /set PLAN_SIGNING_KEYS/],
+      [['approve', 'apr-late'], { PLAN_SIGNING_KEY: undefined }, 1, /set PLAN_SIGNING_KEY/],
       [['approve', 'apr-late'], { REMEDIATIONS_QUEUE_URL: undefined }, 1, /set REMEDIATIONS_QUEUE_URL/],
       [['reject', 'apr-late', '--reason', 'x'.repeat(1001)], {}, 2, /--reason is at most 1000 characters/],
       [['plans', 'list'], { REDIS_URL: undefined }, 1, /REDIS_URL: /],

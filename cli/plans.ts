@@ -11,7 +11,7 @@ import { describeAction } from '../functions/shared/actions/index.js';
 import { env as envVar } from '../functions/shared/config.js';
 import type { Alert } from '../functions/shared/contracts/index.js';
 import { describeError } from '../functions/shared/errors.js';
-import { parseKeyring } from '../functions/shared/signing.js';
+import { parseSigningKey } from '../functions/shared/signing.js';
 
 /**
  * `kubepulse plans list`, `kubepulse approve <id>` and `kubepulse reject <id>`: the human side of the planner's
@@ -28,16 +28,17 @@ export const PLANS_USAGE = `usage: kubepulse plans list [--all]
   reject      refuse it
   --reason    kept with the decision (plans list --all shows it) and sent to the team with it
 
-  environment: REDIS_URL; for approve also PLAN_SIGNING_KEYS and REMEDIATIONS_QUEUE_URL; ALERTS_QUEUE_URL to
+  environment: REDIS_URL; for approve also PLAN_SIGNING_KEY and REMEDIATIONS_QUEUE_URL; ALERTS_QUEUE_URL to
   tell the team about decisions; PLAN_TTL_SECONDS (default 900); AWS_REGION and
   credentials as for any AWS CLI (AWS_ENDPOINT_URL_SQS for the local emulator)`;
 
 const CliEnv = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-  PLAN_SIGNING_KEYS: z.string().min(1).optional(),
+  PLAN_SIGNING_KEY: z.string().min(1).optional(),
   REMEDIATIONS_QUEUE_URL: envVar.optionalUrl(),
   ALERTS_QUEUE_URL: envVar.optionalUrl(),
-  PLAN_TTL_SECONDS: envVar.integer(900, 60, 24 * 3600),
+  // Executors refuse plans valid for longer than an hour (their PLAN_MAX_LIFETIME_SECONDS).
+  PLAN_TTL_SECONDS: envVar.integer(900, 60, 3600),
 });
 
 export interface PlansCliDeps {
@@ -113,13 +114,15 @@ async function run(argv: readonly string[], deps: PlansCliDeps): Promise<number>
     });
   }
 
-  if (!config.PLAN_SIGNING_KEYS) {
-    throw new Error('approve signs a plan: set PLAN_SIGNING_KEYS to the planner’s keys (id=base64,…)');
+  if (!config.PLAN_SIGNING_KEY) {
+    throw new Error(
+      'approve signs a plan: set PLAN_SIGNING_KEY to the planner’s private key (id=PEM or id=base64)',
+    );
   }
   if (!config.REMEDIATIONS_QUEUE_URL) {
     throw new Error('approve sends a plan: set REMEDIATIONS_QUEUE_URL to the remediations FIFO queue');
   }
-  const { signer } = parseKeyring(config.PLAN_SIGNING_KEYS);
+  const signer = parseSigningKey(config.PLAN_SIGNING_KEY);
   const remediationsUrl = config.REMEDIATIONS_QUEUE_URL;
   return withState(config.REDIS_URL, async (state) => {
     const decision = await state.decideApproval(approvalId, 'approved', by, now, values.reason);

@@ -1,15 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../shared/errors.js';
+import { generateSigningKeyPair } from '../shared/signing.js';
 import { readExecutorConfig } from './config.js';
 
-const key = Buffer.alloc(32, 7).toString('base64');
+const pair = generateSigningKeyPair('k1');
 const base = {
   CLUSTER_ID: 'dev',
   REMEDIATIONS_QUEUE_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-remediations.fifo',
   REMEDIATIONS_DLQ_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-remediations-dlq.fifo',
   RESULTS_QUEUE_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-results',
-  PLAN_SIGNING_KEYS: `k1=${key}`,
+  PLAN_PUBLIC_KEYS: pair.publicKeyEntry,
 };
 
 describe('executor configuration', () => {
@@ -19,6 +20,8 @@ describe('executor configuration', () => {
     assert.ok(!config.policy.enabledActions.includes('uncordon'));
     assert.equal(config.settings.cooldownSeconds, 900);
     assert.equal(config.keyring.size, 1);
+    assert.equal(config.settings.maxPlanLifetimeSeconds, 3600);
+    assert.equal(config.polling.maxReceives, 3);
   });
 
   it('reads its own policy from JSON', () => {
@@ -40,13 +43,13 @@ describe('executor configuration', () => {
       () =>
         readExecutorConfig({
           ...base,
-          PLAN_SIGNING_KEYS: 'k1=c2hvcnQ=',
+          PLAN_PUBLIC_KEYS: 'k1=c2hvcnQ=',
           EXECUTOR_POLICY: '{"enabledActions":["reboot"]}',
           RESULTS_QUEUE_URL: 'not a url',
         }),
       (error: unknown) =>
         error instanceof ConfigError &&
-        /PLAN_SIGNING_KEYS/.test(error.message) &&
+        /PLAN_PUBLIC_KEYS/.test(error.message) &&
         /EXECUTOR_POLICY/.test(error.message) &&
         /RESULTS_QUEUE_URL/.test(error.message),
     );

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parsePolicy } from '../shared/actions/policy.js';
 import { env, readConfig } from '../shared/config.js';
 import { ClusterId } from '../shared/contracts/index.js';
-import { parseKeyring } from '../shared/signing.js';
+import { parsePublicKeyring } from '../shared/signing.js';
 
 const HOUR = 3600;
 
@@ -16,15 +16,36 @@ export const ExecutorConfigSchema = z
     /** The local SQS emulator; unset in a real cluster, where the SDK finds SQS from the region. */
     SQS_ENDPOINT_URL: env.optionalUrl(),
     AWS_REGION: env.text('us-east-1'),
-    /** `id=base64key,…`: the keys plans may be signed with (the first is the planner's current one). */
-    PLAN_SIGNING_KEYS: z.string().transform((text, context) => {
+    /**
+     * `id=<SPKI PEM or base64 SPKI DER>,…`: the planner's public keys plans may be signed with (old and new
+     * overlap during a rotation). Public keys only: a private key here is refused at start-up.
+     */
+    PLAN_PUBLIC_KEYS: z.string().transform((text, context) => {
       try {
-        return parseKeyring(text).keyring;
+        return parsePublicKeyring(text);
       } catch (error) {
         context.addIssue({ code: 'custom', message: (error as Error).message });
         return z.NEVER;
       }
     }),
+    // An executor must never hold what signs plans: the planner's variable (or the HMAC keyring of old, which
+    // signed as well as verified) set here is a deployment mistake worth refusing to start over.
+    PLAN_SIGNING_KEY: z
+      .undefined({ error: 'an executor must not hold the planner’s private key; unset it' })
+      .optional(),
+    PLAN_SIGNING_KEYS: z
+      .undefined({
+        error:
+          'the shared HMAC keys are retired (any holder could mint plans); give PLAN_PUBLIC_KEYS instead',
+      })
+      .optional(),
+    /** Plans valid for longer than this are refused whatever their signature (a leaked plan ages out). */
+    PLAN_MAX_LIFETIME_SECONDS: env.integer(HOUR, 60, 24 * HOUR),
+    /**
+     * The remediations queue's maxReceiveCount (infra/queues.cjs): a plan signed with a key this executor does
+     * not know is retried until then and dead-lettered with its reason on the last delivery.
+     */
+    REMEDIATIONS_MAX_RECEIVES: env.integer(3, 1, 1000),
     /** The executor's own remediation policy (JSON, shared/actions/policy.ts). Unset: defaults, dry runs only. */
     EXECUTOR_POLICY: env.text('{}').transform((text, context) => {
       try {
@@ -77,7 +98,7 @@ export const ExecutorConfigSchema = z
       },
       sqsEndpoint: raw.SQS_ENDPOINT_URL,
       region: raw.AWS_REGION,
-      keyring: raw.PLAN_SIGNING_KEYS,
+      keyring: raw.PLAN_PUBLIC_KEYS,
       policy: raw.EXECUTOR_POLICY,
       namespace: raw.EXECUTOR_NAMESPACE,
       instance: raw.EXECUTOR_INSTANCE,
@@ -89,12 +110,14 @@ export const ExecutorConfigSchema = z
         verifyPollMilliseconds: raw.VERIFY_POLL_MS,
         conflictAttempts: raw.CONFLICT_ATTEMPTS,
         clockSkewSeconds: raw.CLOCK_SKEW_SECONDS,
+        maxPlanLifetimeSeconds: raw.PLAN_MAX_LIFETIME_SECONDS,
       },
       leaseSeconds: raw.LEASE_SECONDS,
       polling: {
         visibilityTimeoutSeconds: raw.VISIBILITY_TIMEOUT_SECONDS,
         waitTimeSeconds: raw.WAIT_TIME_SECONDS,
         retryDelaySeconds: raw.RETRY_DELAY_SECONDS,
+        maxReceives: raw.REMEDIATIONS_MAX_RECEIVES,
       },
       ledgerRetentionHours: raw.LEDGER_RETENTION_HOURS,
       httpPort: raw.HTTP_PORT,

@@ -10,19 +10,26 @@ import {
   DependencyUnavailableError,
   describeError,
   isRetryable,
-  type MalformedMessageError,
+  type KubepulseError,
 } from '../shared/errors.js';
 import { QUARANTINE_ATTRIBUTES } from '../shared/lambda/sqs-records.js';
 import type { LoggerPort } from '../shared/logger.js';
 import { sleep } from '../shared/retry.js';
 import { sendAll } from '../shared/sqs-publisher.js';
+import { UnknownSigningKeyError } from './core/errors.js';
 import { type ExecutorDeps, executePlanMessage } from './core/execute-plan.js';
 import type { ExecutorMetrics } from './metrics.js';
 
 export interface PollerDeps {
   sqs: SQSClient;
   queues: { remediations: string; remediationsDlq: string; results: string };
-  polling: { visibilityTimeoutSeconds: number; waitTimeSeconds: number; retryDelaySeconds: number };
+  polling: {
+    visibilityTimeoutSeconds: number;
+    waitTimeSeconds: number;
+    retryDelaySeconds: number;
+    /** The queue's maxReceiveCount: on that delivery a plan still signed by an unknown key is dead-lettered. */
+    maxReceives: number;
+  };
   executor: ExecutorDeps;
   logger: LoggerPort;
   metrics?: ExecutorMetrics;
@@ -89,6 +96,10 @@ async function handleMessage(message: Message, deps: PollerDeps): Promise<void> 
     }
     await deleteMessage(message, deps);
   } catch (error) {
+    if (error instanceof UnknownSigningKeyError) {
+      await unknownKey(message, error, deps);
+      return;
+    }
     // Left in the queue: redelivered after the retry delay, resumed from the ledger, and dead-lettered by SQS
     // after maxReceiveCount deliveries if it never succeeds.
     deps.metrics?.plans.inc({ outcome: 'retried' });
@@ -101,6 +112,42 @@ async function handleMessage(message: Message, deps: PollerDeps): Promise<void> 
   } finally {
     heartbeat.stop();
   }
+}
+
+/** Longest backoff for a plan signed by an unknown key: SQS allows 12 h, a plan lives an hour at most. */
+const MAX_UNKNOWN_KEY_BACKOFF_SECONDS = 900;
+
+/**
+ * A plan signed with a key id this executor does not trust. Not deleted: the likely cause is a key rotation
+ * done in the wrong order, and the plan becomes valid once the public key is deployed. It is retried with a
+ * doubling delay and, on the queue's last delivery, moved to the dead-letter queue with the reason (rather than
+ * by SQS's redrive, which carries none). Logged as an error worth paging on, and counted.
+ */
+async function unknownKey(message: Message, error: UnknownSigningKeyError, deps: PollerDeps): Promise<void> {
+  const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1') || 1;
+  const last = receiveCount >= deps.polling.maxReceives;
+  deps.metrics?.securityRefusals.inc({ reason: 'unknown-key' });
+  deps.logger.error('security: plan signed with an unknown key id; check the key rotation order', {
+    security: true,
+    page: true,
+    planId: error.planId,
+    keyId: error.keyId,
+    messageId: message.MessageId,
+    receiveCount,
+    next: last ? 'dead-letter queue' : 'retry',
+  });
+  if (last) {
+    await deadLetter(message, error, deps);
+    deps.metrics?.plans.inc({ outcome: 'dead-lettered' });
+    await deleteMessage(message, deps);
+    return;
+  }
+  deps.metrics?.plans.inc({ outcome: 'retried' });
+  const backoff = Math.min(
+    MAX_UNKNOWN_KEY_BACKOFF_SECONDS,
+    Math.max(1, deps.polling.retryDelaySeconds) * 2 ** (receiveCount - 1),
+  );
+  await setVisibility(message, backoff, deps).catch(() => undefined);
 }
 
 /** Keeps the message invisible while its plan runs (verification can outlast one visibility timeout). */
@@ -139,11 +186,12 @@ async function publishResult(result: ExecutionResult, deps: PollerDeps): Promise
 }
 
 /**
- * A body that is not a plan at all goes straight to the (FIFO) dead-letter queue with its reason, in its own
- * message group, deduplicated by the source message id so a retry of this move cannot park it twice.
+ * A body that is not a plan at all (or one no key here will ever verify) goes to the (FIFO) dead-letter queue
+ * with its reason, in its own message group, deduplicated by the source message id so a retry of this move
+ * cannot park it twice.
  */
-async function deadLetter(message: Message, error: MalformedMessageError, deps: PollerDeps): Promise<void> {
-  deps.logger.error('malformed plan: moving it to the dead-letter queue with its reason', {
+async function deadLetter(message: Message, error: KubepulseError, deps: PollerDeps): Promise<void> {
+  deps.logger.error('plan moved to the dead-letter queue with its reason', {
     messageId: message.MessageId,
     reason: error.message,
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { DEFAULT_POLICY } from '../shared/actions/index.js';
 import { ConfigError } from '../shared/errors.js';
@@ -13,7 +13,7 @@ const base = {
   ANOMALIES_DLQ_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-anomalies-dlq',
   RESULTS_DLQ_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-results-dlq',
   RESULTS_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:kubepulse-local-results',
-  PLAN_SIGNING_KEYS: `k2=${KEY},k1=${randomBytes(32).toString('base64')}`,
+  PLAN_SIGNING_KEY: `k2=${KEY}`,
 };
 const problems = (env: Record<string, string>) => {
   try {
@@ -30,8 +30,7 @@ describe('planner configuration', () => {
     const config = readPlannerConfig({ ...base, GEMINI_API_KEY: '', REMEDIATION_POLICY: '' });
     assert.equal(config.llm.gemini, undefined);
     assert.equal(config.policy, DEFAULT_POLICY);
-    assert.equal(config.signing.signer.keyId, 'k2', 'the first key signs');
-    assert.deepEqual([...config.signing.keyring.keys()], ['k2', 'k1']);
+    assert.equal(config.signing.signer.keyId, 'k2');
     assert.ok(config.settings.inFlightSeconds >= 30);
   });
 
@@ -53,10 +52,15 @@ describe('planner configuration', () => {
 
   it('refuses bad keys, policies and patterns, and a claim shorter than an invocation, without echoing secrets', () => {
     const shortKey = randomBytes(8).toString('base64');
-    const message = problems({ PLAN_SIGNING_KEYS: `k1=${shortKey}` });
-    assert.match(message, /PLAN_SIGNING_KEYS: key k1 is 8 bytes/);
+    const message = problems({ PLAN_SIGNING_KEY: `k1=${shortKey}` });
+    assert.match(message, /PLAN_SIGNING_KEY: key k1 is 8 bytes/);
     assert.ok(!message.includes(shortKey));
-    assert.match(problems({ PLAN_SIGNING_KEYS: '' }), /PLAN_SIGNING_KEYS: no signing key/);
+    assert.match(problems({ PLAN_SIGNING_KEY: '' }), /PLAN_SIGNING_KEY: no signing key/);
+    const publicPem = generateKeyPairSync('ed25519').publicKey.export({ format: 'pem', type: 'spki' });
+    assert.match(
+      problems({ PLAN_SIGNING_KEY: `k1=${publicPem}` }),
+      /PLAN_SIGNING_KEY: key k1 is a PUBLIC KEY/,
+    );
     assert.match(
       problems({ REMEDIATION_POLICY: '{"modes":{"low":"always"}}' }),
       /REMEDIATION_POLICY: invalid remediation policy:\s+modes\.low: /,

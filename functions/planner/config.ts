@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/actions/index.js';
 import { env, readConfig } from '../shared/config.js';
-import { parseKeyring } from '../shared/signing.js';
+import { parseSigningKey } from '../shared/signing.js';
 import { createRedactor } from './core/redact.js';
 import { LlmConfigSchema } from './llm/from-config.js';
 
@@ -31,8 +31,12 @@ const PlannerEnv = z.object({
   RESULTS_DLQ_URL: env.url(),
   /** Records from this queue go to RESULTS_DLQ_URL when malformed; any other source to ANOMALIES_DLQ_URL. */
   RESULTS_QUEUE_ARN: z.string().regex(/^arn:[a-z-]+:sqs:[^:]*:\d*:[^:]+$/, 'must be an SQS queue ARN'),
-  /** `id=base64key[,id=base64key…]`; the first signs, all verify. A secret. */
-  PLAN_SIGNING_KEYS: z.string().min(1, 'no signing key configured').transform(parsedWith(parseKeyring)),
+  /**
+   * The planner's Ed25519 private key, `id=<PKCS#8 PEM or base64 DER>` or `id=<base64 32-byte seed>`: the only
+   * copy that can sign plans (executors hold the public half). Still passed by value here; fetching it from
+   * Secrets Manager or SSM at cold start, so it is no longer an environment variable, is tracked separately.
+   */
+  PLAN_SIGNING_KEY: z.string().min(1, 'no signing key configured').transform(parsedWith(parseSigningKey)),
   /** The remediation policy as JSON (see functions/shared/actions/policy.ts); unset: the default policy. */
   REMEDIATION_POLICY: z.preprocess(
     blankAsUnset,
@@ -55,7 +59,8 @@ const PlannerEnv = z.object({
       )
       .optional(),
   ),
-  PLAN_TTL_SECONDS: env.integer(900, 60, 24 * 3600),
+  /** At most an hour: executors refuse plans valid for longer (PLAN_MAX_LIFETIME_SECONDS, default 3600). */
+  PLAN_TTL_SECONDS: env.integer(900, 60, 3600),
   APPROVAL_TTL_SECONDS: env.integer(4 * 3600, 60, 7 * 24 * 3600),
   /** How long a planned incident is not planned again (the dedupe window). */
   INCIDENT_TTL_SECONDS: env.integer(6 * 3600, 60),
@@ -98,7 +103,7 @@ export const PlannerConfigSchema = z
       resultsDlqUrl: raw.RESULTS_DLQ_URL,
       resultsQueueArn: raw.RESULTS_QUEUE_ARN,
     },
-    signing: raw.PLAN_SIGNING_KEYS,
+    signing: { signer: raw.PLAN_SIGNING_KEY },
     policy: raw.REMEDIATION_POLICY ?? DEFAULT_POLICY,
     redactPatterns: raw.REDACT_EXTRA_PATTERNS ?? [],
     settings: {

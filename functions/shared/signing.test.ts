@@ -5,7 +5,11 @@ import type { RemediationPlan } from './contracts/index.js';
 import {
   CanonicalJsonError,
   canonicalJson,
-  parseKeyring,
+  generateSigningKeyPair,
+  keyringOf,
+  parsePublicKeyring,
+  parseSigningKey,
+  publicKeyOf,
   SigningKeyError,
   signPlan,
   type UnsignedPlan,
@@ -14,10 +18,7 @@ import {
 
 const current = { keyId: 'k2', key: randomBytes(32) };
 const previous = { keyId: 'k1', key: randomBytes(32) };
-const keyring = new Map([
-  [current.keyId, current.key],
-  [previous.keyId, previous.key],
-]);
+const keyring = keyringOf(current, previous);
 const now = new Date('2026-11-21T10:05:00Z');
 
 function unsignedPlan(): UnsignedPlan {
@@ -160,7 +161,7 @@ describe('plan signatures', () => {
   it('accepts plans signed with an older key still in the keyring, and refuses them once it is retired', () => {
     const plan = signPlan(unsignedPlan(), previous);
     assert.equal(verifyPlan(plan, keyring, now).ok, true);
-    assert.equal(pick(verifyPlan(plan, new Map([[current.keyId, current.key]]), now)), 'unknown-key');
+    assert.equal(pick(verifyPlan(plan, keyringOf(current), now)), 'unknown-key');
   });
 
   it('refuses expired plans and plans from the future beyond the clock skew allowance', () => {
@@ -169,7 +170,24 @@ describe('plan signatures', () => {
     assert.equal(verifyPlan(plan, keyring, new Date('2026-11-21T10:14:59Z')).ok, true);
     assert.equal(verifyPlan(plan, keyring, new Date('2026-11-21T09:59:00Z')).ok, true);
     assert.equal(pick(verifyPlan(plan, keyring, new Date('2026-11-21T09:58:59Z'))), 'not-yet-valid');
-    assert.equal(pick(verifyPlan(plan, keyring, new Date('2026-11-21T09:58:59Z'), 120)), 'ok');
+    assert.equal(
+      pick(verifyPlan(plan, keyring, new Date('2026-11-21T09:58:59Z'), { clockSkewSeconds: 120 })),
+      'ok',
+    );
+  });
+
+  it('refuses a plan valid for longer than the maximum lifetime, however well signed', () => {
+    const long = signPlan({ ...unsignedPlan(), expiresAt: '2026-11-21T11:00:01Z' }, current);
+    assert.equal(pick(verifyPlan(long, keyring, now)), 'lifetime-too-long');
+    assert.equal(pick(verifyPlan(long, keyring, now, { maxLifetimeSeconds: 7200 })), 'ok');
+    const hour = signPlan({ ...unsignedPlan(), expiresAt: '2026-11-21T11:00:00Z' }, current);
+    assert.equal(pick(verifyPlan(hour, keyring, now)), 'ok');
+  });
+
+  it('will not verify with a private key in the keyring', () => {
+    const plan = signPlan(unsignedPlan(), current);
+    const leaky = new Map([[current.keyId, parseSigningKey(`k2=${current.key.toString('base64')}`).key]]);
+    assert.throws(() => verifyPlan(plan, leaky as never, now), SigningKeyError);
   });
 
   it('calls anything that is not a well-formed plan malformed', () => {
@@ -195,30 +213,63 @@ describe('plan signatures', () => {
     assert.equal(result.ok && 'extra' in result.plan, false);
   });
 
-  it('refuses short keys', () => {
+  it('refuses seeds that are not 32 bytes and unsafe key ids', () => {
     assert.throws(() => signPlan(unsignedPlan(), { keyId: 'weak', key: randomBytes(16) }), SigningKeyError);
+    assert.throws(() => signPlan(unsignedPlan(), { keyId: 'a,b', key: randomBytes(32) }), SigningKeyError);
   });
 });
 
-describe('keyring configuration', () => {
-  it('signs with the first key and accepts all of them', () => {
-    const text = `${current.keyId}=${current.key.toString('base64')}, ${previous.keyId}=${previous.key.toString('base64')}`;
-    const { signer, keyring: parsed } = parseKeyring(text);
-    assert.equal(signer.keyId, 'k2');
-    assert.deepEqual([...parsed.keys()], ['k2', 'k1']);
-    assert.equal(verifyPlan(signPlan(unsignedPlan(), previous), parsed, now).ok, true);
+describe('key configuration', () => {
+  it('reads the planner key as PEM, as PKCS#8 DER or as a raw seed, and its public half verifies', () => {
+    const pair = generateSigningKeyPair('k3');
+    const fromPem = parseSigningKey(`k3=${pair.privateKeyPem}`);
+    const fromEscapedPem = parseSigningKey(`k3=${pair.privateKeyPem.replace(/\n/g, '\\n')}`);
+    const fromDer = parseSigningKey(pair.signingKey);
+    const fromSeed = parseSigningKey(`k2=${current.key.toString('base64')}`);
+    const keys = parsePublicKeyring(`${pair.publicKeyEntry}, k2=${pair.publicKeyPem.replace(/\n/g, '\\n')}`);
+    assert.deepEqual([...keys.keys()], ['k3', 'k2']);
+    for (const signer of [fromPem, fromEscapedPem, fromDer]) {
+      assert.equal(verifyPlan(signPlan(unsignedPlan(), signer), keys, now).ok, true);
+    }
+    assert.equal(verifyPlan(signPlan(unsignedPlan(), fromSeed), keyring, now).ok, true);
+    assert.equal(
+      publicKeyOf(fromSeed).export({ format: 'der', type: 'spki' }).toString('hex'),
+      publicKeyOf(current).export({ format: 'der', type: 'spki' }).toString('hex'),
+    );
   });
 
-  it('refuses empty, malformed, short and duplicate keys', () => {
-    const key = randomBytes(32).toString('base64');
+  it('refuses empty, malformed, short and listed planner keys, and public keys where a private one belongs', () => {
+    const pair = generateSigningKeyPair('k1');
     for (const bad of [
       '',
       'nokey',
       `k1=${randomBytes(8).toString('base64')}`,
-      `k1=${key},k1=${key}`,
+      `${pair.signingKey},${pair.signingKey}`,
+      'k1=not base64!',
+      `k1=${pair.publicKeyPem}`,
+      pair.publicKeyEntry,
+    ]) {
+      assert.throws(() => parseSigningKey(bad), SigningKeyError, bad);
+    }
+  });
+
+  it('refuses private keys, raw 32-byte keys, duplicates and garbage in a public keyring, naming only the key id', () => {
+    const pair = generateSigningKeyPair('k1');
+    const seed = randomBytes(32).toString('base64');
+    for (const bad of [
+      '',
+      `k1=${pair.privateKeyPem}`,
+      `k1=${pair.privateKeyPem.replace(/\n/g, '\\n')}`,
+      pair.signingKey,
+      `k1=${seed}`,
+      `${pair.publicKeyEntry},${pair.publicKeyEntry}`,
       'k1=not base64!',
     ]) {
-      assert.throws(() => parseKeyring(bad), SigningKeyError, bad);
+      assert.throws(
+        () => parsePublicKeyring(bad),
+        (error: unknown) => error instanceof SigningKeyError && !error.message.includes(seed),
+        bad,
+      );
     }
   });
 });

@@ -19,7 +19,7 @@ import type {
   RemediationPlan,
 } from '../../functions/shared/contracts/index.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
-import { verifyPlan } from '../../functions/shared/signing.js';
+import { keyringOf, verifyPlan } from '../../functions/shared/signing.js';
 import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
 import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../support/planner-fixtures.js';
 
@@ -41,7 +41,7 @@ class ScriptedLlm implements LlmPlanner {
 }
 
 const signer = { keyId: 'k1', key: randomBytes(32) };
-const keyring = new Map([[signer.keyId, signer.key]]);
+const keyring = keyringOf(signer);
 const now = new Date('2026-11-21T10:01:00Z');
 const settings: PlannerSettings = {
   planTtlSeconds: 900,

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { type Message, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSHandler } from 'aws-lambda';
 import { Redis } from 'ioredis';
@@ -20,7 +19,7 @@ import {
   encodeMessageBody,
   type RemediationPlan,
 } from '../../functions/shared/contracts/index.js';
-import { parseKeyring } from '../../functions/shared/signing.js';
+import { generateSigningKeyPair, type Keyring, parsePublicKeyring } from '../../functions/shared/signing.js';
 import { type InvocationReport, invokeOnce } from '../../local/harness/lambda-runner/sqs-event-source.js';
 import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
 import { type FakeGemini, startFakeGemini } from '../../local/standins/fake-gemini/server.js';
@@ -56,7 +55,8 @@ export interface PlannerHarness {
   fake: FakeGemini;
   /** The planner's environment, pointing at the services above. */
   env: Record<string, string>;
-  keyring: ReturnType<typeof parseKeyring>['keyring'];
+  /** The executors' view: the public half of the planner's key. */
+  keyring: Keyring;
   container(overrides?: Record<string, string>): Promise<PlannerContainer>;
   sendAnomalies(bodies: readonly string[]): Promise<void>;
   send(queue: 'anomalies' | 'results', bodies: readonly string[]): Promise<void>;
@@ -91,7 +91,7 @@ export async function startPlannerHarness(): Promise<PlannerHarness> {
   });
   const sqs = localSqsClient(emulator.endpoint);
   const fake = await startFakeGemini({ apiKey: GEMINI_API_KEY });
-  const signingKeys = `k1=${randomBytes(32).toString('base64')}`;
+  const signingPair = generateSigningKeyPair('k1');
   const env: Record<string, string> = {
     REDIS_URL: redisServer.url,
     REMEDIATIONS_QUEUE_URL: emulator.queueUrls.remediations!,
@@ -99,7 +99,7 @@ export async function startPlannerHarness(): Promise<PlannerHarness> {
     ANOMALIES_DLQ_URL: emulator.dlqUrls.anomalies!,
     RESULTS_DLQ_URL: emulator.dlqUrls.results!,
     RESULTS_QUEUE_ARN: emulator.queueArns.results!,
-    PLAN_SIGNING_KEYS: signingKeys,
+    PLAN_SIGNING_KEY: signingPair.signingKey,
     GEMINI_API_KEY,
     GEMINI_BASE_URL: fake.url,
     GEMINI_TIMEOUT_MS: '2000',
@@ -172,7 +172,7 @@ export async function startPlannerHarness(): Promise<PlannerHarness> {
     sqs,
     fake,
     env,
-    keyring: parseKeyring(signingKeys).keyring,
+    keyring: parsePublicKeyring(signingPair.publicKeyEntry),
     container,
     sendAnomalies: (bodies) => send('anomalies', bodies),
     send,

@@ -32,3 +32,20 @@ export class PlanBusyError extends KubepulseError {
   readonly retryable = true;
   readonly code = 'plan-busy';
 }
+
+/**
+ * A plan signed with a key id this executor does not trust. Retryable on purpose: the usual cause is a key
+ * rotation done in the wrong order (the planner switched before the executors learnt the new public key), and
+ * deleting the plan would lose it. The poller backs off, pages, and dead-letters it with this reason at the end.
+ */
+export class UnknownSigningKeyError extends KubepulseError {
+  readonly retryable = true;
+  readonly code = 'unknown-signing-key';
+
+  constructor(
+    readonly keyId: string,
+    readonly planId: string,
+  ) {
+    super(`plan ${planId} is signed with key ${keyId}, which this executor does not trust (yet)`);
+  }
+}

@@ -14,9 +14,11 @@ import type { Applier, StepContext } from './appliers/applier.js';
 import { APPLIERS } from './appliers/index.js';
 import { type AuditTrail, EVENT_REASONS } from './audit.js';
 import { topController } from './controller.js';
+import { UnknownSigningKeyError } from './errors.js';
 import { gatherFacts } from './facts.js';
 import type { LedgerEntry, PlanLedger } from './ledger.js';
 import type { ClusterPort, ObjectRef, UsageProbe } from './ports.js';
+import { replayRefusals } from './replay-guard.js';
 import { waitUntilSettled } from './settle.js';
 
 export interface ExecutorSettings {
@@ -28,6 +30,8 @@ export interface ExecutorSettings {
   verifyPollMilliseconds: number;
   conflictAttempts: number;
   clockSkewSeconds: number;
+  /** Plans valid for longer than this (`expiresAt - createdAt`) are refused, however well signed. */
+  maxPlanLifetimeSeconds: number;
 }
 
 export interface ExecutorDeps {
@@ -65,7 +69,10 @@ export async function executePlanMessage(body: string, deps: ExecutorDeps): Prom
   } catch (error) {
     return { kind: 'malformed', error: error as MalformedMessageError };
   }
-  const verification = verifyPlan(candidate, deps.keyring, startedAt, deps.settings.clockSkewSeconds);
+  const verification = verifyPlan(candidate, deps.keyring, startedAt, {
+    clockSkewSeconds: deps.settings.clockSkewSeconds,
+    maxLifetimeSeconds: deps.settings.maxPlanLifetimeSeconds,
+  });
   if (!verification.ok && verification.reason === 'malformed') {
     return {
       kind: 'malformed',
@@ -74,6 +81,10 @@ export async function executePlanMessage(body: string, deps: ExecutorDeps): Prom
   }
   // Parsed by verifyPlan already; parsed again here only to report on a plan that failed verification.
   const plan = verification.ok ? verification.plan : RemediationPlan.parse(candidate);
+  // Never deleted: a key rotation done in the wrong order must not lose plans (the poller retries, then parks it).
+  if (!verification.ok && verification.reason === 'unknown-key') {
+    throw new UnknownSigningKeyError(plan.signature.keyId, plan.planId);
+  }
   const run = new PlanRun(plan, deps, startedAt);
   if (!verification.ok) {
     deps.logger.error('security: remediation plan refused', {
@@ -143,6 +154,9 @@ class PlanRun {
       this.deps.now(),
     );
     let entry = claim.entry;
+    // The ledger may have been deleted since this plan ran: its id on a target says so.
+    const replayed = claim.fresh ? await replayRefusals(this.plan, this.deps.cluster) : [];
+    if (replayed.length > 0) return this.refuse(entry, replayed);
     if (!claim.fresh) {
       if (entry.phase === 'done' && entry.result) return this.replay(entry);
       entry = await ledger.takeOver(entry, this.deps.now());

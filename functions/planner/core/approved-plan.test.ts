@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { verifyPlan } from '../../shared/signing.js';
+import { keyringOf, verifyPlan } from '../../shared/signing.js';
 import { ApprovalNotUsableError, planFromApproval } from './approved-plan.js';
 import type { PendingApproval } from './ports.js';
 
@@ -37,7 +37,7 @@ describe('plans from approvals', () => {
     assert.deepEqual(plan.actions, [{ action: 'cordon', node: 'node-a' }]);
     assert.match(plan.rationale, /Approved by alice/);
     assert.equal(plan.expiresAt, '2026-11-21T10:40:00.000Z');
-    assert.equal(verifyPlan(plan, new Map([[signer.keyId, signer.key]]), now).ok, true);
+    assert.equal(verifyPlan(plan, keyringOf(signer), now).ok, true);
     const again = planFromApproval(approval(), {
       signer,
       now: new Date('2026-11-21T10:31:00Z'),

@@ -37,10 +37,11 @@ export const PlanProposal = z.object({
 export type PlanProposal = z.infer<typeof PlanProposal>;
 
 export const PlanSignature = z.object({
-  algorithm: z.literal('HMAC-SHA256'),
-  keyId: z.string().min(1).max(64),
-  /** Hex HMAC over the canonical JSON of the plan without its signature. */
-  value: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Ed25519 only: the HMAC-SHA256 of old, which any verifier could forge, is refused as malformed. */
+  algorithm: z.literal('Ed25519'),
+  keyId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  /** Hex Ed25519 signature (64 bytes) over the canonical JSON of the plan without its signature. */
+  value: z.string().regex(/^[0-9a-f]{128}$/),
 });
 
 export const RemediationPlan = z.object({

@@ -4,7 +4,6 @@
 // sandboxes; and the in-cluster shipper and executor as their own processes, each authenticated as its own
 // ServiceAccount with the RBAC from infra/kubernetes. Used by the demo, the closed-loop test and bench:e2e.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { promisify } from 'node:util';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import { parsePolicy, type RemediationPolicyDocument } from '../../../functions/shared/actions/index.js';
+import { generateSigningKeyPair } from '../../../functions/shared/signing.js';
 import { bundleComponent, type Component } from '../../../infra/images/bundle.js';
 import { FaultSimulator } from '../../scenarios/fault-sim/simulator.js';
 import { type FakeGemini, startFakeGemini } from '../../standins/fake-gemini/server.js';
@@ -232,7 +232,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
 
     progress('functions: packaging with osls (cached by content) and starting their sandboxes …');
     const service = ensurePackagedService({ onProgress: progress });
-    const signingKeys = `local=${randomBytes(32).toString('base64')}`;
+    // A fresh pair per stack: the planner gets the private key, the executor only its public half.
+    const signing = generateSigningKeyPair('local');
     parsePolicy(options.policy); // refuse a bad document here, not in two processes' logs
     const policy = JSON.stringify(options.policy);
     const functions = await startPackagedStack({
@@ -241,7 +242,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       emulator,
       environmentOverrides: {
         '*': { REDIS_URL: redis.url, LOG_LEVEL: 'WARN', POWERTOOLS_LOG_LEVEL: 'WARN' },
-        planner: { PLAN_SIGNING_KEYS: signingKeys, REMEDIATION_POLICY: policy, ...geminiEnv },
+        planner: { PLAN_SIGNING_KEY: signing.signingKey, REMEDIATION_POLICY: policy, ...geminiEnv },
         notifier: receivers.notifierEnv,
       },
       ...(options.onInvoke ? { onInvoke: options.onInvoke } : {}),
@@ -305,7 +306,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         REMEDIATIONS_DLQ_URL: emulator.dlqUrls.remediations!,
         RESULTS_QUEUE_URL: emulator.queueUrls.results!,
         SQS_ENDPOINT_URL: emulator.endpoint,
-        PLAN_SIGNING_KEYS: signingKeys,
+        PLAN_PUBLIC_KEYS: signing.publicKeyEntry,
         EXECUTOR_POLICY: policy,
         EXECUTOR_NAMESPACE: 'kubepulse',
         EXECUTOR_INSTANCE: 'local-executor',
