@@ -17,6 +17,9 @@ logger.info('executor started', {
   instance: config.instance,
   dryRunOnly: config.policy.dryRun,
   enabledActions: config.policy.enabledActions,
+  // Which planner keys this executor trusts: the first thing to check when plans wait with an unknown key id.
+  trustedKeyIds: [...config.keyring.keys()],
+  maxPlanLifetimeSeconds: config.settings.maxPlanLifetimeSeconds,
 });
 
 const stopping = new AbortController();
