@@ -43,6 +43,12 @@ const approval = (approvalId: string, overrides: Partial<PendingApproval> = {}):
     ],
   },
   reasons: ['action 1: set-resources is medium risk: needs-approval by policy'],
+  scope: {
+    clusterId: 'prod-eu-1',
+    namespace: 'shop',
+    workload: { kind: 'Deployment', name: 'checkout' },
+    nodes: [],
+  },
   dryRun: false,
   target: {
     namespace: 'shop',

@@ -233,6 +233,12 @@ function listApprovals(
     const status = a.status === 'pending' && expired(a) ? 'expired' : a.status;
     out(`${a.approvalId}  ${status}  cluster ${a.clusterId}  incident ${a.incidentId}`);
     if (a.target) out(`  target:    ${a.target.namespace}/${a.target.owner?.name ?? a.target.pod}`);
+    // What the signed plan will be allowed to touch, and nothing else.
+    if (a.scope) {
+      const workload = a.scope.workload ? ` ${a.scope.workload.kind}/${a.scope.workload.name}` : '';
+      const nodes = a.scope.nodes.length > 0 ? `, nodes ${a.scope.nodes.join(', ')}` : '';
+      out(`  scope:     ${a.scope.clusterId}/${a.scope.namespace}${workload}${nodes}`);
+    }
     out(
       `  proposed:  ${a.proposal.actions.map(describeAction).join('; ')} (${a.source}${a.dryRun ? ', dry run' : ''})`,
     );

@@ -23,7 +23,7 @@ const now = new Date('2026-11-21T10:05:00Z');
 
 function unsignedPlan(): UnsignedPlan {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     kind: 'remediation-plan',
     clusterId: 'prod-eu-1',
     planId: 'plan-1',
@@ -34,6 +34,12 @@ function unsignedPlan(): UnsignedPlan {
     rationale: 'memory grows towards the limit',
     confidence: 0.9,
     dryRun: false,
+    scope: {
+      clusterId: 'prod-eu-1',
+      namespace: 'shop',
+      workload: { kind: 'Deployment', name: 'checkout' },
+      nodes: [],
+    },
     actions: [
       {
         action: 'set-resources',

@@ -42,6 +42,7 @@ import { parsePolicy } from '../../functions/shared/actions/policy.js';
 import {
   decodeMessageBody,
   ExecutionResult,
+  type PlanScope,
   type RemediationAction,
   type RemediationPlan,
 } from '../../functions/shared/contracts/index.js';
@@ -262,10 +263,22 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
 
   // ---- helpers -------------------------------------------------------------------------------------------
 
+  /** The scope a planner would sign for these actions: their namespace, workload and nodes (tests only). */
+  function scopeOf(actions: RemediationAction[]): PlanScope {
+    const namespaced = actions.find((a) => 'namespace' in a);
+    const workload = actions.find((a) => 'kind' in a);
+    return {
+      clusterId: CLUSTER_ID,
+      namespace: namespaced && 'namespace' in namespaced ? namespaced.namespace : NAMESPACE,
+      workload: workload && 'kind' in workload ? { kind: workload.kind, name: workload.name } : null,
+      nodes: actions.flatMap((a) => ('node' in a ? [a.node] : [])),
+    };
+  }
+
   function plan(actions: RemediationAction[], overrides: Partial<UnsignedPlan> = {}): UnsignedPlan {
     const now = Date.now();
     return {
-      schemaVersion: 1,
+      schemaVersion: 2,
       kind: 'remediation-plan',
       clusterId: CLUSTER_ID,
       planId: `plan-${randomUUID()}`,
@@ -276,6 +289,7 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
       rationale: 'integration test',
       confidence: 0.9,
       dryRun: false,
+      scope: scopeOf(actions),
       actions,
       ...overrides,
     };
@@ -366,7 +380,14 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
   it('scales a Deployment, verifies the rollout, and leaves an audit trail', async () => {
     await createDeployment(deploymentOf('scale-me', 2));
     const unsigned = plan([
-      { action: 'scale', namespace: NAMESPACE, kind: 'Deployment', name: 'scale-me', replicas: 3 },
+      {
+        action: 'scale',
+        namespace: NAMESPACE,
+        kind: 'Deployment',
+        name: 'scale-me',
+        replicas: 3,
+        fromReplicas: 2,
+      },
     ]);
     const result = await execute(unsigned);
 
@@ -436,6 +457,7 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
           name: 'resize-me',
           container: 'app',
           limits: { memoryBytes: 128 * MiB },
+          fromLimits: { memoryBytes: 64 * MiB },
         },
       ]),
     );
@@ -463,7 +485,16 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
       return rolloutProgress('StatefulSet', current).done ? true : undefined;
     });
     const result = await execute(
-      plan([{ action: 'scale', namespace: NAMESPACE, kind: 'StatefulSet', name: 'stateful', replicas: 2 }]),
+      plan([
+        {
+          action: 'scale',
+          namespace: NAMESPACE,
+          kind: 'StatefulSet',
+          name: 'stateful',
+          replicas: 2,
+          fromReplicas: 1,
+        },
+      ]),
     );
     assert.equal(result.status, 'verified', result.error);
     const after = await apps.readNamespacedStatefulSet({ name: 'stateful', namespace: NAMESPACE });
@@ -504,7 +535,9 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
     const { items } = await core.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app=delete-one' });
     const victim = items[0]!;
     const result = await execute(
-      plan([{ action: 'delete-pod', namespace: NAMESPACE, pod: victim.metadata!.name! }]),
+      plan([{ action: 'delete-pod', namespace: NAMESPACE, pod: victim.metadata!.name! }], {
+        scope: { ...scopeOf([]), workload: { kind: 'Deployment', name: 'delete-one' } },
+      }),
     );
     assert.equal(result.status, 'verified', result.error);
     const { items: now } = await core.listNamespacedPod({
@@ -521,7 +554,12 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
       ...deps,
       policy: parsePolicy({ ...testPolicy, namespaces: { allow: ['*'] } }),
     };
-    const restricted = await execute(plan([{ action: 'cordon', node: NODES.cordon }]));
+    // A node plan is in its incident's namespace: one the executor's policy does not allow refuses it.
+    const restricted = await execute(
+      plan([{ action: 'cordon', node: NODES.cordon }], {
+        scope: { ...scopeOf([{ action: 'cordon', node: NODES.cordon }]), namespace: 'default' },
+      }),
+    );
     assert.equal(restricted.status, 'refused');
     const cordoned = await execute(plan([{ action: 'cordon', node: NODES.cordon }]), everyNamespace);
     assert.equal(cordoned.status, 'verified', cordoned.error);
@@ -549,6 +587,7 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
           name: 'too-big',
           container: 'app',
           limits: { memoryBytes: 40 * GiB },
+          fromLimits: { memoryBytes: 20 * GiB },
         },
       ]),
       quick,
@@ -569,7 +608,16 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
       check: async () => ({ healthy: false, detail: 'CPU still saturated (injected)' }),
     };
     const result = await execute(
-      plan([{ action: 'scale', namespace: NAMESPACE, kind: 'Deployment', name: 'unhelped', replicas: 3 }]),
+      plan([
+        {
+          action: 'scale',
+          namespace: NAMESPACE,
+          kind: 'Deployment',
+          name: 'unhelped',
+          replicas: 3,
+          fromReplicas: 2,
+        },
+      ]),
       { ...deps, usage: failingUsage },
     );
     assert.equal(result.status, 'rolled-back');
@@ -588,6 +636,7 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
       kind: 'Deployment',
       name: 'guarded',
       replicas: 2,
+      fromReplicas: 1,
     });
     const forged = signPlan(plan([scaleGuarded()]), forger);
     const genuine = signPlan(plan([scaleGuarded()]), signer);
@@ -629,13 +678,31 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
   it('refuses actions outside the allowed namespaces or the allowlist, whatever the plan says', async () => {
     await createDeployment(deploymentOf('not-allowed', 1));
     const denied = await execute(
-      plan([{ action: 'scale', namespace: 'kube-system', kind: 'Deployment', name: 'coredns', replicas: 3 }]),
+      plan([
+        {
+          action: 'scale',
+          namespace: 'kube-system',
+          kind: 'Deployment',
+          name: 'coredns',
+          replicas: 3,
+          fromReplicas: 2,
+        },
+      ]),
     );
     assert.equal(denied.status, 'refused');
     assert.match(denied.error ?? '', /namespace kube-system is denied/);
 
     const elsewhere = await execute(
-      plan([{ action: 'scale', namespace: 'default', kind: 'Deployment', name: 'web', replicas: 3 }]),
+      plan([
+        {
+          action: 'scale',
+          namespace: 'default',
+          kind: 'Deployment',
+          name: 'web',
+          replicas: 3,
+          fromReplicas: 2,
+        },
+      ]),
     );
     assert.equal(elsewhere.status, 'refused');
     assert.match(elsewhere.error ?? '', /namespace default is not allowed/);
@@ -662,6 +729,7 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
           name: 'half-plan',
           container: 'app',
           limits: { memoryBytes: GiB }, // 64 MiB to 1 GiB is far more than the ×2 allowed
+          fromLimits: { memoryBytes: 64 * MiB },
         },
       ]),
     );
@@ -676,7 +744,16 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
 
   it('refuses a second plan on a target still cooling down', async () => {
     const result = await execute(
-      plan([{ action: 'scale', namespace: NAMESPACE, kind: 'Deployment', name: 'scale-me', replicas: 4 }]),
+      plan([
+        {
+          action: 'scale',
+          namespace: NAMESPACE,
+          kind: 'Deployment',
+          name: 'scale-me',
+          replicas: 4,
+          fromReplicas: 3,
+        },
+      ]),
     );
     assert.equal(result.status, 'refused');
     assert.match(result.error ?? '', /cooling down/);
@@ -690,7 +767,14 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
     const result = await execute(
       plan(
         [
-          { action: 'scale', namespace: NAMESPACE, kind: 'Deployment', name: 'dry', replicas: 3 },
+          {
+            action: 'scale',
+            namespace: NAMESPACE,
+            kind: 'Deployment',
+            name: 'dry',
+            replicas: 3,
+            fromReplicas: 2,
+          },
           { action: 'delete-pod', namespace: NAMESPACE, pod: pod.name! },
         ],
         { dryRun: true },
@@ -797,7 +881,14 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
     };
     const signed = signPlan(
       plan([
-        { action: 'scale', namespace: NAMESPACE, kind: 'Deployment', name: 'rollback-crash', replicas: 2 },
+        {
+          action: 'scale',
+          namespace: NAMESPACE,
+          kind: 'Deployment',
+          name: 'rollback-crash',
+          replicas: 2,
+          fromReplicas: 1,
+        },
       ]),
       signer,
     );

@@ -62,6 +62,14 @@ const raiseTo = (memoryBytes: number): RemediationAction => ({
   container: 'app',
   limits: { memoryBytes },
 });
+/** The same as signed: with the limit it replaces, written in by the planner from its facts. */
+const signedRaise = (memoryBytes: number): RemediationAction => ({
+  action: 'set-resources',
+  ...checkout,
+  container: 'app',
+  limits: { memoryBytes },
+  fromLimits: { memoryBytes: 512 * MIB },
+});
 const acting = (actions: RemediationAction[], confidence = 0.9): PlanProposal => ({
   decision: 'act',
   diagnosis: 'checkout runs out of memory',
@@ -124,7 +132,7 @@ describe('planning incidents against a real Redis', () => {
     assert.equal(incidents[0]!.result, 'planned');
     assert.equal(incidents[0]!.source, 'llm');
     const plan = planOf(outputs);
-    assert.deepEqual(plan.actions, [raiseTo(768 * MIB)]);
+    assert.deepEqual(plan.actions, [signedRaise(768 * MIB)]);
     assert.equal(plan.dryRun, false);
     assert.equal(plan.incidentId, incidents[0]!.fingerprint);
     assert.equal(verifyPlan(plan, keyring, now).ok, true);
@@ -212,7 +220,7 @@ describe('planning incidents against a real Redis', () => {
     assert.deepEqual(kinds(outputs), ['approval-request', 'alert']);
     const [stored] = await state.listApprovals();
     assert.equal(stored!.status, 'pending');
-    assert.deepEqual(stored!.proposal.actions, [raiseTo(768 * MIB)]);
+    assert.deepEqual(stored!.proposal.actions, [signedRaise(768 * MIB)]);
     assert.match(alertOf(outputs).summary, new RegExp(stored!.approvalId));
   });
 
@@ -233,7 +241,7 @@ describe('planning incidents against a real Redis', () => {
         deps({ llm: new ScriptedLlm(reply) }),
       );
       assert.equal(incidents[0]!.source, 'runbook');
-      assert.deepEqual(planOf(outputs).actions, [raiseTo(768 * MIB)]);
+      assert.deepEqual(planOf(outputs).actions, [signedRaise(768 * MIB)]);
       assert.equal(planOf(outputs).source, 'runbook');
     }
   });
@@ -248,7 +256,7 @@ describe('planning incidents against a real Redis', () => {
     );
     assert.equal(incidents[0]!.source, 'runbook');
     assert.match(incidents[0]!.fallbackReason!, /policy refused/);
-    assert.deepEqual(planOf(outputs).actions, [raiseTo(768 * MIB)]);
+    assert.deepEqual(planOf(outputs).actions, [signedRaise(768 * MIB)]);
   });
 
   it('replaces an LLM plan whose actions do not address the problem, even one policy allows', async () => {

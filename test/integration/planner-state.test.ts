@@ -75,7 +75,7 @@ describe('planner state on a real Redis', () => {
   it('concludes an incident only with a result of its own plan, keeping its window; reopening takes exactly that record', async () => {
     const plan = signPlan(
       {
-        schemaVersion: 1,
+        schemaVersion: 2,
         kind: 'remediation-plan',
         clusterId: 'prod-eu-1',
         planId: 'plan-1',
@@ -86,6 +86,7 @@ describe('planner state on a real Redis', () => {
         rationale: 'raise the limit',
         confidence: 0.8,
         dryRun: false,
+        scope: { clusterId: 'prod-eu-1', namespace: 'shop', workload: null, nodes: [] },
         actions: approval('apr-0').proposal.actions,
       },
       { keyId: 'k1', key: randomBytes(32) },

@@ -34,12 +34,24 @@ function oomIncident(): Anomaly[] {
 
 /** What the memory runbook proposes for it: 1.5 × the limit, and a restart since memory grows steadily. */
 const RUNBOOK_ACTIONS: RemediationAction[] = [
-  { action: 'set-resources', ...checkout, container: 'app', limits: { memoryBytes: 768 * MIB } },
+  {
+    action: 'set-resources',
+    ...checkout,
+    container: 'app',
+    limits: { memoryBytes: 768 * MIB },
+    fromLimits: { memoryBytes: 512 * MIB },
+  },
   { action: 'rollout-restart', ...checkout },
 ];
 /** What the fake's careful model proposes: the same, with the limit raised to exactly 1.5 × 512 MiB. */
 const LLM_ACTIONS: RemediationAction[] = [
-  { action: 'set-resources', ...checkout, container: 'app', limits: { memoryBytes: 805_306_368 } },
+  {
+    action: 'set-resources',
+    ...checkout,
+    container: 'app',
+    limits: { memoryBytes: 805_306_368 },
+    fromLimits: { memoryBytes: 512 * MIB },
+  },
   { action: 'rollout-restart', ...checkout },
 ];
 

@@ -1,5 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { evaluateAction, type RemediationPolicy } from '../../shared/actions/policy.js';
+import { evaluateSignedPlan, type RemediationPolicy } from '../../shared/actions/policy.js';
 import { targetOf } from '../../shared/actions/registry.js';
 import {
   decodeMessageBody,
@@ -104,6 +104,11 @@ export async function executePlanMessage(body: string, deps: ExecutorDeps): Prom
   }
   if (plan.clusterId !== deps.settings.clusterId) {
     return run.refusedUntouched(`plan is for cluster ${plan.clusterId}, this is ${deps.settings.clusterId}`);
+  }
+  if (plan.scope.clusterId !== plan.clusterId) {
+    return run.refusedUntouched(
+      `plan's scope is cluster ${plan.scope.clusterId}, but the plan is for ${plan.clusterId}`,
+    );
   }
   return run.execute();
 }
@@ -240,26 +245,26 @@ class PlanRun {
   }
 
   private async policyRefusals(entry: LedgerEntry, cooldownKeys: string[][]): Promise<string[]> {
-    const reasons: string[] = [];
-    const keys = this.targets.map(targetKey);
-    // As the planner's policy has it: different actions may share a target, the same action twice may not.
-    const steps = this.plan.actions.map((action, index) => `${action.action} ${keys[index]}`);
-    steps.forEach((step, index) => {
-      if (steps.indexOf(step) !== index) reasons.push(`action ${index + 1}: ${step} twice in one plan`);
-    });
     const facts = await gatherFacts(this.plan, this.deps.cluster, this.deps.usage);
+    // The planner's plan-level rules and bounds, the same code, on live facts: steps a resumed plan already
+    // applied are in those facts and are not counted twice.
+    const evaluation = evaluateSignedPlan(
+      this.plan,
+      facts,
+      this.deps.policy,
+      (index) => entry.steps[index]?.state !== 'pending',
+    );
+    const reasons: string[] = [];
+    if (evaluation.verdict === 'refused') reasons.push(...evaluation.reasons);
+    else if (evaluation.verdict === 'needs-approval' && this.plan.source !== 'human') {
+      reasons.push(
+        `needs a human's approval by local policy (${evaluation.reasons.join('; ')}), and the plan is from ${this.plan.source}`,
+      );
+    }
+    if (this.dryRun) return reasons;
     const since = new Date(this.deps.now().getTime() - this.deps.settings.cooldownSeconds * 1000);
-    for (const [index, action] of this.plan.actions.entries()) {
+    for (const [index] of this.plan.actions.entries()) {
       if (entry.steps[index]?.state !== 'pending') continue;
-      const evaluation = evaluateAction(action, facts, this.deps.policy);
-      if (evaluation.verdict === 'refused') {
-        reasons.push(...evaluation.reasons.map((r) => `action ${index + 1}: ${r}`));
-      } else if (evaluation.verdict === 'needs-approval' && this.plan.source !== 'human') {
-        reasons.push(
-          `action ${index + 1}: needs a human's approval by local policy (${evaluation.reasons.join('; ')}), and the plan is from ${this.plan.source}`,
-        );
-      }
-      if (this.dryRun) continue;
       for (const key of cooldownKeys[index] ?? []) {
         const recent = await this.deps.ledger.recentWrites(key, since, this.plan.planId);
         if (recent.length > 0) {

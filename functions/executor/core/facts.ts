@@ -1,4 +1,11 @@
-import type { V1Container, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type {
+  KubernetesObject,
+  V1Container,
+  V1LabelSelector,
+  V1Namespace,
+  V1Node,
+  V1Pod,
+} from '@kubernetes/client-node';
 import type {
   IncidentScope,
   NodeFacts,
@@ -6,56 +13,59 @@ import type {
   TargetFacts,
   WorkloadFacts,
 } from '../../shared/actions/facts.js';
-import type { RemediationAction, RemediationPlan, ResourceQuantities } from '../../shared/contracts/index.js';
+import type { RemediationPlan, ResourceQuantities } from '../../shared/contracts/index.js';
 import { parseQuantity } from '../../shared/quantity.js';
 import { topController } from './controller.js';
 import type { ClusterPort, UsageProbe } from './ports.js';
 import type { Workload, WorkloadKind } from './rollout.js';
 
-type WorkloadAction = Extract<RemediationAction, { kind: WorkloadKind }>;
-const isWorkloadAction = (action: RemediationAction): action is WorkloadAction => 'kind' in action;
+/** What the executor reads of a HorizontalPodAutoscaler: only whom it scales. */
+interface Autoscaler extends KubernetesObject {
+  spec?: { scaleTargetRef?: { apiVersion?: string; kind?: string; name?: string } };
+}
 
 /**
  * The facts the shared policy needs, read live from the API server just before acting, whatever the plan says.
- * The incident's scope comes from the plan itself (it is signed): its namespace and workload are those its
- * actions name, a pod's being its controller's, and the nodes are the ones it names. A target that cannot be
- * read is left out, and the policy refuses what it knows nothing about.
+ * The incident is the plan's signed `scope` (what the planner saw), never what its actions name, so an action
+ * on anything else is refused as outside the incident. Live on top: the workload's replicas and resources, the
+ * autoscaler that owns its replica count, the nodes its pods run on now. A target that cannot be read is left
+ * out, and the policy refuses what it knows nothing about.
  */
 export async function gatherFacts(
   plan: RemediationPlan,
   cluster: ClusterPort,
   usage: UsageProbe | undefined,
 ): Promise<TargetFacts> {
-  const namespaced = plan.actions.find(
-    (a): a is Extract<RemediationAction, { namespace: string }> => 'namespace' in a,
-  );
-  // A plan that only touches nodes belongs to no namespace: it passes namespace policy only where every one does.
-  const namespace = namespaced?.namespace ?? '';
+  const { namespace, workload: scoped, nodes: scopeNodes } = plan.scope;
+  const incident: IncidentScope = { namespace, workload: scoped, nodes: scopeNodes };
   const pods = await podFacts(plan, cluster);
-  const workloadAction = plan.actions.find(isWorkloadAction);
-  const incidentWorkload = workloadAction
-    ? { kind: workloadAction.kind, name: workloadAction.name }
-    : (pods.find((p) => p.controller)?.controller ?? null);
   const nodeNames = plan.actions.flatMap((a) => ('node' in a ? [a.node] : []));
-  const incident: IncidentScope = { namespace, workload: incidentWorkload, nodes: nodeNames };
-
+  const known = scoped && isKnownKind(scoped.kind) ? { kind: scoped.kind, name: scoped.name } : undefined;
   const [namespaceObject, workload, nodes] = await Promise.all([
-    namespace
-      ? cluster.read<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', name: namespace })
-      : undefined,
-    incidentWorkload && isKnownKind(incidentWorkload.kind)
-      ? workloadFacts(cluster, usage, namespace, incidentWorkload.kind, incidentWorkload.name)
+    cluster.read<V1Namespace>({ apiVersion: 'v1', kind: 'Namespace', name: namespace }),
+    known
+      ? workloadFacts(
+          cluster,
+          usage,
+          namespace,
+          known,
+          plan.actions.some((a) => a.action === 'scale'),
+        )
       : undefined,
     nodeNames.length > 0 ? nodeFacts(cluster) : undefined,
   ]);
+  // Only a plan that touches nodes needs to know where the workload runs; listing pods is not free.
+  const workloadNodes =
+    workload && nodeNames.length > 0 ? await nodesRunning(cluster, namespace, workload.selector) : undefined;
   return {
     incident,
     ...(namespaceObject ? { namespaceLabels: namespaceObject.metadata?.labels ?? {} } : {}),
-    ...(workload ? { workload } : {}),
+    ...(workload ? { workload: workload.facts } : {}),
     pods,
     ...(nodes
       ? { nodes: nodes.all.filter((n) => nodeNames.includes(n.name)), schedulableNodes: nodes.schedulable }
       : {}),
+    ...(workloadNodes ? { workloadNodes } : {}),
   };
 }
 
@@ -66,20 +76,25 @@ async function workloadFacts(
   cluster: ClusterPort,
   usage: UsageProbe | undefined,
   namespace: string,
-  kind: WorkloadKind,
-  name: string,
-): Promise<WorkloadFacts | undefined> {
-  const workload = await cluster.read<Workload>({ apiVersion: 'apps/v1', kind, name, namespace });
+  { kind, name }: { kind: WorkloadKind; name: string },
+  /** Whether the plan scales: only then does it matter who else sets the replica count. */
+  scales: boolean,
+): Promise<{ facts: WorkloadFacts; selector: V1LabelSelector | undefined } | undefined> {
+  const [workload, autoscaler] = await Promise.all([
+    cluster.read<Workload>({ apiVersion: 'apps/v1', kind, name, namespace }),
+    scales && kind !== 'DaemonSet' ? autoscalerOf(cluster, namespace, kind, name) : undefined,
+  ]);
   if (!workload) return undefined;
   const containers = workload.spec?.template.spec?.containers ?? [];
   const replicas =
     kind === 'DaemonSet' ? undefined : ((workload.spec as { replicas?: number }).replicas ?? 1);
   const status = workload.status as { readyReplicas?: number; numberReady?: number } | undefined;
-  return {
+  const facts: WorkloadFacts = {
     kind,
     name,
     namespace,
     ...(replicas !== undefined ? { replicas } : {}),
+    ...(autoscaler ? { autoscaler } : {}),
     readyReplicas: status?.readyReplicas ?? status?.numberReady ?? 0,
     labels: workload.metadata?.labels ?? {},
     annotations: workload.metadata?.annotations ?? {},
@@ -92,6 +107,44 @@ async function workloadFacts(
       })),
     ),
   };
+  return { facts, selector: workload.spec?.selector };
+}
+
+/** The HorizontalPodAutoscaler (autoscaling/v2) in the namespace whose scale target is the workload, if any. */
+async function autoscalerOf(
+  cluster: ClusterPort,
+  namespace: string,
+  kind: WorkloadKind,
+  name: string,
+): Promise<string | undefined> {
+  const autoscalers = await cluster.list<Autoscaler>('autoscaling/v2', 'HorizontalPodAutoscaler', {
+    namespace,
+  });
+  const owner = autoscalers.find(({ spec }) => {
+    const ref = spec?.scaleTargetRef;
+    return ref?.kind === kind && ref.name === name && (ref.apiVersion ?? 'apps/v1').startsWith('apps/');
+  });
+  return owner ? (owner.metadata?.name ?? '(unnamed)') : undefined;
+}
+
+/**
+ * The nodes the workload's pods run on now, found by its own selector. Only `matchLabels` is used: a selector
+ * with expressions matches a subset of these pods, so the answer can only be too wide for it, and the cordon
+ * check is then as strict as the planner's scope.
+ */
+async function nodesRunning(
+  cluster: ClusterPort,
+  namespace: string,
+  selector: V1LabelSelector | undefined,
+): Promise<string[] | undefined> {
+  const labels = Object.entries(selector?.matchLabels ?? {});
+  // No selector to go by: an empty list, so every cordon is refused rather than every pod counted.
+  if (labels.length === 0) return [];
+  const pods = await cluster.list<V1Pod>('v1', 'Pod', {
+    namespace,
+    labelSelector: labels.map(([key, value]) => `${key}=${value}`).join(','),
+  });
+  return [...new Set(pods.flatMap((pod) => (pod.spec?.nodeName ? [pod.spec.nodeName] : [])))];
 }
 
 function quantities(container: V1Container, section: 'limits' | 'requests'): ResourceQuantities {

@@ -25,6 +25,7 @@ const approval = (overrides: Partial<PendingApproval> = {}): PendingApproval => 
   },
   reasons: ['cordon is high risk: needs-approval by policy'],
   dryRun: false,
+  scope: { clusterId: 'prod-eu-1', namespace: 'shop', workload: null, nodes: ['node-a'] },
   decidedBy: 'alice',
   decidedAt: '2026-11-21T10:29:00.000Z',
   ...overrides,
@@ -35,6 +36,7 @@ describe('plans from approvals', () => {
     const plan = planFromApproval(approval(), { signer, now, planTtlSeconds: 600 });
     assert.equal(plan.source, 'human');
     assert.deepEqual(plan.actions, [{ action: 'cordon', node: 'node-a' }]);
+    assert.deepEqual(plan.scope, approval().scope, 'the scope the planner saw, signed');
     assert.match(plan.rationale, /Approved by alice/);
     assert.equal(plan.expiresAt, '2026-11-21T10:40:00.000Z');
     assert.equal(verifyPlan(plan, keyringOf(signer), now).ok, true);
@@ -58,6 +60,14 @@ describe('plans from approvals', () => {
     assert.throws(
       () => planFromApproval(empty, { signer, now, planTtlSeconds: 600 }),
       ApprovalNotUsableError,
+    );
+  });
+
+  it('refuses an approval without a scope: the executor could only guess what the plan may touch', () => {
+    const { scope: _scope, ...unscoped } = approval();
+    assert.throws(
+      () => planFromApproval(unscoped, { signer, now, planTtlSeconds: 600 }),
+      (error: Error) => error instanceof ApprovalNotUsableError && /carries no scope/.test(error.message),
     );
   });
 });

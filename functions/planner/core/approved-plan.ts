@@ -1,4 +1,4 @@
-import { type RemediationPlan, SCHEMA_VERSION } from '../../shared/contracts/index.js';
+import { PLAN_SCHEMA_VERSION, type RemediationPlan } from '../../shared/contracts/index.js';
 import { KubepulseError } from '../../shared/errors.js';
 import { shortId } from '../../shared/ids.js';
 import { type SigningKey, signPlan } from '../../shared/signing.js';
@@ -29,11 +29,17 @@ export function planFromApproval(
   if (proposal.decision !== 'act' || proposal.actions.length === 0) {
     throw new ApprovalNotUsableError(`approval ${approval.approvalId} has no actions to take`);
   }
+  // Without the scope the planner saw, the executor could only guess what the plan may touch.
+  if (!approval.scope) {
+    throw new ApprovalNotUsableError(
+      `approval ${approval.approvalId} carries no scope (made before plans had one); the incident must be planned again`,
+    );
+  }
   const { now } = options;
   const approvedBy = approval.decidedBy ? ` Approved by ${approval.decidedBy}.` : '';
   return signPlan(
     {
-      schemaVersion: SCHEMA_VERSION,
+      schemaVersion: PLAN_SCHEMA_VERSION,
       kind: 'remediation-plan',
       clusterId: approval.clusterId,
       planId: approvedPlanIdOf(approval.approvalId),
@@ -44,6 +50,7 @@ export function planFromApproval(
       rationale: `${proposal.diagnosis} ${proposal.rationale}${approvedBy}`.slice(0, 4000),
       confidence: proposal.confidence,
       dryRun: approval.dryRun,
+      scope: approval.scope,
       actions: proposal.actions,
     },
     options.signer,

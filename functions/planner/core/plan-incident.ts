@@ -11,7 +11,9 @@ import {
   type Alert,
   type Anomaly,
   type FailureEvent,
+  PLAN_SCHEMA_VERSION,
   PlanProposal,
+  PlanScope,
   type RemediationPlan,
   SCHEMA_VERSION,
 } from '../../shared/contracts/index.js';
@@ -374,14 +376,21 @@ async function emit(
     ]);
   }
 
+  // What is signed or put to a human: the evaluated actions, which carry the expected current state of what
+  // they change, and the incident's scope, both from the facts, never from the proposal.
+  const signed: Choice = {
+    ...choice,
+    proposal: { ...proposal, actions: evaluation.actions.map((e, i) => e.action ?? proposal.actions[i]!) },
+  };
+  const scope = planScopeOf(key.clusterId, facts);
   const reasons = [...evaluation.reasons];
   if (evaluation.verdict === 'auto') {
-    const automatic = await planAutomatically(key, choice, evaluation.dryRun, now, deps);
+    const automatic = await planAutomatically(key, signed, scope, evaluation.dryRun, now, deps);
     if ('plan' in automatic) return outcome('planned', [{ kind: 'plan', plan: automatic.plan }]);
     reasons.push(automatic.heldBack);
   }
 
-  const approval = await requestApproval(key, anomalies, choice, reasons, now, deps);
+  const approval = await requestApproval(key, anomalies, signed, scope, reasons, now, deps);
   const summary = [
     proposal.diagnosis,
     `Proposed (${choice.source}): ${proposal.actions.map(describeAction).join('; ')}.`,
@@ -402,6 +411,7 @@ async function emit(
 async function planAutomatically(
   key: IncidentKey,
   choice: Choice,
+  scope: PlanScope,
   dryRun: boolean,
   now: Date,
   deps: PlannerDeps,
@@ -426,7 +436,7 @@ async function planAutomatically(
   }
   const plan = signPlan(
     {
-      schemaVersion: SCHEMA_VERSION,
+      schemaVersion: PLAN_SCHEMA_VERSION,
       kind: 'remediation-plan',
       clusterId: key.clusterId,
       planId: `plan-${shortId(`${key.fingerprint}|${now.toISOString()}`, 24)}`,
@@ -437,6 +447,7 @@ async function planAutomatically(
       rationale: clip(`${proposal.diagnosis} ${proposal.rationale}`, 4000),
       confidence: proposal.confidence,
       dryRun,
+      scope,
       actions: proposal.actions,
     },
     deps.signer,
@@ -449,6 +460,7 @@ async function requestApproval(
   key: IncidentKey,
   anomalies: Anomaly[],
   choice: Choice,
+  scope: PlanScope,
   reasons: readonly string[],
   now: Date,
   deps: PlannerDeps,
@@ -465,6 +477,7 @@ async function requestApproval(
     proposal: choice.proposal,
     reasons: reasons.map((r) => clip(r, 1000)).slice(0, 50),
     dryRun: deps.policy.dryRun,
+    scope,
     ...(anomalies[0] ? { target: anomalies[0].target } : {}),
   };
   await deps.state.saveApproval(approval);
@@ -502,6 +515,20 @@ function alertFactory(
       },
     };
   };
+}
+
+/**
+ * The signed scope of a plan for an incident: what its facts say the incident is about. Parsed, so a workload
+ * kind or node name the contract does not admit fails here rather than at the executor.
+ */
+export function planScopeOf(clusterId: string, facts: TargetFacts): PlanScope {
+  const { namespace, workload, nodes } = facts.incident;
+  return PlanScope.parse({
+    clusterId,
+    namespace,
+    workload: workload ? { kind: workload.kind, name: workload.name } : null,
+    nodes: [...nodes].slice(0, 50),
+  });
 }
 
 const cooldownTargetOf = (key: IncidentKey) =>

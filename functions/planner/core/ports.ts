@@ -5,6 +5,7 @@ import {
   ExecutionResult,
   IsoTimestamp,
   PlanProposal,
+  PlanScope,
   RemediationPlan,
   WorkloadTarget,
 } from '../../shared/contracts/index.js';
@@ -28,6 +29,8 @@ export const PendingApproval = z.object({
   reasons: z.array(z.string().max(1000)).max(50),
   dryRun: z.boolean(),
   target: WorkloadTarget.optional(),
+  /** The scope the plan made from this approval signs; absent on approvals made before plans carried one. */
+  scope: PlanScope.optional(),
   decidedBy: z.string().max(200).optional(),
   decidedAt: IsoTimestamp.optional(),
   /** What the human said with the decision, kept for the audit trail. */

@@ -30,5 +30,23 @@ export function incidentWorkload(
 }
 
 export function incidentNode(node: string, facts: TargetFacts): string[] {
-  return facts.incident.nodes.includes(node) ? [] : [`node ${node} does not host the incident's pods`];
+  if (!facts.incident.nodes.includes(node)) return [`node ${node} does not host the incident's pods`];
+  const { workload } = facts.incident;
+  if (workload && facts.workloadNodes && !facts.workloadNodes.includes(node)) {
+    return [
+      `node ${node} is in the plan's scope but no pod of ${workload.kind}/${workload.name} runs on it now`,
+    ];
+  }
+  return [];
+}
+
+/** Two quantities equal as parsed (`0.1` CPU may come back as `100m`): exact up to rounding. */
+export const sameQuantity = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
+
+/** The facts with the incident's workload replaced; unchanged when the facts know nothing about it. */
+export function withWorkload(
+  facts: TargetFacts,
+  change: (workload: WorkloadFacts) => WorkloadFacts,
+): TargetFacts {
+  return facts.workload ? { ...facts, workload: change(facts.workload) } : facts;
 }

@@ -36,4 +36,16 @@ export const cordonSpec = defineAction({
     }
     return [];
   },
+  // One schedulable node fewer, unless it was cordoned already: the next cordon of the plan counts from here.
+  after(action, facts) {
+    const node = facts.nodes?.find((n) => n.name === action.node);
+    if (node?.unschedulable) return facts;
+    return {
+      ...facts,
+      ...(facts.nodes
+        ? { nodes: facts.nodes.map((n) => (n.name === action.node ? { ...n, unschedulable: true } : n)) }
+        : {}),
+      ...(facts.schedulableNodes !== undefined ? { schedulableNodes: facts.schedulableNodes - 1 } : {}),
+    };
+  },
 });

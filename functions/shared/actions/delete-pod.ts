@@ -55,4 +55,18 @@ export const deletePodSpec = defineAction({
     }
     return reasons;
   },
+  // The pod is gone and its controller has one ready replica fewer until the new one is up.
+  after(action, facts) {
+    const pod = facts.pods?.find((p) => p.namespace === action.namespace && p.name === action.pod);
+    const workload = facts.workload;
+    const ofWorkload = !!pod && !!workload && sameWorkload(pod.controller, workload);
+    const ready = workload?.readyReplicas ?? workload?.replicas;
+    return {
+      ...facts,
+      ...(facts.pods ? { pods: facts.pods.filter((p) => p !== pod) } : {}),
+      ...(ofWorkload && ready !== undefined
+        ? { workload: { ...workload, readyReplicas: Math.max(0, ready - 1) } }
+        : {}),
+    };
+  },
 });

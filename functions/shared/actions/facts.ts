@@ -28,6 +28,8 @@ export interface WorkloadFacts extends WorkloadRef {
   labels: Labels;
   annotations: Labels;
   containers: readonly ContainerFacts[];
+  /** The HorizontalPodAutoscaler that owns the replica count, when one targets the workload. */
+  autoscaler?: string;
 }
 
 export interface PodFacts {
@@ -62,6 +64,11 @@ export interface TargetFacts {
   nodes?: readonly NodeFacts[];
   /** Nodes in the cluster that accept new pods right now. */
   schedulableNodes?: number;
+  /**
+   * Nodes the incident workload's pods run on right now, read live by the executor: a node named in the plan's
+   * scope but no longer hosting them is no longer the incident's. Unset: not looked up (the planner).
+   */
+  workloadNodes?: readonly string[];
 }
 
 export const sameWorkload = (a: WorkloadRef | null | undefined, b: WorkloadRef | null | undefined) =>

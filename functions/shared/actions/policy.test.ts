@@ -254,11 +254,12 @@ describe('evaluateAction: staying on the incident', () => {
 
 describe('evaluateAction: bounds at their edges', () => {
   it('scales within ×2 / ÷2 of the current count, between 1 and 20, never to zero', () => {
-    // current = 4, factor 2 → [2, 8]
+    // current = 4, factor 2 → [2, 8]; fewer than 4 is a scale-in, which a human approves
     const expected: Array<[number, string]> = [
       [0, 'refused'],
       [1, 'refused'],
-      [2, 'auto'],
+      [2, 'needs-approval'],
+      [3, 'needs-approval'],
       [4, 'auto'],
       [8, 'auto'],
       [9, 'refused'],
@@ -271,7 +272,7 @@ describe('evaluateAction: bounds at their edges', () => {
     assert.equal(verdictOf(scale(21), big), 'refused');
   });
 
-  it('property: every scale target is auto exactly when it is inside all bounds', () => {
+  it('property: every scale target inside all bounds is auto, or needs approval when it scales in', () => {
     for (let current = 1; current <= 25; current++) {
       const f = facts();
       f.workload = { ...f.workload!, replicas: current };
@@ -281,7 +282,8 @@ describe('evaluateAction: bounds at their edges', () => {
           replicas <= 20 &&
           replicas <= Math.ceil(current * 2) &&
           replicas >= Math.floor(current / 2);
-        assert.equal(verdictOf(scale(replicas), f), inside ? 'auto' : 'refused', `${current} → ${replicas}`);
+        const verdict = !inside ? 'refused' : replicas < current ? 'needs-approval' : 'auto';
+        assert.equal(verdictOf(scale(replicas), f), verdict, `${current} → ${replicas}`);
       }
     }
   });

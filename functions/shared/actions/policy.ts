@@ -11,14 +11,12 @@ import {
   isRegisteredAction,
   specOf,
 } from './registry.js';
+import { Verdict } from './spec.js';
 
 /**
  * The one policy both the planner and the executor apply, so an action the planner would refuse can never be
  * executed, and an action the executor would refuse is never proposed as safe. Pure: no clock, no I/O.
  */
-export const Verdict = z.enum(['auto', 'needs-approval', 'refused']);
-export type Verdict = z.infer<typeof Verdict>;
-
 /** A namespace name, or a glob where `*` stands for any run of characters (`kube-*`). */
 const NamespacePattern = z
   .string()
@@ -134,7 +132,10 @@ export interface PlanEvaluation extends Evaluation {
 const SEVERITY: Record<Verdict, number> = { auto: 0, 'needs-approval': 1, refused: 2 };
 const stricter = (a: Verdict, b: Verdict): Verdict => (SEVERITY[a] >= SEVERITY[b] ? a : b);
 
-/** Whether one action may run automatically, only with a human's approval, or not at all. */
+/**
+ * Whether one action may run automatically, only with a human's approval, or not at all, given the facts as the
+ * plan's earlier actions leave them (`evaluatePlan` folds them; alone, the facts as they are).
+ */
 export function evaluateAction(
   candidate: unknown,
   facts: TargetFacts,
@@ -164,6 +165,10 @@ export function evaluateAction(
 
   if (reasons.length > 0) return { verdict: 'refused', reasons, action };
   const mode = policy.modes[spec.risk];
+  const floor = spec.atLeast?.(action, facts);
+  if (floor && stricter(mode, floor.verdict) !== mode) {
+    return { verdict: floor.verdict, reasons: [floor.reason], action };
+  }
   return {
     verdict: mode,
     reasons: [`${action.action} is ${spec.risk} risk: ${mode} by policy`],
@@ -171,40 +176,63 @@ export function evaluateAction(
   };
 }
 
+/** What `evaluateActions` judges: a proposal's or a signed plan's actions and how sure their author was. */
+interface PlanCandidate {
+  confidence: number;
+  actions: readonly RemediationAction[];
+}
+
+interface FoldOptions {
+  /**
+   * Proposals: write each action's expected current state in from the facts (the plan signs these). Signed
+   * plans: require it instead, and refuse when it differs from the facts.
+   */
+  expectedState: 'write' | 'require';
+  /** Steps already applied (a resumed plan): their effect is in the live facts, so they are not folded again. */
+  done?: (index: number) => boolean;
+}
+
 /**
- * A proposal as a whole: every action must pass on its own (one refused action refuses the plan, since a
- * partial plan may be worse than none), the plan must be small, not repeat a target, and confident enough
- * to run without a human.
+ * The plan-level rules and every action on the facts as the plan's earlier actions leave them: one fold, the same
+ * for the planner's proposals and the executor's signed plans. One refused action refuses the plan (a partial
+ * plan may be worse than none); the plan must be small, not repeat a target, and confident enough to run
+ * without a human.
  */
-export function evaluatePlan(
-  candidate: unknown,
+function evaluateActions(
+  plan: PlanCandidate,
   facts: TargetFacts,
   policy: RemediationPolicy,
+  options: FoldOptions,
 ): PlanEvaluation {
-  const parsed = PlanProposal.safeParse(candidate);
   const result = (verdict: Verdict, reasons: string[], actions: ActionEvaluation[] = []): PlanEvaluation => ({
     verdict,
     reasons,
     actions,
     dryRun: policy.dryRun,
   });
-  if (!parsed.success) {
-    return result(
-      'refused',
-      parsed.error.issues.map((i) => `invalid proposal: ${i.path.join('.')}: ${i.message}`),
-    );
-  }
-  const proposal = parsed.data;
-  if (proposal.decision !== 'act')
-    return result('refused', [`the proposal does not act (${proposal.decision})`]);
-  if (proposal.actions.length === 0) return result('refused', ['the proposal has no actions']);
-  if (proposal.actions.length > policy.maxActionsPerPlan) {
+  if (plan.actions.length === 0) return result('refused', ['the proposal has no actions']);
+  if (plan.actions.length > policy.maxActionsPerPlan) {
     return result('refused', [
-      `${proposal.actions.length} actions is more than the ${policy.maxActionsPerPlan} allowed`,
+      `${plan.actions.length} actions is more than the ${policy.maxActionsPerPlan} allowed`,
     ]);
   }
 
-  const actions = proposal.actions.map((action) => evaluateAction(action, facts, policy));
+  let current = facts;
+  const actions = plan.actions.map((original, index): ActionEvaluation => {
+    if (options.done?.(index)) return { verdict: 'auto', reasons: ['already applied'], action: original };
+    const spec = specOf(original);
+    const action =
+      options.expectedState === 'write' ? (spec.expect?.(original, current) ?? original) : original;
+    const missing = options.expectedState === 'require' ? (spec.unexpected?.(action) ?? []) : [];
+    const evaluation = evaluateAction(action, current, policy);
+    current = spec.after(action, current);
+    if (missing.length === 0) return evaluation;
+    return {
+      verdict: 'refused',
+      reasons: [...missing, ...(evaluation.verdict === 'refused' ? evaluation.reasons : [])],
+      action,
+    };
+  });
   let verdict: Verdict = 'auto';
   const reasons: string[] = [];
   actions.forEach((evaluation, index) => {
@@ -212,17 +240,60 @@ export function evaluatePlan(
     if (evaluation.verdict !== 'auto')
       reasons.push(...evaluation.reasons.map((r) => `action ${index + 1}: ${r}`));
   });
-  const targets = proposal.actions.map(actionLabel);
+  const targets = plan.actions.map(actionLabel);
   const repeated = targets.filter((target, index) => targets.indexOf(target) !== index);
   if (repeated.length > 0) {
     verdict = 'refused';
     reasons.push(`more than one ${[...new Set(repeated)].join(', ')} in one plan`);
   }
-  if (proposal.confidence < policy.confidenceThreshold) {
+  if (plan.confidence < policy.confidenceThreshold) {
     verdict = stricter(verdict, 'needs-approval');
-    reasons.push(`confidence ${proposal.confidence} is below the threshold of ${policy.confidenceThreshold}`);
+    reasons.push(`confidence ${plan.confidence} is below the threshold of ${policy.confidenceThreshold}`);
   }
   return result(verdict, reasons, actions);
+}
+
+/**
+ * A proposal as a whole (see `evaluateActions`). The evaluated actions carry the expected current state of what
+ * they change, from the facts: those, not the proposal's, are what a plan signs.
+ */
+export function evaluatePlan(
+  candidate: unknown,
+  facts: TargetFacts,
+  policy: RemediationPolicy,
+): PlanEvaluation {
+  const parsed = PlanProposal.safeParse(candidate);
+  if (!parsed.success) {
+    return {
+      verdict: 'refused',
+      reasons: parsed.error.issues.map((i) => `invalid proposal: ${i.path.join('.')}: ${i.message}`),
+      actions: [],
+      dryRun: policy.dryRun,
+    };
+  }
+  const proposal = parsed.data;
+  if (proposal.decision !== 'act') {
+    return {
+      verdict: 'refused',
+      reasons: [`the proposal does not act (${proposal.decision})`],
+      actions: [],
+      dryRun: policy.dryRun,
+    };
+  }
+  return evaluateActions(proposal, facts, policy, { expectedState: 'write' });
+}
+
+/**
+ * A signed plan at the executor, with the same rules as a proposal at the planner (`evaluateActions`), on live
+ * facts: every action must say what it expects to find, and find it. `done` marks steps a resumed plan applied.
+ */
+export function evaluateSignedPlan(
+  plan: PlanCandidate,
+  facts: TargetFacts,
+  policy: RemediationPolicy,
+  done?: (index: number) => boolean,
+): PlanEvaluation {
+  return evaluateActions(plan, facts, policy, { expectedState: 'require', ...(done ? { done } : {}) });
 }
 
 function refuse(...reasons: string[]): ActionEvaluation {

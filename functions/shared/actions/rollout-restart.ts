@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NamespaceName, ObjectName } from '../contracts/common.js';
-import { incidentWorkload } from './checks.js';
+import { incidentWorkload, withWorkload } from './checks.js';
 import { defineAction, NoBounds, workloadPath, workloadTarget } from './spec.js';
 
 export const RolloutRestartAction = z.object({
@@ -23,4 +23,13 @@ export const rolloutRestartSpec = defineAction({
   target: workloadTarget,
   describe: (action) => `restart ${workloadPath(action)}`,
   check: (action, facts) => incidentWorkload(action, facts).reasons,
+  // Deny by default: while the restart rolls, one replica is counted as not ready (a later delete-pod of the
+  // same plan must still leave enough running).
+  after: (_action, facts) =>
+    withWorkload(facts, (workload) => ({
+      ...workload,
+      ...(workload.readyReplicas !== undefined
+        ? { readyReplicas: Math.max(0, workload.readyReplicas - 1) }
+        : {}),
+    })),
 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { NamespaceName, ObjectName } from '../contracts/common.js';
-import { incidentWorkload } from './checks.js';
+import { incidentWorkload, withWorkload } from './checks.js';
 import { defineAction, workloadPath, workloadTarget } from './spec.js';
 
 export const ScaleAction = z.object({
@@ -9,6 +9,11 @@ export const ScaleAction = z.object({
   kind: z.enum(['Deployment', 'StatefulSet']),
   name: ObjectName,
   replicas: z.number().int().min(0).max(1000),
+  /**
+   * The replica count the plan expects to find, written in by the planner from its facts (never the model's
+   * word): the executor refuses when the live count differs, so 3 → 4 never runs as 8 → 4.
+   */
+  fromReplicas: z.number().int().min(0).max(1000).optional(),
 });
 
 export const ScaleBounds = z.object({
@@ -37,8 +42,20 @@ export const scaleSpec = defineAction({
   check(action, facts, bounds) {
     const { reasons, workload } = incidentWorkload(action, facts);
     if (!workload) return reasons;
+    if (workload.autoscaler) {
+      return [
+        ...reasons,
+        `HorizontalPodAutoscaler ${workload.autoscaler} owns the replicas of ${workload.kind}/${workload.name}`,
+      ];
+    }
     const current = workload.replicas;
     if (current === undefined) return [...reasons, 'current replica count is unknown'];
+    if (action.fromReplicas !== undefined && action.fromReplicas !== current) {
+      return [
+        ...reasons,
+        `replicas moved since the plan was made: it expects ${action.fromReplicas}, ${workload.kind}/${workload.name} has ${current}`,
+      ];
+    }
     if (current === 0)
       return [...reasons, 'the workload is scaled to zero on purpose; scaling it up is for humans'];
     const { replicas } = action;
@@ -60,4 +77,31 @@ export const scaleSpec = defineAction({
     }
     return reasons;
   },
+  // Scaling out is not instant, so no more replicas are counted ready; scaling in takes ready ones away.
+  after: (action, facts) =>
+    withWorkload(facts, (workload) => ({
+      ...workload,
+      replicas: action.replicas,
+      ...(workload.readyReplicas !== undefined
+        ? { readyReplicas: Math.min(workload.readyReplicas, action.replicas) }
+        : {}),
+    })),
+  // Fewer replicas is capacity removed, which is what an injected "halve it" asks for: never automatic.
+  atLeast(action, facts) {
+    const current = facts.workload?.replicas;
+    if (current === undefined || action.replicas >= current) return undefined;
+    return {
+      verdict: 'needs-approval',
+      reason: `scaling in (${current} → ${action.replicas}) is never automatic`,
+    };
+  },
+  expect(action, facts) {
+    const { fromReplicas: _stated, ...rest } = action;
+    const current = incidentWorkload(action, facts).workload?.replicas;
+    return current === undefined ? rest : { ...rest, fromReplicas: current };
+  },
+  unexpected: (action) =>
+    action.fromReplicas === undefined
+      ? ['the plan does not say which replica count it expects (fromReplicas)']
+      : [],
 });

@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import { ContainerName, NamespaceName, ObjectName } from '../contracts/common.js';
-import { incidentWorkload } from './checks.js';
+import { incidentWorkload, sameQuantity, withWorkload } from './checks.js';
 import type { ContainerFacts } from './facts.js';
 import { defineAction, workloadPath, workloadTarget } from './spec.js';
+
+const Quantities = z.object({
+  memoryBytes: z.number().positive().optional(),
+  cpuCores: z.number().positive().optional(),
+});
 
 export const SetResourcesAction = z.object({
   action: z.literal('set-resources'),
@@ -10,13 +15,14 @@ export const SetResourcesAction = z.object({
   kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']),
   name: ObjectName,
   container: ContainerName,
-  limits: z.object({
-    memoryBytes: z.number().positive().optional(),
-    cpuCores: z.number().positive().optional(),
-  }),
-  requests: z
-    .object({ memoryBytes: z.number().positive().optional(), cpuCores: z.number().positive().optional() })
-    .optional(),
+  limits: Quantities,
+  requests: Quantities.optional(),
+  /**
+   * The limits and requests the change replaces, as the planner's facts had them (never the model's word): the
+   * executor refuses when the live container differs, so a bound checked at planning still holds.
+   */
+  fromLimits: Quantities.optional(),
+  fromRequests: Quantities.optional(),
 });
 type SetResources = z.infer<typeof SetResourcesAction>;
 
@@ -56,12 +62,79 @@ export const setResourcesSpec = defineAction({
     if (action.limits.memoryBytes === undefined && action.limits.cpuCores === undefined) {
       reasons.push('no limit to change');
     }
-    for (const resource of ['memoryBytes', 'cpuCores'] as const) {
+    const moved = RESOURCES.flatMap((resource) => movedSince(action, container, resource));
+    if (moved.length > 0) return [...reasons, ...moved];
+    for (const resource of RESOURCES) {
       reasons.push(...resourceRefusals(action, container, resource, bounds));
     }
     return reasons;
   },
+  after: (action, facts) =>
+    withWorkload(facts, (workload) => ({
+      ...workload,
+      containers: workload.containers.map((container) =>
+        container.name === action.container
+          ? {
+              ...container,
+              limits: { ...container.limits, ...action.limits },
+              requests: { ...container.requests, ...action.requests },
+            }
+          : container,
+      ),
+    })),
+  expect(action, facts) {
+    const { fromLimits: _limits, fromRequests: _requests, ...rest } = action;
+    const container = incidentWorkload(action, facts).workload?.containers.find(
+      (c) => c.name === action.container,
+    );
+    if (!container) return rest;
+    const current = (set: SetResources['limits'] | undefined, live: ContainerFacts['limits']) =>
+      Object.fromEntries(
+        RESOURCES.filter((r) => set?.[r] !== undefined && live[r] !== undefined).map((r) => [r, live[r]]),
+      );
+    return {
+      ...rest,
+      fromLimits: current(action.limits, container.limits),
+      ...(action.requests ? { fromRequests: current(action.requests, container.requests) } : {}),
+    };
+  },
+  unexpected(action) {
+    const missing = RESOURCES.flatMap((r) => [
+      ...(action.limits[r] !== undefined && action.fromLimits?.[r] === undefined ? [`${r} limit`] : []),
+      ...(action.requests?.[r] !== undefined && action.fromRequests?.[r] === undefined
+        ? [`${r} request`]
+        : []),
+    ]);
+    return missing.length > 0
+      ? [`the plan does not say which ${missing.join(', ')} it expects to replace (fromLimits, fromRequests)`]
+      : [];
+  },
 });
+
+const RESOURCES = ['memoryBytes', 'cpuCores'] as const;
+
+/** The limit or request the plan expects to replace is not what the container has now. */
+function movedSince(
+  action: SetResources,
+  container: ContainerFacts,
+  resource: 'memoryBytes' | 'cpuCores',
+): string[] {
+  const reasons: string[] = [];
+  for (const [section, expected] of [
+    ['limit', action.fromLimits],
+    ['request', action.fromRequests],
+  ] as const) {
+    const stated = expected?.[resource];
+    if (stated === undefined) continue;
+    const live = (section === 'limit' ? container.limits : container.requests)[resource];
+    if (live === undefined || !sameQuantity(stated, live)) {
+      reasons.push(
+        `${resource} ${section} of ${action.container} moved since the plan was made: it expects ${stated}, the container has ${live ?? 'none'}`,
+      );
+    }
+  }
+  return reasons;
+}
 
 /** The limit and request of one resource: each may only rise, within the bounds, and the request under the limit. */
 function resourceRefusals(

@@ -9,6 +9,10 @@ import type { TargetFacts } from './facts.js';
 export const RiskTier = z.enum(['low', 'medium', 'high']);
 export type RiskTier = z.infer<typeof RiskTier>;
 
+/** What policy decides for an action or a plan: run it, ask a human first, or never. */
+export const Verdict = z.enum(['auto', 'needs-approval', 'refused']);
+export type Verdict = z.infer<typeof Verdict>;
+
 /** What an action touches: a workload or pod of the incident, or a node that hosts the incident's pods. */
 export type ActionScope = 'workload' | 'pod' | 'node';
 
@@ -47,6 +51,24 @@ export interface ActionSpec<Params extends ActionParams, Bounds extends z.ZodObj
    * refused (empty when it may go ahead). Unknown facts refuse: deny by default.
    */
   check(action: z.output<Params>, facts: TargetFacts, bounds: z.output<Bounds>): string[];
+  /**
+   * The facts as this action leaves them (pure): the next action of the same plan is checked against these, so
+   * bounds hold for the plan as a whole (three cordons cannot each see four schedulable nodes).
+   */
+  after(action: z.output<Params>, facts: TargetFacts): TargetFacts;
+  /**
+   * A verdict the action gets at the least, whatever the risk modes say, with why: what makes one direction of
+   * an action riskier than its tier (a scale-in is capacity removed on someone's word).
+   */
+  atLeast?(action: z.output<Params>, facts: TargetFacts): { verdict: Verdict; reason: string } | undefined;
+  /**
+   * The action with the current state of what it changes, as the facts have it, written in (`fromReplicas`…):
+   * the planner signs this, so the executor can refuse when the live cluster moved since. Values the action
+   * already carries are replaced: only the facts say what is there.
+   */
+  expect?(action: z.output<Params>, facts: TargetFacts): z.output<Params>;
+  /** The reasons a signed action does not say what it expects to find (empty when it says all it must). */
+  unexpected?(action: z.output<Params>): string[];
 }
 
 /** Infers an action's types from its params and bounds schemas, so its methods need no annotations. */

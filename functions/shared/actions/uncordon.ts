@@ -17,4 +17,13 @@ export const uncordonSpec = defineAction({
   target: (action) => nodeTarget(action.node),
   describe: (action) => `uncordon node ${action.node}`,
   check: (action, facts) => incidentNode(action.node, facts),
+  // The node is counted schedulable only if it was known cordoned; whether it is Ready is not known here.
+  after(action, facts) {
+    const node = facts.nodes?.find((n) => n.name === action.node);
+    if (!node?.unschedulable) return facts;
+    return {
+      ...facts,
+      nodes: (facts.nodes ?? []).map((n) => (n.name === action.node ? { ...n, unschedulable: false } : n)),
+    };
+  },
 });

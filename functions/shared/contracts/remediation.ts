@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ACTIONS } from '../actions/registry.js';
-import { ClusterId, IsoTimestamp, SchemaVersion } from './common.js';
+import { ClusterId, IsoTimestamp, NamespaceName, ObjectName, SchemaVersion } from './common.js';
 
 /**
  * The parameters of each remediation action, one variant per entry of the action registry, in its order. What an
@@ -44,8 +44,31 @@ export const PlanSignature = z.object({
   value: z.string().regex(/^[0-9a-f]{128}$/),
 });
 
+/**
+ * The plan's own schema version, ahead of SCHEMA_VERSION: version 2 added the signed `scope` and the expected
+ * current state in actions (`fromReplicas`…). An executor refuses a version 1 plan as malformed, since it could
+ * not check what such a plan may touch; a planner reading a stored version 1 plan treats it as unreadable.
+ */
+export const PLAN_SCHEMA_VERSION = 2 as const;
+
+/**
+ * What the incident a plan answers justifies touching, as the planner saw it, signed with the plan. The executor
+ * takes the incident from here, never from the actions, and refuses every action outside it.
+ */
+export const PlanScope = z.object({
+  clusterId: ClusterId,
+  namespace: NamespaceName,
+  /** The workload the incident is about; null for a bare pod or a node's own incident. */
+  workload: z
+    .object({ kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet', 'Job', 'CronJob']), name: ObjectName })
+    .nullable(),
+  /** Nodes the planner saw hosting the incident's pods (or the node itself): the only nodes it may touch. */
+  nodes: z.array(ObjectName).max(50),
+});
+export type PlanScope = z.infer<typeof PlanScope>;
+
 export const RemediationPlan = z.object({
-  schemaVersion: SchemaVersion,
+  schemaVersion: z.literal(PLAN_SCHEMA_VERSION),
   kind: z.literal('remediation-plan'),
   clusterId: ClusterId,
   planId: z.string().min(1).max(128),
@@ -56,6 +79,7 @@ export const RemediationPlan = z.object({
   rationale: z.string().max(4000),
   confidence: z.number().min(0).max(1),
   dryRun: z.boolean(),
+  scope: PlanScope,
   actions: z.array(RemediationAction).min(1).max(5),
   signature: PlanSignature,
 });
