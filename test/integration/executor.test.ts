@@ -1014,13 +1014,18 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
     await forbidden('read secrets', () =>
       coreAsExecutor.listNamespacedSecret({ namespace: EXECUTOR_NAMESPACE }),
     );
-    await forbidden('list pods', () => coreAsExecutor.listNamespacedPod({ namespace: NAMESPACE }));
+    // Listing pods is allowed since plans carry a scope: a cordon is checked against the nodes the incident
+    // workload's pods run on now. Watching them stays forbidden.
+    await forbidden('watch pods', () =>
+      coreAsExecutor.listNamespacedPod({ namespace: NAMESPACE, watch: true, timeoutSeconds: 1 }),
+    );
     await forbidden('write configmaps outside its namespace', () =>
       coreAsExecutor.createNamespacedConfigMap({ namespace: NAMESPACE, body: { metadata: { name: 'x' } } }),
     );
     // …while what its actions need is allowed.
     const readable = await asExecutor.readNamespacedDeployment({ name: 'scale-me', namespace: NAMESPACE });
     assert.equal(readable.metadata?.name, 'scale-me');
+    await coreAsExecutor.listNamespacedPod({ namespace: NAMESPACE, labelSelector: 'app=scale-me' });
     const objects: KubernetesObject[] = await kustomizeBuild('infra/kubernetes');
     assert.ok(objects.some((o) => o.kind === 'NetworkPolicy' && o.metadata?.name === EXECUTOR_ACCOUNT));
     // Its own Deployment passes the namespace's restricted Pod Security admission and runs (on kwok).
