@@ -16,7 +16,7 @@ describe('kubepulse keys generate', () => {
     const now = new Date('2026-12-03T10:00:00Z');
     const plan = signPlan(
       {
-        schemaVersion: 1,
+        schemaVersion: 2,
         kind: 'remediation-plan',
         clusterId: 'prod-eu-1',
         planId: 'plan-1',
@@ -27,6 +27,12 @@ describe('kubepulse keys generate', () => {
         rationale: '',
         confidence: 0.9,
         dryRun: true,
+        scope: {
+          clusterId: 'prod-eu-1',
+          namespace: 'shop',
+          workload: { kind: 'Deployment', name: 'checkout' },
+          nodes: [],
+        },
         actions: [{ action: 'scale', namespace: 'shop', kind: 'Deployment', name: 'checkout', replicas: 3 }],
       },
       signer,

@@ -58,6 +58,7 @@ import {
 import { applyObjects, kustomizeBuild } from '../../local/harness/support/kustomize.js';
 import { localSqsClient } from '../../local/standins/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
+import { scopeOfActions } from '../support/plan-scope.js';
 
 const blocker = await controlPlaneBlocker();
 const skip = blocker && process.env.CI !== 'true' ? `local control plane cannot be built: ${blocker}` : false;
@@ -263,17 +264,7 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
 
   // ---- helpers -------------------------------------------------------------------------------------------
 
-  /** The scope a planner would sign for these actions: their namespace, workload and nodes (tests only). */
-  function scopeOf(actions: RemediationAction[]): PlanScope {
-    const namespaced = actions.find((a) => 'namespace' in a);
-    const workload = actions.find((a) => 'kind' in a);
-    return {
-      clusterId: CLUSTER_ID,
-      namespace: namespaced && 'namespace' in namespaced ? namespaced.namespace : NAMESPACE,
-      workload: workload && 'kind' in workload ? { kind: workload.kind, name: workload.name } : null,
-      nodes: actions.flatMap((a) => ('node' in a ? [a.node] : [])),
-    };
-  }
+  const scopeOf = (actions: RemediationAction[]): PlanScope => scopeOfActions(CLUSTER_ID, NAMESPACE, actions);
 
   function plan(actions: RemediationAction[], overrides: Partial<UnsignedPlan> = {}): UnsignedPlan {
     const now = Date.now();

@@ -23,7 +23,7 @@ import { rolloutProgress } from '../../functions/executor/core/rollout.js';
 import { parsePolicy } from '../../functions/shared/actions/policy.js';
 import { ACTION_NAMES } from '../../functions/shared/actions/registry.js';
 import type { PlanScope, RemediationAction } from '../../functions/shared/contracts/index.js';
-import { signPlan, type UnsignedPlan } from '../../functions/shared/signing.js';
+import { keyringOf, signPlan, type UnsignedPlan } from '../../functions/shared/signing.js';
 import {
   controlPlaneBlocker,
   ensureControlPlane,
@@ -119,7 +119,7 @@ describe('red team: the executor on a real API server refuses what its signed sc
     deps = {
       cluster,
       ledger: new PlanLedger(cluster, EXECUTOR_NAMESPACE, `scope-it-${suffix}`, 60),
-      keyring: new Map([[signer.keyId, signer.key]]),
+      keyring: keyringOf(signer),
       // Everything automatic in the suite's namespaces: only the rules under attack can say no.
       policy: parsePolicy({
         dryRun: false,
@@ -137,6 +137,7 @@ describe('red team: the executor on a real API server refuses what its signed sc
         verifyPollMilliseconds: 250,
         conflictAttempts: 3,
         clockSkewSeconds: 60,
+        maxPlanLifetimeSeconds: 3600,
       },
       now,
       sleep: (ms) => sleep(ms),

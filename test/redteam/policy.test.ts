@@ -401,7 +401,7 @@ function signedPlan(actions: RemediationAction[], scope: PlanScope = SCOPE): Rem
     dryRun: false,
     scope,
     actions,
-    signature: { algorithm: 'HMAC-SHA256', keyId: 'k', value: '0'.repeat(64) },
+    signature: { algorithm: 'Ed25519', keyId: 'k', value: '0'.repeat(128) },
   };
 }
 

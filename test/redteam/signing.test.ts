@@ -51,6 +51,7 @@ import { controlPlaneBlocker, ensureControlPlane } from '../../local/harness/sup
 import { localSqsClient } from '../../local/standins/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
 import { RecordingLogger } from '../support/loggers.js';
+import { scopeOfActions } from '../support/plan-scope.js';
 
 const NOW = new Date('2026-12-03T10:05:00Z');
 const planner: SigningKey = { keyId: 'planner-2026-12', key: randomBytes(32) };
@@ -58,7 +59,7 @@ const keyring = keyringOf(planner);
 
 function unsigned(overrides: Partial<UnsignedPlan> = {}): UnsignedPlan {
   return {
-    schemaVersion: 1,
+    schemaVersion: 2,
     kind: 'remediation-plan',
     clusterId: 'prod-eu-1',
     planId: 'plan-redteam-1',
@@ -69,6 +70,12 @@ function unsigned(overrides: Partial<UnsignedPlan> = {}): UnsignedPlan {
     rationale: 'memory grows towards the limit',
     confidence: 0.9,
     dryRun: true,
+    scope: {
+      clusterId: 'prod-eu-1',
+      namespace: 'shop',
+      workload: { kind: 'Deployment', name: 'checkout' },
+      nodes: [],
+    },
     actions: [
       {
         action: 'set-resources',
@@ -462,7 +469,7 @@ describe('red team: the executor, its queue and the API server', { skip }, () =>
   function plan(actions: RemediationAction[], overrides: Partial<UnsignedPlan> = {}): UnsignedPlan {
     const now = Date.now();
     return {
-      schemaVersion: 1,
+      schemaVersion: 2,
       kind: 'remediation-plan',
       clusterId: CLUSTER_ID,
       planId: `plan-${randomUUID()}`,
@@ -473,6 +480,7 @@ describe('red team: the executor, its queue and the API server', { skip }, () =>
       rationale: 'red team',
       confidence: 0.9,
       dryRun: false,
+      scope: scopeOfActions(CLUSTER_ID, NAMESPACE, actions),
       actions,
       ...overrides,
     };
@@ -552,12 +560,14 @@ describe('red team: the executor, its queue and the API server', { skip }, () =>
     });
   }
 
-  const scale = (name: string, replicas: number): RemediationAction => ({
+  // The executor refuses a plan whose expected state differs from the live one: each test scales up by one.
+  const scale = (name: string, replicas: number, fromReplicas = replicas - 1): RemediationAction => ({
     action: 'scale',
     namespace: NAMESPACE,
     kind: 'Deployment',
     name,
     replicas,
+    fromReplicas,
   });
 
   async function deleteLedgerEntry(planId: string): Promise<void> {
