@@ -55,7 +55,11 @@ import {
   ensureControlPlane,
   serviceAccountKubeConfig,
 } from '../../local/harness/support/control-plane.js';
-import { applyObjects, kustomizeBuild } from '../../local/harness/support/kustomize.js';
+import {
+  applyObjects,
+  kustomizeBuild,
+  withExecutorNamespaces,
+} from '../../local/harness/support/kustomize.js';
 import { localSqsClient } from '../../local/standins/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
 import { scopeOfActions } from '../support/plan-scope.js';
@@ -208,10 +212,11 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
     ({ kubeConfig: admin } = await ensureControlPlane());
     apps = admin.makeApiClient(AppsV1Api);
     core = admin.makeApiClient(CoreV1Api);
-    // The executor's ServiceAccount, roles and Deployment exactly as shipped.
-    await applyObjects(admin, await kustomizeBuild('infra/kubernetes'));
-    executorKube = await serviceAccountKubeConfig(admin, EXECUTOR_NAMESPACE, EXECUTOR_ACCOUNT, 3600);
     await core.createNamespace({ body: { metadata: { name: NAMESPACE } } });
+    // The executor's ServiceAccount, roles, admission policies and Deployment exactly as shipped, its
+    // per-namespace RoleBinding in this suite's namespace.
+    await applyObjects(admin, withExecutorNamespaces(await kustomizeBuild('infra/kubernetes'), [NAMESPACE]));
+    executorKube = await serviceAccountKubeConfig(admin, EXECUTOR_NAMESPACE, EXECUTOR_ACCOUNT, 3600);
     for (const [name, memory, unschedulable] of [
       [NODES.cordon, '16Gi', false],
       [NODES.uncordon, '16Gi', true],

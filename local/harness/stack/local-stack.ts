@@ -28,7 +28,7 @@ import {
 } from '../lambda-runner/packaged-stack.js';
 import type { InvocationReport } from '../lambda-runner/sqs-event-source.js';
 import { deleteIfPresent, ensureControlPlane, serviceAccountKubeConfig } from '../support/control-plane.js';
-import { applyObjects, kustomizeBuild } from '../support/kustomize.js';
+import { applyObjects, kustomizeBuild, withExecutorNamespaces } from '../support/kustomize.js';
 import { PrivateRedisServer } from '../support/redis-server.js';
 import { startQueueExporter } from './queue-exporter.js';
 
@@ -82,7 +82,10 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The RBAC half of infra/kubernetes: the processes run here, not as the manifests' Deployments. */
+/**
+ * The RBAC and admission half of infra/kubernetes: the processes run here, not as the manifests' Deployments, but
+ * the API server holds them to the same RoleBindings and admission policies.
+ */
 const RBAC_KINDS = new Set([
   'Namespace',
   'ServiceAccount',
@@ -90,6 +93,8 @@ const RBAC_KINDS = new Set([
   'ClusterRole',
   'RoleBinding',
   'ClusterRoleBinding',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
 ]);
 
 async function waitForHttp(url: string, what: string, timeoutMs: number): Promise<void> {
@@ -152,11 +157,12 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     progress('control plane: building (first time only) and starting …');
     const { kubeConfig, kubeconfigPath } = await ensureControlPlane();
 
-    progress('RBAC: applying infra/kubernetes (namespace, service accounts, roles) …');
+    progress('RBAC: applying infra/kubernetes (namespace, service accounts, roles, admission policies) …');
     const manifests = (await kustomizeBuild(join(ROOT, 'infra/kubernetes'))).filter((o: KubernetesObject) =>
       RBAC_KINDS.has(o.kind ?? ''),
     );
-    await applyObjects(kubeConfig, manifests);
+    // The executor is bound in the namespaces this run acts in, as an operator lists theirs.
+    await applyObjects(kubeConfig, withExecutorNamespaces(manifests, options.namespaces));
     const credentialsDir = join(CACHE_DIR, 'run', 'stack', String(process.pid));
     mkdirSync(credentialsDir, { recursive: true });
     cleanups.push(async () => rmSync(credentialsDir, { recursive: true, force: true }));

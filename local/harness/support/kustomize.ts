@@ -4,6 +4,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import {
+  ApiException,
+  CoreV1Api,
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
@@ -66,7 +68,8 @@ export async function kustomizeBuild(dir: string): Promise<KubernetesObject[]> {
   }
 }
 
-// Namespaces first, then what other objects refer to (accounts and roles before their bindings).
+// Namespaces first, then what other objects refer to (accounts and roles before their bindings, admission
+// policies before theirs).
 const APPLY_ORDER = [
   'Namespace',
   'ServiceAccount',
@@ -74,19 +77,69 @@ const APPLY_ORDER = [
   'Role',
   'ClusterRoleBinding',
   'RoleBinding',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
 ];
 const rank = (object: KubernetesObject) => {
   const index = APPLY_ORDER.indexOf(object.kind ?? '');
   return index === -1 ? APPLY_ORDER.length : index;
 };
 
-/** Server-side apply of every object, in dependency order, as field manager `kubepulse-local`. */
+/** The label on infra/kubernetes/executor-access/namespaces.yaml's RoleBindings: one per allowed namespace. */
+export const EXECUTOR_NAMESPACE_LABEL = 'kubepulse.io/executor-namespace';
+
+/**
+ * The manifests with the executor's per-namespace RoleBindings (the example list of namespaces.yaml) replaced by
+ * one per namespace given, cloned from the first: what an operator does by editing that file, for the namespaces
+ * a local run acts in.
+ */
+export function withExecutorNamespaces(
+  objects: readonly KubernetesObject[],
+  namespaces: readonly string[],
+): KubernetesObject[] {
+  const isBinding = (object: KubernetesObject) =>
+    object.kind === 'RoleBinding' && object.metadata?.labels?.[EXECUTOR_NAMESPACE_LABEL] === 'allowed';
+  const template = objects.find(isBinding);
+  if (!template) throw new KustomizeError(`no RoleBinding labelled ${EXECUTOR_NAMESPACE_LABEL}=allowed`);
+  const bindings = namespaces.map((namespace) => ({
+    ...structuredClone(template),
+    metadata: { ...structuredClone(template.metadata), namespace },
+  }));
+  return [...objects.filter((object) => !isBinding(object)), ...bindings];
+}
+
+/**
+ * Server-side apply of every object, in dependency order, as field manager `kubepulse-local`. A namespace an
+ * object lives in is created when missing (an operator's cluster has the namespaces its RoleBindings name; a
+ * fresh local control plane may not), and an immutable ConfigMap whose data changed is replaced, as the
+ * manifests tell an admin to do.
+ */
 export async function applyObjects(
   kubeConfig: KubeConfig,
   objects: readonly KubernetesObject[],
 ): Promise<void> {
   const api = KubernetesObjectApi.makeApiClient(kubeConfig);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const declared = new Set(objects.filter((o) => o.kind === 'Namespace').map((o) => o.metadata?.name));
+  const referenced = new Set(objects.map((o) => o.metadata?.namespace).filter((n): n is string => !!n));
+  for (const name of referenced) {
+    if (declared.has(name)) continue;
+    try {
+      await core.createNamespace({ body: { metadata: { name } } });
+    } catch (error) {
+      if (!(error instanceof ApiException && error.code === 409)) throw error;
+    }
+  }
+  const apply = (object: KubernetesObject) =>
+    api.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
   for (const object of [...objects].sort((a, b) => rank(a) - rank(b))) {
-    await api.patch(object, undefined, undefined, FIELD_MANAGER, true, PatchStrategy.ServerSideApply);
+    try {
+      await apply(object);
+    } catch (error) {
+      const immutable = (object as { immutable?: boolean }).immutable === true;
+      if (!(immutable && error instanceof ApiException && error.code === 422)) throw error;
+      await api.delete(object);
+      await apply(object);
+    }
   }
 }
