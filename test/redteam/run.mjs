@@ -79,5 +79,7 @@ const summary = {
   skipped: total('skipped'),
   by_file: byFile,
 };
+const refused = summary.cases - summary.got_through - summary.todo - summary.skipped;
+console.log(`red-team: ${refused} passed, ${summary.got_through} failed, ${summary.skipped} skipped`);
 console.log(JSON.stringify(summary));
 process.exitCode = summary.got_through > 0 ? 1 : 0;
