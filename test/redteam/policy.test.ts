@@ -606,3 +606,30 @@ describe('red team: the executor refuses when the cluster moved since signing', 
     assert.equal(signed && 'fromReplicas' in signed ? signed.fromReplicas : undefined, 10);
   });
 });
+
+describe('red team: an opt-out is honoured wherever it is written', () => {
+  it('executor: a namespace opted out by annotation (not label) refuses the plan', async () => {
+    const optedOut = LIVE.map((object) =>
+      object.kind === 'Namespace' && object.metadata?.name === 'shop'
+        ? ({
+            ...object,
+            metadata: { ...object.metadata, annotations: { 'kubepulse.io/remediation': 'disabled' } },
+          } as KubernetesObject)
+        : object,
+    );
+    const evaluation = await atExecutor(
+      [
+        {
+          action: 'scale',
+          namespace: 'shop',
+          kind: 'Deployment',
+          name: 'checkout',
+          replicas: 4,
+          fromReplicas: 3,
+        },
+      ],
+      optedOut,
+    );
+    assertVerdict(evaluation, 'refused', /namespace shop opted out \(kubepulse\.io\/remediation=disabled\)/);
+  });
+});

@@ -59,7 +59,12 @@ export async function gatherFacts(
     workload && nodeNames.length > 0 ? await nodesRunning(cluster, namespace, workload.selector) : undefined;
   return {
     incident,
-    ...(namespaceObject ? { namespaceLabels: namespaceObject.metadata?.labels ?? {} } : {}),
+    ...(namespaceObject
+      ? {
+          namespaceLabels: namespaceObject.metadata?.labels ?? {},
+          namespaceAnnotations: namespaceObject.metadata?.annotations ?? {},
+        }
+      : {}),
     ...(workload ? { workload: workload.facts } : {}),
     pods,
     ...(nodes

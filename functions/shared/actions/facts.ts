@@ -59,6 +59,8 @@ export interface IncidentScope {
 export interface TargetFacts {
   incident: IncidentScope;
   namespaceLabels?: Labels;
+  /** The opt-out works as a label or an annotation on the namespace, as on workloads and nodes. */
+  namespaceAnnotations?: Labels;
   workload?: WorkloadFacts;
   pods?: readonly PodFacts[];
   nodes?: readonly NodeFacts[];

@@ -162,6 +162,7 @@ describe('evaluateAction: deny by default', () => {
     const base = facts();
     const cases: Array<[string, RemediationAction, TargetFacts]> = [
       ['namespace label', scale(5), facts({ namespaceLabels: optOut })],
+      ['namespace annotation', scale(5), facts({ namespaceAnnotations: optOut })],
       ['workload label', scale(5), facts({ workload: { ...base.workload!, labels: optOut } })],
       [
         'workload annotation',

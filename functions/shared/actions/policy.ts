@@ -322,7 +322,7 @@ function optOutRefusals(action: RemediationAction, facts: TargetFacts, policy: R
   const optedOut = (...maps: Array<Labels | undefined>) => maps.some((labels) => labels?.[key] === value);
   const marker = `${key}=${value}`;
   const reasons: string[] = [];
-  if (optedOut(facts.namespaceLabels))
+  if (optedOut(facts.namespaceLabels, facts.namespaceAnnotations))
     reasons.push(`namespace ${facts.incident.namespace} opted out (${marker})`);
   const spec = specOf(action);
   const target = spec.target(action);
