@@ -29,7 +29,11 @@ import {
   ensureControlPlane,
   serviceAccountKubeConfig,
 } from '../../local/harness/support/control-plane.js';
-import { applyObjects, kustomizeBuild } from '../../local/harness/support/kustomize.js';
+import {
+  applyObjects,
+  kustomizeBuild,
+  withExecutorNamespaces,
+} from '../../local/harness/support/kustomize.js';
 import { quietLogger } from '../support/loggers.js';
 
 const blocker = await controlPlaneBlocker();
@@ -90,7 +94,9 @@ describe('red team: the executor on a real API server refuses what its signed sc
       'Role',
       'RoleBinding',
     ]);
-    const shipped = await kustomizeBuild('infra/kubernetes');
+    for (const name of [SHOP, PAYMENTS]) await core.createNamespace({ body: { metadata: { name } } });
+    // Its verbs on workloads are bound per namespace it may act in, as an operator lists them.
+    const shipped = withExecutorNamespaces(await kustomizeBuild('infra/kubernetes'), [SHOP, PAYMENTS]);
     await applyObjects(
       admin,
       shipped.filter((o) => identity.has(o.kind ?? '') && JSON.stringify(o).includes('kubepulse-executor')),
@@ -101,7 +107,6 @@ describe('red team: the executor on a real API server refuses what its signed sc
       'kubepulse-executor',
       3600,
     );
-    for (const name of [SHOP, PAYMENTS]) await core.createNamespace({ body: { metadata: { name } } });
     // A node nothing of this suite runs on (tainted, so nothing else lands there either).
     await core.createNode({
       body: {

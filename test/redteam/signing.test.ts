@@ -816,8 +816,17 @@ describe('red team: the executor, its queue and the API server', { skip }, () =>
       });
     await ready();
     // Signed, then delivered a few seconds later (the LLM call and the queue take that long at least).
+    // The incident is the StatefulSet's: a planner signs its workload into the scope of a pod deletion.
+    const deletion: RemediationAction[] = [
+      { action: 'delete-pod', namespace: NAMESPACE, pod: 'replay-db-0' },
+    ];
     const signed = signPlan(
-      plan([{ action: 'delete-pod', namespace: NAMESPACE, pod: 'replay-db-0' }]),
+      plan(deletion, {
+        scope: {
+          ...scopeOfActions(CLUSTER_ID, NAMESPACE, deletion),
+          workload: { kind: 'StatefulSet', name: 'replay-db' },
+        },
+      }),
       oldKey,
     );
     await sleep(7000);

@@ -1,5 +1,9 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { evaluateSignedPlan, type RemediationPolicy } from '../../shared/actions/policy.js';
+import {
+  evaluateSignedPlan,
+  namespaceRefusals,
+  type RemediationPolicy,
+} from '../../shared/actions/policy.js';
 import { targetOf } from '../../shared/actions/registry.js';
 import {
   decodeMessageBody,
@@ -245,6 +249,16 @@ class PlanRun {
   }
 
   private async policyRefusals(entry: LedgerEntry, cooldownKeys: string[][]): Promise<string[]> {
+    // A namespace the policy refuses is refused before anything in it is read: the executor's RBAC lets it read
+    // and list only where it may act, and a 403 there would report the plan failed instead of refused.
+    const namespaces = new Set([
+      this.plan.scope.namespace,
+      ...this.plan.actions.flatMap((action) => ('namespace' in action ? [action.namespace] : [])),
+    ]);
+    const deniedNamespaces = [...namespaces].flatMap((namespace) =>
+      namespaceRefusals(namespace, this.deps.policy),
+    );
+    if (deniedNamespaces.length > 0) return deniedNamespaces;
     const facts = await gatherFacts(this.plan, this.deps.cluster, this.deps.usage);
     // The planner's plan-level rules and bounds, the same code, on live facts: steps a resumed plan already
     // applied are in those facts and are not counted twice.
