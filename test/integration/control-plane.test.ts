@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException,
   AppsV1Api,
@@ -19,6 +18,7 @@ import {
   ensureControlPlane,
   serviceAccountKubeConfig,
 } from '../../local/harness/support/control-plane.js';
+import { eventually } from '../support/eventually.js';
 
 const blocker = await controlPlaneBlocker();
 // On a developer machine without Go the suite skips; CI must have the control plane, so there it fails.
@@ -42,24 +42,6 @@ function deployment(name: string, replicas: number): V1Deployment {
 }
 
 /** Polls until `probe` returns a value; the bound only keeps a broken cluster from hanging the suite. */
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  boundMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + boundMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await sleep(250);
-  }
-  throw new Error(`${what}: not reached within ${boundMs / 1000} s`, { cause: lastError });
-}
 
 function statusOf(error: unknown): number | undefined {
   return error instanceof ApiException ? error.code : undefined;

@@ -48,7 +48,6 @@ import {
 } from '../../functions/shared/contracts/index.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
 import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/lambda/sqs-records.js';
-import type { LoggerPort } from '../../functions/shared/logger.js';
 import { publicKeyEntryOf, signPlan, type UnsignedPlan } from '../../functions/shared/signing.js';
 import {
   controlPlaneBlocker,
@@ -62,6 +61,8 @@ import {
 } from '../../local/harness/support/kustomize.js';
 import { localSqsClient } from '../../local/standins/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
+import { eventually } from '../support/eventually.js';
+import { RecordingLogger } from '../support/loggers.js';
 import { scopeOfActions } from '../support/plan-scope.js';
 
 const blocker = await controlPlaneBlocker();
@@ -96,45 +97,6 @@ const testPolicy = {
 
 const signer = { keyId: 'planner-1', key: randomBytes(32) };
 const forger = { keyId: 'planner-1', key: randomBytes(32) };
-
-/** Records log lines so the suite can assert what was logged as a security event. */
-class RecordingLogger implements LoggerPort {
-  readonly lines: Array<{ level: string; message: string; fields: Record<string, unknown> }> = [];
-  private record(level: string, message: string, extra: Record<string, unknown>[]) {
-    this.lines.push({ level, message, fields: Object.assign({}, ...extra) });
-  }
-  debug(message: string, ...extra: Record<string, unknown>[]) {
-    this.record('debug', message, extra);
-  }
-  info(message: string, ...extra: Record<string, unknown>[]) {
-    this.record('info', message, extra);
-  }
-  warn(message: string, ...extra: Record<string, unknown>[]) {
-    this.record('warn', message, extra);
-  }
-  error(message: string, ...extra: Record<string, unknown>[]) {
-    this.record('error', message, extra);
-  }
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  boundMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + boundMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await sleep(250);
-  }
-  throw new Error(`${what}: not reached within ${boundMs / 1000} s`, { cause: lastError });
-}
 
 function container(resources: V1Container['resources'] = {}): V1Container {
   return { name: 'app', image: 'registry.invalid/kubepulse/web:1', resources };

@@ -34,6 +34,7 @@ import {
   kustomizeBuild,
   withExecutorNamespaces,
 } from '../../local/harness/support/kustomize.js';
+import { eventually } from '../support/eventually.js';
 import { quietLogger } from '../support/loggers.js';
 
 const blocker = await controlPlaneBlocker();
@@ -46,20 +47,6 @@ const SHOP = `scope-it-${suffix}`;
 const PAYMENTS = `scope-it-pay-${suffix}`;
 const LONELY_NODE = `scope-it-${suffix}-lonely`;
 const signer = { keyId: 'planner-1', key: randomBytes(32) };
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  boundMs = 90_000,
-): Promise<T> {
-  const deadline = Date.now() + boundMs;
-  while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined) return value;
-    await sleep(250);
-  }
-  throw new Error(`${what}: not reached within ${boundMs / 1000} s`);
-}
 
 const deploymentOf = (name: string, replicas: number): V1Deployment => ({
   metadata: { name, labels: { app: name } },

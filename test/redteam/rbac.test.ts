@@ -12,7 +12,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   ApiException,
   AppsV1Api,
@@ -39,6 +38,7 @@ import {
   kustomizeBuild,
   withExecutorNamespaces,
 } from '../../local/harness/support/kustomize.js';
+import { eventually } from '../support/eventually.js';
 
 const blocker = await controlPlaneBlocker();
 const skip = blocker && process.env.CI !== 'true' ? `local control plane cannot be built: ${blocker}` : false;
@@ -138,25 +138,6 @@ function daemonSet(name: string): V1DaemonSet {
       template: { metadata: { labels }, spec: { ...podSpec(), nodeSelector: { 'kubepulse.io/none': 'x' } } },
     },
   };
-}
-
-async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  boundMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + boundMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await sleep(250);
-  }
-  throw new Error(`${what}: not reached within ${boundMs / 1000} s`, { cause: lastError });
 }
 
 /** The API server's own words: the Status message of a refusal. */

@@ -50,6 +50,7 @@ import {
 import { controlPlaneBlocker, ensureControlPlane } from '../../local/harness/support/control-plane.js';
 import { localSqsClient } from '../../local/standins/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
+import { eventually } from '../support/eventually.js';
 import { RecordingLogger } from '../support/loggers.js';
 import { scopeOfActions } from '../support/plan-scope.js';
 
@@ -450,20 +451,6 @@ describe('red team: the executor, its queue and the API server', { skip }, () =>
     const runtime = createExecutorRuntime(config, logger, { kubeConfig: executorKube, sqs });
     runtimes.push(runtime);
     return runtime.poller;
-  }
-
-  async function eventually<T>(
-    what: string,
-    probe: () => Promise<T | undefined>,
-    boundMs = 60_000,
-  ): Promise<T> {
-    const deadline = Date.now() + boundMs;
-    while (Date.now() < deadline) {
-      const value = await probe().catch(() => undefined);
-      if (value !== undefined) return value;
-      await sleep(200);
-    }
-    throw new Error(`${what}: not reached within ${boundMs / 1000} s`);
   }
 
   function plan(actions: RemediationAction[], overrides: Partial<UnsignedPlan> = {}): UnsignedPlan {
