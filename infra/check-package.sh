@@ -4,15 +4,11 @@
 #
 #   bash infra/check-package.sh            (npm run check:package)
 #
-# cfn-lint comes from PyPI into ${KUBEPULSE_CACHE:-$HOME/.cache/kubepulse}/cfn-lint-venv, once: a stamp file
-# records the installed version, so re-runs skip the install. Needs python3 (with venv) and network to PyPI
-# the first time only.
+# cfn-lint comes from PyPI into ${KUBEPULSE_CACHE:-$HOME/.cache/kubepulse}/cfn-lint-venv, once, from the hashed
+# lock infra/cfn-lint/requirements.txt (local/harness/lib/venv.sh: re-runs skip the install until the lock
+# changes). Needs python3 (with venv) and network to PyPI the first time only.
 set -euo pipefail
 
-CFN_LINT_VERSION="${CFN_LINT_VERSION:-1.58.0}"
-CACHE_DIR="${KUBEPULSE_CACHE:-$HOME/.cache/kubepulse}"
-VENV="$CACHE_DIR/cfn-lint-venv"
-STAMP="$VENV/.kubepulse-stamp"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/.serverless"
 TEMPLATE="$OUT/cloudformation-template-update-stack.json"
@@ -28,18 +24,11 @@ step() { echo "==> $*"; }
 cd "$ROOT"
 command -v python3 >/dev/null || fail "python3 is required (for cfn-lint and the zip checks)"
 
-# ---- 1. cfn-lint, installed once ----------------------------------------------------------------------
-if [[ -x "$VENV/bin/cfn-lint" && -f "$STAMP" && "$(cat "$STAMP")" == "cfn-lint==$CFN_LINT_VERSION" ]]; then
-  step "cfn-lint $CFN_LINT_VERSION already installed in $VENV"
-else
-  step "installing cfn-lint $CFN_LINT_VERSION into $VENV"
-  rm -rf "$VENV"
-  mkdir -p "$CACHE_DIR"
-  python3 -m venv "$VENV" || fail "could not create a venv at $VENV (is python3-venv installed?)"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check "cfn-lint==$CFN_LINT_VERSION" ||
-    fail "pip could not install cfn-lint==$CFN_LINT_VERSION from PyPI"
-  echo "cfn-lint==$CFN_LINT_VERSION" >"$STAMP"
-fi
+# ---- 1. cfn-lint, installed once from its hashed lock ---------------------------------------------------
+step "cfn-lint from infra/cfn-lint/requirements.txt"
+CFN_LINT_PY="$(bash "$ROOT/local/harness/lib/venv.sh" cfn-lint-venv "$ROOT/infra/cfn-lint/requirements.txt")" ||
+  fail "could not install cfn-lint from infra/cfn-lint/requirements.txt (python3 with venv, and PyPI the first time)"
+CFN_LINT="$(dirname "$CFN_LINT_PY")/cfn-lint"
 
 # ---- 2. package, offline -------------------------------------------------------------------------------
 step "npm run package"
@@ -50,10 +39,10 @@ npm run --silent package || fail "npm run package (osls package --stage ci) fail
 
 # ---- 3. cfn-lint -----------------------------------------------------------------------------------------
 REGION="$(node -e 'console.log(require(process.argv[1]).service.provider.region)' "$OUT/serverless-state.json")"
-step "cfn-lint ($("$VENV/bin/cfn-lint" --version), region $REGION) on ${TEMPLATE#"$ROOT"/}"
+step "cfn-lint ($("$CFN_LINT" --version), region $REGION) on ${TEMPLATE#"$ROOT"/}"
 # W3005 (DependsOn redundant with a GetAtt) is ignored: osls itself adds `DependsOn: <role>` to every function
 # that names its role by logical id, next to the `Fn::GetAtt <role>.Arn` it generates; harmless.
-if ! "$VENV/bin/cfn-lint" --regions "$REGION" --ignore-checks W3005 -- "$TEMPLATE"; then
+if ! "$CFN_LINT" --regions "$REGION" --ignore-checks W3005 -- "$TEMPLATE"; then
   fail "cfn-lint reported problems in ${TEMPLATE#"$ROOT"/} (listed above)"
 fi
 echo "cfn-lint: no findings"

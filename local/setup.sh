@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The one idempotent set-up for local runs, tests and the demo. Fast (well under 2 s) when everything is there.
 #   - Node deps: `npm ci` only if node_modules is missing or package-lock.json changed since the last install
-#     (sha256 stamp in $KUBEPULSE_CACHE/setup/); onnxruntime-node's binary download is skipped.
+#     (sha256 stamp in $KUBEPULSE_CACHE/setup/), with install scripts off (.npmrc) and no fallback outside the lock.
 #   - redis-server and prometheus: installed with apt if missing.
 #   - the local Kubernetes control plane: built from Go modules once, cached by version (local/standins/control-plane/).
 # It starts nothing: local/standins/services/redis.sh up and `npx tsx local/standins/sqs/emulator.ts up` do that.
@@ -11,6 +11,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 CACHE="${KUBEPULSE_CACHE:-$HOME/.cache/kubepulse}"
 STAMP_DIR="$CACHE/setup"
 LOCK_STAMP="$STAMP_DIR/package-lock.sha256"
+# Belt and braces: were install scripts ever on, onnxruntime-node would download a native library.
 export ONNXRUNTIME_NODE_INSTALL=skip
 
 say() { echo "setup: $*"; }
@@ -64,21 +65,17 @@ else
   say "node deps: up to date (node $(node --version))"
 fi
 if [ -n "$reason" ]; then
-  say "node deps: $reason: npm ci (ONNXRUNTIME_NODE_INSTALL=skip)"
+  # Exactly the lock, no install scripts (.npmrc: ignore-scripts=true). No fallback that resolves outside the
+  # lock: when npm ci refuses, the lock is what needs fixing.
+  say "node deps: $reason: npm ci --ignore-scripts"
   npm_log="$STAMP_DIR/npm-ci.log"
-  if ! npm ci --no-audit --no-fund 2>&1 | tee "$npm_log"; then
+  if ! npm ci --ignore-scripts --no-audit --no-fund 2>&1 | tee "$npm_log"; then
     if grep -q 'package.json and package-lock.json .* are in sync' "$npm_log"; then
-      # The committed lock lacks entries npm ci wants (e.g. other platforms' optional packages). Install the
-      # locked versions without rewriting package-lock.json, check them, and say loudly that the lock needs fixing.
-      echo "setup: WARNING: npm ci refused: package-lock.json is out of sync with package.json." >&2
-      echo "setup: WARNING: falling back to 'npm install --no-save' (package-lock.json left untouched);" >&2
-      echo "setup: WARNING: fix for good with 'npm install --package-lock-only' and commit the lock." >&2
-      npm install --no-save --no-audit --no-fund
-      installed_matches_lock || die "node deps installed by the fallback differ from package-lock.json"
-    else
-      die "npm ci failed (log: $npm_log)"
+      die "npm ci refused: package-lock.json is out of sync with package.json; run 'npm install --package-lock-only --ignore-scripts', review the diff and commit the lock"
     fi
+    die "npm ci failed (log: $npm_log)"
   fi
+  installed_matches_lock || die "node_modules differs from package-lock.json after npm ci (log: $npm_log)"
   echo "$lock_hash" >"$LOCK_STAMP"
   say "node deps: installed"
 fi

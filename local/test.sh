@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command README gives and .ci/run calls: sets up what the tests need (idempotently, caches outside
-# the repo) and runs lint, type check, model reproducibility, packaging + CloudFormation lint, every test, then
-# the red-team suite.
+# the repo) and runs the supply-chain check, lint, type check, model reproducibility, packaging + CloudFormation
+# lint, every test, then the red-team suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +9,9 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "set-up (node modules, redis-server, python venv for the models)"
 bash local/setup.sh
+
+step "supply chain: install scripts off, installs only from locks, hashes and digests (local/supply-chain)"
+node --import tsx local/supply-chain/check.ts
 
 step "lint and format (biome)"
 npx --no-install biome check .

@@ -4,7 +4,12 @@
 # No Docker, nothing written inside the repository. A stamp (versions + hash of the build inputs) makes a
 # second run a no-op. The first run takes several minutes on 2 cores; it prints a progress line every 15 s and
 # logs the go tool's output to <cache dir>/build.log.
-# Usage: build.sh [--print-bin-dir]
+# The module graph is locked in the repository: go/<component>/go.mod and go.sum are copied into the work
+# directory and every go command runs with -mod=readonly, so a module whose content differs from its committed
+# hash fails the build, and nothing is resolved afresh. After changing a version in env.sh, run
+# `build.sh --relock`: it resolves from the templates (go/<component>/go.mod.tmpl, `go mod tidy`) and writes the
+# new go.mod/go.sum into the repository for review and commit.
+# Usage: build.sh [--print-bin-dir | --relock]
 #   KUBEPULSE_BUILD_JOBS  parallel compile jobs (default: number of CPUs)
 set -euo pipefail
 
@@ -19,25 +24,46 @@ if [ "${1:-}" = "--print-bin-dir" ]; then
   echo "$CP_BIN"
   exit 0
 fi
+RELOCK=0
+[ "${1:-}" = "--relock" ] && RELOCK=1
 
 hash_stdin() { if command -v sha256sum >/dev/null 2>&1; then sha256sum; else shasum -a 256; fi | cut -d' ' -f1; }
 
 # The stamp records what was built and from which recipe: bump RECIPE when the build flags below change;
-# editing a wrapper template changes the hash. Either rebuilds.
+# changing a committed go.mod/go.sum changes the hash. Either rebuilds.
 RECIPE=1
-inputs_hash="$(cat "$HERE"/go/*/go.mod.tmpl | hash_stdin)"
-wanted_stamp="$CP_KEY recipe$RECIPE $inputs_hash"
+LOCKED=(etcd/go.mod etcd/go.sum kubernetes/go.mod kubernetes/go.sum)
+inputs_hash="$(for f in "${LOCKED[@]}"; do cat "$HERE/go/$f"; done | hash_stdin)"
+wanted_stamp="$CP_KEY recipe$RECIPE locked $inputs_hash"
+# Its own file: checkouts from before the locks keep reading (and writing) $CP_STAMP.
+STAMP="$CP_DIR/built-from-locks.stamp"
 
 is_built() {
-  [ "$(cat "$CP_STAMP" 2>/dev/null || true)" = "$wanted_stamp" ] || return 1
+  [ "$(cat "$STAMP" 2>/dev/null || true)" = "$wanted_stamp" ] || return 1
   local component
   for component in "${CP_COMPONENTS[@]}"; do [ -x "$CP_BIN/$component" ] || return 1; done
   [ -d "$CP_STAGES/pod/fast" ]
 }
 
-if is_built; then
-  say "up to date ($CP_KEY, $CP_BIN)"
-  exit 0
+# Binaries built (by the same recipe, before the locks were committed) from exactly the module graph now
+# committed are the same binaries: take them over instead of compiling again.
+adopt_unlocked_build() {
+  local f
+  case "$(cat "$CP_STAMP" 2>/dev/null || true)" in "$CP_KEY recipe$RECIPE "*) ;; *) return 1 ;; esac
+  for f in "${LOCKED[@]}"; do cmp -s "$HERE/go/$f" "$CP_DIR/work/$f" || return 1; done
+  echo "$wanted_stamp" >"$STAMP"
+  is_built
+}
+
+if [ "$RELOCK" = 0 ]; then
+  if is_built; then
+    say "up to date ($CP_KEY, $CP_BIN)"
+    exit 0
+  fi
+  if adopt_unlocked_build; then
+    say "up to date ($CP_KEY, $CP_BIN; built from the committed module graph)"
+    exit 0
+  fi
 fi
 
 command -v go >/dev/null 2>&1 || die "go is missing; install Go >= 1.26 (kwok $KWOK_VERSION and Kubernetes 1.36 need it)"
@@ -52,7 +78,7 @@ if command -v flock >/dev/null 2>&1; then
     say "another build is running; waiting for it"
     flock 9
   fi
-  if is_built; then
+  if [ "$RELOCK" = 0 ] && is_built; then
     say "up to date ($CP_KEY, built by the other run)"
     exit 0
   fi
@@ -61,10 +87,10 @@ fi
 LOG="$CP_DIR/build.log"
 WORK="$CP_DIR/work"
 : >"$LOG"
-rm -f "$CP_STAMP"
+rm -f "$STAMP"
 mkdir -p "$CP_BIN" "$WORK"
 
-export GOTOOLCHAIN=local GOFLAGS="-buildvcs=false"
+export GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -mod=readonly"
 jobs="${KUBEPULSE_BUILD_JOBS:-$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 2)}"
 build_started=$SECONDS
 
@@ -109,15 +135,37 @@ render_template() { # template, output, then KEY=VALUE pairs replacing @KEY@
   printf '%s\n' "$content" >"$out"
 }
 
+# Copies a component's committed go.mod/go.sum into its work directory and checks they pin the version env.sh
+# asks for (a version override without --relock would otherwise build something else than it says).
+use_locked_modules() { # component, module path, version
+  local component="$1" module="$2" version="$3"
+  mkdir -p "$WORK/$component"
+  cp "$HERE/go/$component/go.mod" "$HERE/go/$component/go.sum" "$WORK/$component/"
+  grep -Eq "^[[:space:]]*(require )?$module $version( |$)" "$WORK/$component/go.mod" ||
+    die "go/$component/go.mod does not pin $module $version (env.sh); run build.sh --relock and commit the result"
+  (cd "$WORK/$component" && go mod download)
+}
+
+# Resolves a component afresh from its template (--relock only) and writes the result into the repository.
+relock_modules() { # component
+  local component="$1"
+  (cd "$WORK/$component" && GOFLAGS="-buildvcs=false -mod=mod" go mod tidy)
+  cp "$WORK/$component/go.mod" "$WORK/$component/go.sum" "$HERE/go/$component/"
+}
+
 # --- etcd ---------------------------------------------------------------------------------------------------
 prepare_etcd() {
+  if [ "$RELOCK" = 0 ]; then
+    use_locked_modules etcd go.etcd.io/etcd/server/v3 "$ETCD_VERSION"
+    return
+  fi
   local gomod
   gomod="$(module_gomod "go.etcd.io/etcd/server/v3@$ETCD_VERSION")"
   [ -n "$gomod" ] || die "cannot download go.etcd.io/etcd/server/v3@$ETCD_VERSION"
   mkdir -p "$WORK/etcd"
   render_template "$HERE/go/etcd/go.mod.tmpl" "$WORK/etcd/go.mod" \
     "GO_VERSION=$(module_go_directive "$gomod")" "ETCD_VERSION=$ETCD_VERSION"
-  (cd "$WORK/etcd" && go mod tidy)
+  relock_modules etcd
 }
 
 build_etcd() {
@@ -126,6 +174,10 @@ build_etcd() {
 
 # --- Kubernetes -----------------------------------------------------------------------------------------------
 prepare_kubernetes() {
+  if [ "$RELOCK" = 0 ]; then
+    use_locked_modules kubernetes k8s.io/kubernetes "$K8S_VERSION"
+    return
+  fi
   local gomod staging_version replaces
   gomod="$(module_gomod "k8s.io/kubernetes@$K8S_VERSION")"
   [ -n "$gomod" ] || die "cannot download k8s.io/kubernetes@$K8S_VERSION"
@@ -138,7 +190,7 @@ prepare_kubernetes() {
   mkdir -p "$WORK/kubernetes"
   render_template "$HERE/go/kubernetes/go.mod.tmpl" "$WORK/kubernetes/go.mod" \
     "GO_VERSION=$(module_go_directive "$gomod")" "K8S_VERSION=$K8S_VERSION" "REPLACES=$replaces"
-  (cd "$WORK/kubernetes" && go mod tidy)
+  relock_modules kubernetes
 }
 
 build_kubernetes_component() {
@@ -182,6 +234,13 @@ component_done() {
 }
 mark_done() { echo "$wanted_stamp" >"$CP_BIN/.$1.stamp"; }
 
+if [ "$RELOCK" = 1 ]; then
+  run_logged "etcd $ETCD_VERSION: resolve modules afresh" prepare_etcd
+  run_logged "kubernetes $K8S_VERSION: resolve modules afresh" prepare_kubernetes
+  say "wrote go/etcd and go/kubernetes go.mod + go.sum; review the diff, commit it, then run build.sh"
+  exit 0
+fi
+
 say "building $CP_KEY into $CP_BIN ($jobs jobs; log: $LOG)"
 if ! component_done etcd; then
   run_logged "etcd $ETCD_VERSION: resolve modules" prepare_etcd
@@ -204,7 +263,7 @@ for component in kube-apiserver kube-controller-manager kube-scheduler; do
   mark_done "$component"
 done
 
-echo "$wanted_stamp" >"$CP_STAMP"
+echo "$wanted_stamp" >"$STAMP"
 times >"$WORK/cpu-times" # in this shell: a subshell would not see the go tool's CPU time
 read -r cpu_user cpu_sys < <(tail -n 1 "$WORK/cpu-times")
 say "built $CP_KEY in $((SECONDS - build_started)) s (CPU: user $cpu_user, sys $cpu_sys)"
