@@ -191,10 +191,71 @@ function sqsStatements(who, access) {
 }
 
 /**
+ * Read access to exactly the secrets a function's environment names (`<NAME>_SECRET`, functions/shared/secrets.ts):
+ * a Secrets Manager ARN or `secretsmanager:<name>`, an SSM parameter ARN or `ssm:<name>`. Blank references grant
+ * nothing. With `kmsKeyArn` (a customer managed key encrypting them), kms:Decrypt on it, through those services only.
+ * @param {string} who
+ * @param {Record<string, unknown>} environment
+ * @param {string} [kmsKeyArn]
+ */
+function secretStatements(who, environment, kmsKeyArn) {
+  const secretArns = [];
+  const parameterArns = [];
+  for (const [name, value] of Object.entries(environment ?? {})) {
+    if (!name.endsWith('_SECRET') || value === '' || value === null || value === undefined) continue;
+    if (typeof value !== 'string') {
+      throw new Error(`${who}: ${name} must be a string reference (an ARN, secretsmanager:<name> or ssm:<name>)`);
+    }
+    const ref = value.trim();
+    const arn = /^arn:[^:]+:(secretsmanager|ssm):/.exec(ref);
+    if (arn?.[1] === 'secretsmanager') {
+      // The ARN may be given with or without the 6-character suffix Secrets Manager appends.
+      secretArns.push(ref, `${ref}-??????`);
+    } else if (arn?.[1] === 'ssm') {
+      parameterArns.push(ref);
+    } else if (ref.startsWith('secretsmanager:') && ref.length > 15) {
+      secretArns.push({
+        'Fn::Sub': `arn:\${AWS::Partition}:secretsmanager:\${AWS::Region}:\${AWS::AccountId}:secret:${ref.slice(15)}-??????`,
+      });
+    } else if (ref.startsWith('ssm:') && ref.length > 4) {
+      parameterArns.push({
+        'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${ref.slice(4).replace(/^\//, '')}`,
+      });
+    } else {
+      throw new Error(`${who}: ${name} is not a secret reference (an ARN, secretsmanager:<name> or ssm:<name>): never put a secret's value here`);
+    }
+  }
+  const statements = [];
+  if (secretArns.length) {
+    statements.push({ Sid: 'OwnSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArns });
+  }
+  if (parameterArns.length) {
+    statements.push({ Sid: 'OwnParameters', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArns });
+  }
+  if (kmsKeyArn && statements.length) {
+    statements.push({
+      Sid: 'DecryptOwnSecrets',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: kmsKeyArn,
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': [
+            { 'Fn::Sub': 'secretsmanager.\${AWS::Region}.amazonaws.com' },
+            { 'Fn::Sub': 'ssm.\${AWS::Region}.amazonaws.com' },
+          ],
+        },
+      },
+    });
+  }
+  return statements;
+}
+
+/**
  * One least-privilege IAM role per Lambda function (logs of its own log group + its queues, plus ENI
  * management when the function runs in a VPC), and one role (IRSA) or user per in-cluster workload.
  * @param {{ lambda?: Record<string, QueueAccess>, inCluster?: Record<string, QueueAccess> }} access
- * @param {{ vpc?: boolean, permissionsBoundary?: string, oidcIssuer?: string }} [opts]
+ * @param {{ vpc?: boolean, permissionsBoundary?: string, oidcIssuer?: string, environments?: Record<string, Record<string, unknown>>, secretsKmsKeyArn?: string }} [opts]
  */
 function roleResources(access, opts = {}) {
   const Resources = {};
@@ -235,6 +296,7 @@ function roleResources(access, opts = {}) {
                   Resource: [{ 'Fn::GetAtt': [logGroupLogicalId(fn), 'Arn'] }],
                 },
                 ...sqsStatements(`lambda.${fn}`, grants),
+                ...secretStatements(`function "${fn}"`, opts.environments?.[fn], opts.secretsKmsKeyArn),
               ],
             },
           },
@@ -384,7 +446,12 @@ module.exports = {
       if (!functions[fn])
         throw new Error(`custom.queueAccess.lambda.${fn}: no such function in serverless.yml`);
     }
+    const environments = Object.fromEntries(
+      Object.entries(functions).map(([fn, definition]) => [fn, definition?.environment ?? {}]),
+    );
     return roleResources(access, {
+      environments,
+      secretsKmsKeyArn: await optionalParam(resolveVariable, 'secretsKmsKeyArn'),
       vpc: Boolean(await vpcConfig(resolveVariable)),
       permissionsBoundary: await optionalParam(resolveVariable, 'iamPermissionsBoundary'),
       oidcIssuer: Object.keys(access.inCluster ?? {}).length
@@ -398,6 +465,7 @@ module.exports = {
 
   queueResources,
   roleResources,
+  secretStatements,
   deadLetterLogicalId,
   lambdaRoleLogicalId,
   workloadRoleLogicalId,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env, readConfig } from '../shared/config.js';
+import { REDIS_URL_SETTING, resolveSecretEnv, type SecretStore } from '../shared/secrets.js';
 import { DEFAULT_DETECTION_POLICY } from './core/defaults.js';
 
 export const InferenceConfigSchema = z
@@ -54,3 +55,9 @@ export type InferenceConfig = z.infer<typeof InferenceConfigSchema>;
 
 export const readInferenceConfig = (source: Record<string, string | undefined> = process.env) =>
   readConfig(InferenceConfigSchema, source);
+
+/** The cold start's reader: a Redis URL with a password comes from a store (REDIS_URL_SECRET). */
+export const loadInferenceConfig = async (
+  source: Record<string, string | undefined> = process.env,
+  store?: SecretStore,
+) => readInferenceConfig(await resolveSecretEnv(source, [REDIS_URL_SETTING], store));

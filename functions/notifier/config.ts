@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { env, readConfig } from '../shared/config.js';
+import { REDIS_URL_SETTING, resolveSecretEnv, type SecretStore } from '../shared/secrets.js';
 import { PAGERDUTY_EVENTS_URL } from './core/pagerduty-event.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -79,3 +80,18 @@ export type NotifierConfig = z.infer<typeof NotifierConfigSchema>;
 
 export const readNotifierConfig = (source: Record<string, string | undefined> = process.env) =>
   readConfig(NotifierConfigSchema, source);
+
+/** Every destination's address or key is a credential: each may come from a store (`<NAME>_SECRET`). */
+export const NOTIFIER_SECRETS = [
+  REDIS_URL_SETTING,
+  'SLACK_WEBHOOK_URL',
+  'PAGERDUTY_ROUTING_KEY',
+  'WEBHOOK_URL',
+  'WEBHOOK_SECRET',
+] as const;
+
+/** The cold start's reader: secrets fetched from their stores first, then everything checked at once. */
+export const loadNotifierConfig = async (
+  source: Record<string, string | undefined> = process.env,
+  store?: SecretStore,
+) => readNotifierConfig(await resolveSecretEnv(source, NOTIFIER_SECRETS, store));

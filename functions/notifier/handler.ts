@@ -1,11 +1,11 @@
 import { sqsFunction } from '../shared/lambda/sqs-function.js';
 import { createLogger } from '../shared/logger.js';
-import { readNotifierConfig } from './config.js';
+import { loadNotifierConfig } from './config.js';
 import { handleAlertsEvent } from './handle-alerts-event.js';
 import { createNotifierRuntime } from './runtime.js';
 
-// Read once per container: no destination, or a bad one, fails the cold start loudly.
-const config = readNotifierConfig();
+// Read once per container, secrets fetched from their stores: no destination, or a bad one, fails the cold start.
+const config = await loadNotifierConfig();
 const logger = createLogger('kubepulse-notifier', { stage: config.stage });
 
 /** Time kept back from Lambda's deadline to quarantine, answer and push metrics after the last delivery. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/actions/index.js';
 import { env, readConfig } from '../shared/config.js';
+import { REDIS_URL_SETTING, resolveSecretEnv, type SecretStore } from '../shared/secrets.js';
 import { parseSigningKey } from '../shared/signing.js';
 import { createRedactor } from './core/redact.js';
 import { LlmConfigSchema } from './llm/from-config.js';
@@ -126,3 +127,12 @@ export type PlannerConfig = z.infer<typeof PlannerConfigSchema>;
 
 export const readPlannerConfig = (source: Record<string, string | undefined> = process.env) =>
   readConfig(PlannerConfigSchema, source);
+
+/** The signing key and the LLM's key never sit in the environment of a deployed function (`<NAME>_SECRET`). */
+export const PLANNER_SECRETS = [REDIS_URL_SETTING, 'PLAN_SIGNING_KEY', 'GEMINI_API_KEY'] as const;
+
+/** The cold start's reader: secrets fetched from their stores first, then everything checked at once. */
+export const loadPlannerConfig = async (
+  source: Record<string, string | undefined> = process.env,
+  store?: SecretStore,
+) => readPlannerConfig(await resolveSecretEnv(source, PLANNER_SECRETS, store));

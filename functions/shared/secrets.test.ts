@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type SecretsStandIn, startSecretsStandIn } from '../../local/standins/secrets/server.js';
 import { ConfigError, DependencyUnavailableError } from './errors.js';
-import { awsSecretStore, parseSecretRef, resolveSecretEnv, SecretNotUsableError } from './secrets.js';
+import {
+  awsSecretStore,
+  parseSecretRef,
+  REDIS_URL_SETTING,
+  resolveSecretEnv,
+  SecretNotUsableError,
+} from './secrets.js';
 
 describe('parseSecretRef', () => {
   const cases: [string, ReturnType<typeof parseSecretRef> | RegExp][] = [
@@ -174,5 +180,33 @@ describe('resolveSecretEnv refuses secrets given the wrong way', () => {
   it('outside Lambda (unit tests, the CLI) a plain value is kept as it is', async () => {
     const env = await resolveSecretEnv({ PLAN_SIGNING_KEY: 'plan-1=MC4CAQAw' }, ['PLAN_SIGNING_KEY'], never);
     assert.equal(env.PLAN_SIGNING_KEY, 'plan-1=MC4CAQAw');
+  });
+});
+
+describe('values that are only sometimes secret', () => {
+  const never = { fetch: async () => assert.fail('nothing to fetch') };
+  const inLambda = { AWS_LAMBDA_FUNCTION_NAME: 'kubepulse-dev-inference' };
+
+  it('a Redis URL without credentials stays a plain setting inside Lambda', async () => {
+    const env = await resolveSecretEnv(
+      { ...inLambda, REDIS_URL: 'rediss://cache.internal:6379' },
+      [REDIS_URL_SETTING],
+      never,
+    );
+    assert.equal(env.REDIS_URL, 'rediss://cache.internal:6379');
+  });
+
+  it('a Redis URL with a password in it is refused as a plain value inside Lambda', async () => {
+    await assert.rejects(
+      resolveSecretEnv(
+        { ...inLambda, REDIS_URL: 'rediss://:hunter2hunter2@cache.internal:6379' },
+        [REDIS_URL_SETTING],
+        never,
+      ),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /REDIS_URL: a secret's value/.test(error.message) &&
+        !error.message.includes('hunter2'),
+    );
   });
 });

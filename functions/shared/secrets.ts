@@ -114,6 +114,25 @@ export function awsSecretStore(): SecretStore {
 }
 
 /**
+ * A configuration value that may be secret: its name, and, for values that are only sometimes secret (a Redis
+ * URL is one when it carries a password), which plain values are fine as they are.
+ */
+export type SecretSetting = string | { name: string; plainIsFine: (value: string) => boolean };
+
+/** A Redis URL without a password in it is not a secret. */
+export const REDIS_URL_SETTING: SecretSetting = {
+  name: 'REDIS_URL',
+  plainIsFine: (value) => {
+    try {
+      const url = new URL(value);
+      return url.password === '' && url.username === '';
+    } catch {
+      return false;
+    }
+  },
+};
+
+/**
  * Returns a copy of `env` with each named secret filled in from its store (`<NAME>_SECRET`), for the function's
  * config reader to parse as before. Refused, with every problem at once: a secret given both ways, a reference that
  * is not one, an empty secret, and, inside Lambda (AWS_LAMBDA_FUNCTION_NAME set), a secret given as a plain value.
@@ -121,13 +140,15 @@ export function awsSecretStore(): SecretStore {
  */
 export async function resolveSecretEnv(
   env: Record<string, string | undefined>,
-  names: readonly string[],
+  settings: readonly SecretSetting[],
   store: SecretStore = awsSecretStore(),
 ): Promise<Record<string, string | undefined>> {
   const problems: string[] = [];
   const wanted: { name: string; ref: SecretRef }[] = [];
   const inLambda = Boolean(env.AWS_LAMBDA_FUNCTION_NAME);
-  for (const name of names) {
+  for (const setting of settings) {
+    const name = typeof setting === 'string' ? setting : setting.name;
+    const plainIsFine = typeof setting === 'string' ? () => false : setting.plainIsFine;
     const refText = env[`${name}_SECRET`];
     const plain = env[name];
     if (refText && plain) {
@@ -138,7 +159,7 @@ export async function resolveSecretEnv(
       } catch (error) {
         problems.push(`${name}_SECRET: ${(error as Error).message}`);
       }
-    } else if (plain && inLambda) {
+    } else if (plain && inLambda && !plainIsFine(plain)) {
       problems.push(
         `${name}: a secret's value may not be an environment variable of a function; store it in Secrets Manager or SSM and set ${name}_SECRET to its ARN`,
       );

@@ -13,12 +13,15 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { CoreV1Api, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
+import { NOTIFIER_SECRETS } from '../../../functions/notifier/config.js';
+import { PLANNER_SECRETS } from '../../../functions/planner/config.js';
 import { parsePolicy, type RemediationPolicyDocument } from '../../../functions/shared/actions/index.js';
 import { generateSigningKeyPair } from '../../../functions/shared/signing.js';
 import { bundleComponent, type Component } from '../../../infra/images/bundle.js';
 import { FaultSimulator } from '../../scenarios/fault-sim/simulator.js';
 import { type FakeGemini, startFakeGemini } from '../../standins/fake-gemini/server.js';
 import { type AlertReceivers, startAlertReceivers } from '../../standins/receivers/index.js';
+import { startSecretsStandIn, storeSecretsOf } from '../../standins/secrets/server.js';
 import { localSqsClient } from '../../standins/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../standins/sqs/emulator.js';
 import {
@@ -184,6 +187,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(async () => sqs.destroy());
     const receivers = await startAlertReceivers();
     cleanups.push(() => receivers.close());
+    // The functions fetch their secrets at cold start, as deployed: from this Secrets Manager/SSM stand-in.
+    const secrets = await startSecretsStandIn();
+    cleanups.push(() => secrets.close());
 
     const realKey = process.env.GEMINI_API_KEY;
     let gemini: LocalStack['gemini'];
@@ -247,9 +253,25 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqs,
       emulator,
       environmentOverrides: {
-        '*': { REDIS_URL: redis.url, LOG_LEVEL: 'WARN', POWERTOOLS_LOG_LEVEL: 'WARN' },
-        planner: { PLAN_SIGNING_KEY: signing.signingKey, REMEDIATION_POLICY: policy, ...geminiEnv },
-        notifier: receivers.notifierEnv,
+        '*': {
+          REDIS_URL: redis.url,
+          LOG_LEVEL: 'WARN',
+          POWERTOOLS_LOG_LEVEL: 'WARN',
+          AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+          AWS_ENDPOINT_URL_SSM: secrets.url,
+        },
+        planner: storeSecretsOf(
+          secrets,
+          'kubepulse/local/planner',
+          { PLAN_SIGNING_KEY: signing.signingKey, REMEDIATION_POLICY: policy, ...geminiEnv },
+          PLANNER_SECRETS.filter((name) => typeof name === 'string'),
+        ),
+        notifier: storeSecretsOf(
+          secrets,
+          'kubepulse/local/notifier',
+          receivers.notifierEnv,
+          NOTIFIER_SECRETS.filter((name) => typeof name === 'string'),
+        ),
       },
       ...(options.onInvoke ? { onInvoke: options.onInvoke } : {}),
       onOutput: (key, line) => options.onLog?.(key, line),

@@ -195,3 +195,26 @@ export async function startSecretsStandIn(
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * Moves the named secrets of an environment into the stand-in, as a deployment would keep them in Secrets Manager:
+ * returns the environment with `<NAME>_SECRET=secretsmanager:<prefix>/<name>` in place of each value (and the
+ * value itself blanked, so a template default cannot slip through beside it).
+ */
+export function storeSecretsOf(
+  store: SecretsStandIn,
+  prefix: string,
+  env: Record<string, string>,
+  names: readonly string[],
+): Record<string, string> {
+  const out = { ...env };
+  for (const name of names) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    const secretName = `${prefix}/${name.toLowerCase().replaceAll('_', '-')}`;
+    store.putSecret(secretName, value);
+    out[`${name}_SECRET`] = `secretsmanager:${secretName}`;
+    out[name] = '';
+  }
+  return out;
+}
