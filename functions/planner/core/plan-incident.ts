@@ -9,6 +9,7 @@ import {
 } from '../../shared/actions/index.js';
 import { StoredFacts } from '../../shared/approvals/record.js';
 import { sealApproval } from '../../shared/approvals/seal.js';
+import { shownDigestOf } from '../../shared/approvals/shown.js';
 import {
   type Alert,
   type Anomaly,
@@ -398,6 +399,8 @@ async function emit(
     `Proposed (${choice.source}): ${proposal.actions.map(describeAction).join('; ')}.`,
     `Why a human must approve: ${reasons.join('; ')}`,
     `Approval id: ${approval.approvalId}`,
+    // The digest of exactly what would be signed: approving with it refuses anything else.
+    `To approve exactly this: npx kubepulse approve ${approval.approvalId} --digest ${shownDigestOf(approval)}`,
     ...(facts.incident.workload ? [] : ['The incident has no owning workload.']),
   ].join('\n');
   return outcome('pending-approval', [

@@ -28,6 +28,12 @@ export const shownDigestOf = (approval: PendingApproval): string =>
     .update(`kubepulse/approval-shown/v1\n${canonicalJson(shownPartOf(approval))}`)
     .digest('hex');
 
+/** The current state an action expects to find (`fromReplicas`, `fromLimits`, …): signed, so shown too. */
+function expects(action: PendingApproval['proposal']['actions'][number]): string {
+  const expected = Object.entries(action).filter(([key]) => /^from[A-Z]/.test(key));
+  return expected.length === 0 ? '' : ` (expects ${canonicalJson(Object.fromEntries(expected))})`;
+}
+
 /** The approval in the product's words, one line each: the actions as their specs describe them, scope, expiry. */
 export function shownLinesOf(approval: PendingApproval): string[] {
   const { scope } = approval;
@@ -36,7 +42,9 @@ export function shownLinesOf(approval: PendingApproval): string[] {
   return [
     `approval ${approval.approvalId}  cluster ${approval.clusterId}  incident ${approval.incidentId}`,
     `  scope:      ${scope ? `${scope.clusterId}/${scope.namespace}${workload}${nodes}` : '(none)'}`,
-    ...approval.proposal.actions.map((action, i) => `  action ${i + 1}:   ${describeAction(action)}`),
+    ...approval.proposal.actions.map(
+      (action, i) => `  action ${i + 1}:   ${describeAction(action)}${expects(action)}`,
+    ),
     `  confidence: ${approval.proposal.confidence}${approval.dryRun ? '  (dry run: nothing will be written)' : ''}`,
     `  expires:    ${approval.expiresAt}`,
     `  digest:     ${shownDigestOf(approval)}`,
