@@ -73,6 +73,8 @@ models/metadata.json"
 functions/notifier/handler.mjs.map"
   [planner]="functions/planner/handler.mjs
 functions/planner/handler.mjs.map"
+  [approver]="functions/approver/handler.mjs
+functions/approver/handler.mjs.map"
 )
 
 for fn in "${!REQUIRED[@]}"; do
