@@ -3,7 +3,7 @@ import { generateSigningKeyPair, KEY_ID_PATTERN } from '../functions/shared/sign
 
 /**
  * `kubepulse keys generate --id <keyId>`: a fresh Ed25519 pair for plan signing. The private half goes to the
- * planner (and `kubepulse approve`) only; the public half is added to every executor's PLAN_PUBLIC_KEYS.
+ * planner and the approver function only; the public half is added to every executor's PLAN_PUBLIC_KEYS.
  */
 export const KEYS_USAGE = `usage: kubepulse keys generate --id <key-id>
 

@@ -1,52 +1,54 @@
-import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { RedisPlannerState } from '../functions/planner/adapters/redis-planner-state.js';
-import { sendAlerts, sendPlans } from '../functions/planner/adapters/sqs-outputs.js';
-import { planFromApproval } from '../functions/planner/core/approved-plan.js';
 import type { PendingApproval } from '../functions/planner/core/ports.js';
 import { describeAction } from '../functions/shared/actions/index.js';
-import { env as envVar } from '../functions/shared/config.js';
-import type { Alert } from '../functions/shared/contracts/index.js';
+import {
+  checkSeal,
+  DIGEST_PATTERN,
+  shownDigestOf,
+  shownLinesOf,
+} from '../functions/shared/approvals/index.js';
 import { describeError } from '../functions/shared/errors.js';
-import { parseSigningKey } from '../functions/shared/signing.js';
+import { parsePublicKeyring } from '../functions/shared/signing.js';
+import { type ApproverClient, type ApproverReply, functionUrlApprover } from './approver-client.js';
 
 /**
- * `kubepulse plans list`, `kubepulse approve <id>` and `kubepulse reject <id>`: the human side of the planner's
- * approvals, against the same Redis the planner uses. An approved proposal becomes a plan signed with the
- * planner's keys (source `human`, id derived from the approval, so approving twice sends one plan) on the
- * remediations queue; the executor still checks every bound against the live cluster.
+ * `kubepulse plans list|show`, `kubepulse approve <id>` and `kubepulse reject <id>`: the human side of the
+ * planner's approvals. Listing and showing read the planner's Redis; deciding is the approver function's job
+ * (functions/approver), reached at its IAM-authenticated Function URL as the operator's own AWS identity. The
+ * CLI holds no signing key: it shows the exact actions, and sends the approver the digest of what it showed,
+ * so what is signed is what was seen, and who decided is whom IAM says.
  */
 export const PLANS_USAGE = `usage: kubepulse plans list [--all]
-       kubepulse approve <approval-id> [--reason <text>] [--by <name>]
-       kubepulse reject <approval-id> [--reason <text>] [--by <name>]
+       kubepulse plans show <approval-id>
+       kubepulse approve <approval-id> [--yes | --digest <hex>] [--reason <text>]
+       kubepulse reject <approval-id> [--reason <text>]
 
   plans list  approvals waiting for a human (--all: decided and expired ones too)
-  approve     sign the proposal as a plan and send it to the remediations queue
+  plans show  the exact actions an approval would sign, its scope, expiry and digest
+  approve     shows the approval; with --yes approves what it just showed, with --digest what
+              plans show printed earlier (refused if the approval changed since)
   reject      refuse it
-  --reason    kept with the decision (plans list --all shows it) and sent to the team with it
+  --reason    kept with the decision and sent to the team with it
 
-  environment: REDIS_URL; for approve also PLAN_SIGNING_KEY and REMEDIATIONS_QUEUE_URL; ALERTS_QUEUE_URL to
-  tell the team about decisions; PLAN_TTL_SECONDS (default 900); AWS_REGION and
-  credentials as for any AWS CLI (AWS_ENDPOINT_URL_SQS for the local emulator)`;
+  environment: REDIS_URL; for approve and reject APPROVER_URL (the approver's Function URL) and AWS
+  credentials and AWS_REGION as for any AWS CLI; PLAN_PUBLIC_KEYS to check the planner's seal when showing`;
 
 const CliEnv = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-  PLAN_SIGNING_KEY: z.string().min(1).optional(),
-  REMEDIATIONS_QUEUE_URL: envVar.optionalUrl(),
-  ALERTS_QUEUE_URL: envVar.optionalUrl(),
-  // Executors refuse plans valid for longer than an hour (their PLAN_MAX_LIFETIME_SECONDS).
-  PLAN_TTL_SECONDS: envVar.integer(900, 60, 3600),
+  APPROVER_URL: z.url().optional(),
+  AWS_REGION: z.string().min(1).optional(),
+  PLAN_PUBLIC_KEYS: z.string().min(1).optional(),
 });
 
 export interface PlansCliDeps {
   env: Record<string, string | undefined>;
   out: (line: string) => void;
   err: (line: string) => void;
-  /** An SQS client; by default one configured from the environment like any AWS tool. */
-  sqs?: SQSClient;
+  /** How to reach the approver; by default its Function URL (APPROVER_URL), signed with SigV4. */
+  approver?: ApproverClient;
   clock?: () => Date;
 }
 
@@ -77,6 +79,8 @@ async function run(argv: readonly string[], deps: PlansCliDeps): Promise<number>
     allowPositionals: true,
     options: {
       all: { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
+      digest: { type: 'string' },
       by: { type: 'string' },
       reason: { type: 'string' },
     },
@@ -88,14 +92,29 @@ async function run(argv: readonly string[], deps: PlansCliDeps): Promise<number>
   }
   const config = parsedEnv.data;
   const now = (deps.clock ?? (() => new Date()))();
-  const by = values.by ?? deps.env.KUBEPULSE_USER ?? deps.env.USER ?? userInfo().username;
+  if (values.by !== undefined) {
+    throw new UsageError('--by is gone: the approver records the IAM identity that called it');
+  }
+  if (deps.env.PLAN_SIGNING_KEY) {
+    // Keys on laptops were the problem this replaced; say so rather than silently carry one around.
+    deps.err('kubepulse: PLAN_SIGNING_KEY is not used by the CLI any more; remove it from this machine');
+  }
 
   if (command === 'plans') {
-    if (positionals[0] !== 'list') throw new UsageError('plans takes one subcommand: list');
-    return withState(config.REDIS_URL, async (state) => {
-      listApprovals(await state.listApprovals(), values.all ?? false, now, deps.out);
-      return 0;
-    });
+    const [sub, id, ...extra] = positionals;
+    if (sub === 'list' && id === undefined) {
+      return withState(config.REDIS_URL, async (state) => {
+        listApprovals(await state.listApprovals(), values.all ?? false, now, deps.out);
+        return 0;
+      });
+    }
+    if (sub === 'show' && id && extra.length === 0) {
+      return withState(config.REDIS_URL, async (state) => {
+        show(await found(state, id), config.PLAN_PUBLIC_KEYS, deps.out);
+        return 0;
+      });
+    }
+    throw new UsageError('plans takes one subcommand: list, or show <approval-id>');
   }
   if (command !== 'approve' && command !== 'reject') throw new UsageError(`unknown command ${command}`);
   const approvalId = positionals[0];
@@ -103,47 +122,82 @@ async function run(argv: readonly string[], deps: PlansCliDeps): Promise<number>
   if (values.reason !== undefined && values.reason.length > MAX_REASON_LENGTH) {
     throw new UsageError(`--reason is at most ${MAX_REASON_LENGTH} characters`);
   }
+  if (values.digest !== undefined && !DIGEST_PATTERN.test(values.digest)) {
+    throw new UsageError('--digest is the 64 hex digits kubepulse plans show printed');
+  }
+  const reason = values.reason !== undefined ? { reason: values.reason } : {};
 
-  if (command === 'reject') {
-    return withState(config.REDIS_URL, async (state) => {
-      const decision = await state.decideApproval(approvalId, 'rejected', by, now, values.reason);
-      if (!decision.ok) throw new Error(refusal(approvalId, decision.reason, decision.approval));
-      deps.out(`rejected ${approvalId} (incident ${decision.approval.incidentId}); nothing will run`);
-      await tellTheTeam(config.ALERTS_QUEUE_URL, deps, decision.approval, now, values.reason);
-      return 0;
-    });
-  }
-
-  if (!config.PLAN_SIGNING_KEY) {
-    throw new Error(
-      'approve signs a plan: set PLAN_SIGNING_KEY to the planner’s private key (id=PEM or id=base64)',
-    );
-  }
-  if (!config.REMEDIATIONS_QUEUE_URL) {
-    throw new Error('approve sends a plan: set REMEDIATIONS_QUEUE_URL to the remediations FIFO queue');
-  }
-  const signer = parseSigningKey(config.PLAN_SIGNING_KEY);
-  const remediationsUrl = config.REMEDIATIONS_QUEUE_URL;
-  return withState(config.REDIS_URL, async (state) => {
-    const decision = await state.decideApproval(approvalId, 'approved', by, now, values.reason);
-    let approval: PendingApproval;
-    if (decision.ok) approval = decision.approval;
-    else if (decision.reason === 'already-decided' && decision.approval?.status === 'approved') {
-      // An earlier approve may have failed to send: the plan id is derived from the approval, so this is one plan.
-      approval = decision.approval;
+  let digest = values.digest;
+  if (command === 'approve' && digest === undefined) {
+    // Show first; approve only what was shown, and only when asked to.
+    const approval = await withState(config.REDIS_URL, (state) => found(state, approvalId));
+    show(approval, config.PLAN_PUBLIC_KEYS, deps.out);
+    if (!values.yes) {
       deps.out(
-        `${approvalId} was already approved by ${approval.decidedBy ?? 'someone'}; sending its plan again`,
+        `nothing approved; to approve exactly the above: kubepulse approve ${approvalId} --digest ${shownDigestOf(approval)}`,
       );
-    } else throw new Error(refusal(approvalId, decision.reason, decision.approval));
-
-    const plan = planFromApproval(approval, { signer, now, planTtlSeconds: config.PLAN_TTL_SECONDS });
-    await sendPlans(deps.sqs ?? new SQSClient({}), remediationsUrl, [plan]);
-    deps.out(
-      `approved ${approvalId}: plan ${plan.planId} (${plan.actions.length} action${plan.actions.length === 1 ? '' : 's'}${plan.dryRun ? ', dry run' : ''}) sent to the remediations queue, valid until ${plan.expiresAt}`,
-    );
-    if (decision.ok) await tellTheTeam(config.ALERTS_QUEUE_URL, deps, approval, now, values.reason);
-    return 0;
+      return 0;
+    }
+    digest = shownDigestOf(approval);
+  }
+  const approver = deps.approver ?? defaultApprover(config);
+  const reply = await approver({
+    approvalId,
+    decision: command,
+    ...(command === 'approve' && digest ? { digest } : {}),
+    ...reason,
   });
+  return report(approvalId, reply, deps);
+}
+
+function defaultApprover(config: z.infer<typeof CliEnv>): ApproverClient {
+  if (!config.APPROVER_URL) {
+    throw new Error(
+      "deciding goes through the approver: set APPROVER_URL to its Function URL (the stack's ApproverUrl)",
+    );
+  }
+  if (!config.AWS_REGION) throw new Error('set AWS_REGION to the approver’s region');
+  return functionUrlApprover(config.APPROVER_URL, config.AWS_REGION);
+}
+
+async function found(state: RedisPlannerState, approvalId: string): Promise<PendingApproval> {
+  const stored = await state.readApproval(approvalId);
+  if (!stored.found) throw new Error(`no approval ${approvalId} (see kubepulse plans list)`);
+  if (!stored.approval) throw new Error(`approval ${approvalId} is not a valid approval record (edited?)`);
+  return stored.approval;
+}
+
+function show(approval: PendingApproval, publicKeys: string | undefined, out: (line: string) => void): void {
+  for (const line of shownLinesOf(approval)) out(line);
+  if (!publicKeys) {
+    out('  seal:       not checked here (set PLAN_PUBLIC_KEYS); the approver checks it before signing');
+    return;
+  }
+  const seal = checkSeal(approval, parsePublicKeyring(publicKeys));
+  out(
+    seal.ok
+      ? `  seal:       valid (planner key ${approval.seal?.keyId})`
+      : `  seal:       INVALID: ${seal.detail}`,
+  );
+}
+
+function report(approvalId: string, reply: ApproverReply, deps: PlansCliDeps): number {
+  switch (reply.status) {
+    case 'approved':
+      deps.out(
+        `approved ${approvalId}: plan ${reply.planId} (${reply.actions} action${reply.actions === 1 ? '' : 's'}${reply.dryRun ? ', dry run' : ''}) sent to the remediations queue, valid until ${reply.expiresAt}`,
+      );
+      return 0;
+    case 'rejected':
+      deps.out(`rejected ${approvalId}; nothing will run`);
+      return 0;
+    case 'refused':
+      deps.err(`kubepulse: the approver refused (${reply.reason}): ${reply.detail}`);
+      return 1;
+    default:
+      deps.err(`kubepulse: the approver failed (HTTP ${reply.httpStatus}): ${reply.detail ?? 'no detail'}`);
+      return 1;
+  }
 }
 
 async function withState<T>(redisUrl: string, work: (state: RedisPlannerState) => Promise<T>): Promise<T> {
@@ -166,55 +220,6 @@ async function withState<T>(redisUrl: string, work: (state: RedisPlannerState) =
   } finally {
     redis.disconnect();
   }
-}
-
-function refusal(
-  id: string,
-  reason: 'not-found' | 'already-decided' | 'expired',
-  approval?: PendingApproval,
-) {
-  switch (reason) {
-    case 'not-found':
-      return `no approval ${id} (see kubepulse plans list)`;
-    case 'already-decided':
-      return `approval ${id} was already ${approval?.status} by ${approval?.decidedBy ?? 'someone'} at ${approval?.decidedAt ?? '?'}`;
-    case 'expired':
-      return `approval ${id} expired at ${approval?.expiresAt}; if the incident persists the planner proposes again`;
-  }
-}
-
-/** An info alert, so the channel that was asked for approval hears the answer. */
-async function tellTheTeam(
-  alertsUrl: string | undefined,
-  deps: PlansCliDeps,
-  approval: PendingApproval,
-  now: Date,
-  reason: string | undefined,
-): Promise<void> {
-  if (!alertsUrl) return;
-  const verb = approval.status === 'approved' ? 'approved' : 'rejected';
-  const alert: Alert = {
-    schemaVersion: 1,
-    kind: 'alert',
-    clusterId: approval.clusterId,
-    alertId: `decision-${approval.approvalId}`.slice(0, 128),
-    dedupKey: `${approval.incidentId}/decision`,
-    severity: 'info',
-    status: 'firing',
-    title: `Remediation ${verb} by ${approval.decidedBy ?? 'someone'}`.slice(0, 300),
-    summary: [
-      `Approval ${approval.approvalId} for incident ${approval.incidentId}: ${verb}.`,
-      ...(reason ? [`Reason: ${reason}`] : []),
-      `Proposed: ${approval.proposal.actions.map(describeAction).join('; ')}`,
-    ]
-      .join('\n')
-      .slice(0, 4000),
-    createdAt: now.toISOString(),
-    incidentId: approval.incidentId,
-    ...(approval.target ? { target: approval.target } : {}),
-    links: [],
-  };
-  await sendAlerts(deps.sqs ?? new SQSClient({}), alertsUrl, [alert]);
 }
 
 function listApprovals(

@@ -47,6 +47,11 @@ if ! "$CFN_LINT" --regions "$REGION" --ignore-checks W3005 -- "$TEMPLATE"; then
 fi
 echo "cfn-lint: no findings"
 
+# ---- 3b. no secret in the template ------------------------------------------------------------------------
+step "no secret value in ${TEMPLATE#"$ROOT"/} (infra/template-secrets.ts)"
+node --import tsx "$ROOT/infra/template-secrets.ts" "$TEMPLATE" ||
+  fail "the template holds a secret's value (listed above); give the function a <NAME>_SECRET reference instead"
+
 # ---- 4. zip contents ---------------------------------------------------------------------------------------
 # What each function's zip must hold (paths inside the zip). Keep in step with serverless.yml
 # (handler, custom.bundleAssets) and the env vars ORT_WASM_DIR / MODEL_DIR.
@@ -62,6 +67,8 @@ models/metadata.json"
 functions/notifier/handler.mjs.map"
   [planner]="functions/planner/handler.mjs
 functions/planner/handler.mjs.map"
+  [approver]="functions/approver/handler.mjs
+functions/approver/handler.mjs.map"
 )
 
 for fn in "${!REQUIRED[@]}"; do

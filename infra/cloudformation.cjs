@@ -204,7 +204,9 @@ function secretStatements(who, environment, kmsKeyArn) {
   for (const [name, value] of Object.entries(environment ?? {})) {
     if (!name.endsWith('_SECRET') || value === '' || value === null || value === undefined) continue;
     if (typeof value !== 'string') {
-      throw new Error(`${who}: ${name} must be a string reference (an ARN, secretsmanager:<name> or ssm:<name>)`);
+      throw new Error(
+        `${who}: ${name} must be a string reference (an ARN, secretsmanager:<name> or ssm:<name>)`,
+      );
     }
     const ref = value.trim();
     const arn = /^arn:[^:]+:(secretsmanager|ssm):/.exec(ref);
@@ -222,15 +224,27 @@ function secretStatements(who, environment, kmsKeyArn) {
         'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter/${ref.slice(4).replace(/^\//, '')}`,
       });
     } else {
-      throw new Error(`${who}: ${name} is not a secret reference (an ARN, secretsmanager:<name> or ssm:<name>): never put a secret's value here`);
+      throw new Error(
+        `${who}: ${name} is not a secret reference (an ARN, secretsmanager:<name> or ssm:<name>): never put a secret's value here`,
+      );
     }
   }
   const statements = [];
   if (secretArns.length) {
-    statements.push({ Sid: 'OwnSecrets', Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretArns });
+    statements.push({
+      Sid: 'OwnSecrets',
+      Effect: 'Allow',
+      Action: 'secretsmanager:GetSecretValue',
+      Resource: secretArns,
+    });
   }
   if (parameterArns.length) {
-    statements.push({ Sid: 'OwnParameters', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: parameterArns });
+    statements.push({
+      Sid: 'OwnParameters',
+      Effect: 'Allow',
+      Action: 'ssm:GetParameter',
+      Resource: parameterArns,
+    });
   }
   if (kmsKeyArn && statements.length) {
     statements.push({
@@ -241,8 +255,8 @@ function secretStatements(who, environment, kmsKeyArn) {
       Condition: {
         StringEquals: {
           'kms:ViaService': [
-            { 'Fn::Sub': 'secretsmanager.\${AWS::Region}.amazonaws.com' },
-            { 'Fn::Sub': 'ssm.\${AWS::Region}.amazonaws.com' },
+            { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' },
+            { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' },
           ],
         },
       },

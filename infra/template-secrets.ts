@@ -6,13 +6,16 @@
  * Prints one line per finding (never the value itself) and exits 1 if there is any.
  */
 import { readFileSync } from 'node:fs';
+import { APPROVER_SECRETS } from '../functions/approver/config.js';
 import { NOTIFIER_SECRETS } from '../functions/notifier/config.js';
 import { PLANNER_SECRETS } from '../functions/planner/config.js';
 import { parseSecretRef, REDIS_URL_SETTING, type SecretSetting } from '../functions/shared/secrets.js';
 
 const settingName = (setting: SecretSetting) => (typeof setting === 'string' ? setting : setting.name);
 const ALWAYS_SECRET = new Set(
-  [...PLANNER_SECRETS, ...NOTIFIER_SECRETS].filter((s) => typeof s === 'string').map(settingName),
+  [...PLANNER_SECRETS, ...NOTIFIER_SECRETS, ...APPROVER_SECRETS]
+    .filter((s) => typeof s === 'string')
+    .map(settingName),
 );
 
 /** Shapes of credentials that have no business in a template, whatever key they sit under. */

@@ -222,7 +222,7 @@ const unescapePem = (text: string) => text.replace(/\\n/g, '\n').trim();
 
 /**
  * The planner's private key from configuration: `id=<PKCS#8 PEM>` or `id=<base64 of the raw 32-byte seed>`
- * (or of a PKCS#8 DER). Only the planner (and whoever approves plans) may hold this.
+ * (or of a PKCS#8 DER). Only the planner and the approver function may hold this.
  */
 export function parseSigningKey(text: string): SigningKey {
   const trimmed = text.trim();
@@ -309,7 +309,7 @@ export function generateSigningKeyPair(keyId: string): {
   keyId: string;
   privateKeyPem: string;
   publicKeyPem: string;
-  /** `id=<PKCS#8 PEM>` for the planner (and `kubepulse approve`). */
+  /** `id=<PKCS#8 PEM>` for the planner and the approver function. */
   signingKey: string;
   /** `id=<base64 SPKI DER>`: one entry of an executor's comma-separated `PLAN_PUBLIC_KEYS`. */
   publicKeyEntry: string;

@@ -6,6 +6,7 @@ import type { SQSHandler } from 'aws-lambda';
 import { RedisPlannerState } from '../../functions/planner/adapters/redis-planner-state.js';
 import { incidentKeyOf } from '../../functions/planner/core/correlate.js';
 import { DEFAULT_POLICY, evaluateAction, parsePolicy } from '../../functions/shared/actions/index.js';
+import { checkSeal } from '../../functions/shared/approvals/index.js';
 import {
   type Anomaly,
   type ExecutionResult,
@@ -128,6 +129,9 @@ describe('planner function on real Redis, the SQS emulator and a fake Gemini beh
     assert.equal(approval!.source, 'llm');
     assert.deepEqual(approval!.proposal.actions, LLM_ACTIONS);
     assert.equal(approval!.dryRun, DEFAULT_POLICY.dryRun);
+    // Sealed with the planner's key over everything a plan will be made from, the facts it was judged on included.
+    assert.deepEqual(checkSeal(approval!, h.keyring), { ok: true });
+    assert.equal(approval!.facts?.incident.namespace, 'shop');
     const alerts = await h.alertsSent();
     assert.equal(alerts.length, 1);
     assert.equal(alerts[0]!.title, 'Approval needed: Deployment/checkout in shop');

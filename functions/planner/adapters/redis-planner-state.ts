@@ -160,6 +160,31 @@ export class RedisPlannerState implements PlannerStatePort {
     return stored === null ? undefined : decodeApproval(stored);
   }
 
+  /** The stored approval as it is, telling "absent" from "present but not a valid approval" (edited?). */
+  async readApproval(
+    approvalId: string,
+  ): Promise<{ found: false } | { found: true; approval: PendingApproval | undefined }> {
+    const stored = await this.call('reading an approval', () =>
+      this.redis.hget(this.approvalsKey, approvalId),
+    );
+    return stored === null ? { found: false } : { found: true, approval: decodeApproval(stored) };
+  }
+
+  /** The incident's record: absent, being planned, or planned (undefined fields when it cannot be read). */
+  async readIncident(
+    fingerprint: string,
+  ): Promise<
+    { status: 'unknown' } | { status: 'in-flight' } | { status: 'planned'; record?: PlannedIncident }
+  > {
+    const stored = await this.call('reading an incident', () =>
+      this.redis.get(this.incidentKey(fingerprint)),
+    );
+    if (stored === null) return { status: 'unknown' };
+    if (stored === IN_FLIGHT) return { status: 'in-flight' };
+    const record = PlannedIncident.safeParse(parseJson(stored));
+    return record.success ? { status: 'planned', record: record.data } : { status: 'planned' };
+  }
+
   async listApprovals(): Promise<PendingApproval[]> {
     const all = await this.call('listing approvals', () => this.redis.hvals(this.approvalsKey));
     return all

@@ -7,6 +7,9 @@ import {
   type RemediationPolicy,
   type TargetFacts,
 } from '../../shared/actions/index.js';
+import { StoredFacts } from '../../shared/approvals/record.js';
+import { sealApproval } from '../../shared/approvals/seal.js';
+import { shownDigestOf } from '../../shared/approvals/shown.js';
 import {
   type Alert,
   type Anomaly,
@@ -390,12 +393,14 @@ async function emit(
     reasons.push(automatic.heldBack);
   }
 
-  const approval = await requestApproval(key, anomalies, signed, scope, reasons, now, deps);
+  const approval = await requestApproval(key, anomalies, signed, scope, facts, reasons, now, deps);
   const summary = [
     proposal.diagnosis,
     `Proposed (${choice.source}): ${proposal.actions.map(describeAction).join('; ')}.`,
     `Why a human must approve: ${reasons.join('; ')}`,
     `Approval id: ${approval.approvalId}`,
+    // The digest of exactly what would be signed: approving with it refuses anything else.
+    `To approve exactly this: npx kubepulse approve ${approval.approvalId} --digest ${shownDigestOf(approval)}`,
     ...(facts.incident.workload ? [] : ['The incident has no owning workload.']),
   ].join('\n');
   return outcome('pending-approval', [
@@ -461,25 +466,32 @@ async function requestApproval(
   anomalies: Anomaly[],
   choice: Choice,
   scope: PlanScope,
+  facts: TargetFacts,
   reasons: readonly string[],
   now: Date,
   deps: PlannerDeps,
 ): Promise<PendingApproval> {
   const { settings } = deps;
-  const approval: PendingApproval = {
-    approvalId: `apr-${shortId(`${key.fingerprint}|${now.toISOString()}`, 24)}`,
-    clusterId: key.clusterId,
-    incidentId: key.fingerprint,
-    status: 'pending',
-    createdAt: now.toISOString(),
-    expiresAt: new Date(now.getTime() + settings.approvalTtlSeconds * 1000).toISOString(),
-    source: choice.source,
-    proposal: choice.proposal,
-    reasons: reasons.map((r) => clip(r, 1000)).slice(0, 50),
-    dryRun: deps.policy.dryRun,
-    scope,
-    ...(anomalies[0] ? { target: anomalies[0].target } : {}),
-  };
+  // Sealed with the planner's key: the approver refuses the approval if anything it will sign from is edited,
+  // and re-evaluates the proposal on the facts kept here.
+  const approval = sealApproval(
+    {
+      approvalId: `apr-${shortId(`${key.fingerprint}|${now.toISOString()}`, 24)}`,
+      clusterId: key.clusterId,
+      incidentId: key.fingerprint,
+      status: 'pending',
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + settings.approvalTtlSeconds * 1000).toISOString(),
+      source: choice.source,
+      proposal: choice.proposal,
+      reasons: reasons.map((r) => clip(r, 1000)).slice(0, 50),
+      dryRun: deps.policy.dryRun,
+      scope,
+      facts: StoredFacts.parse(facts),
+      ...(anomalies[0] ? { target: anomalies[0].target } : {}),
+    },
+    deps.signer,
+  );
   await deps.state.saveApproval(approval);
   return approval;
 }

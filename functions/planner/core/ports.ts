@@ -1,42 +1,15 @@
 import { z } from 'zod';
-import {
-  Alert,
-  ClusterId,
-  ExecutionResult,
-  IsoTimestamp,
-  PlanProposal,
-  PlanScope,
-  RemediationPlan,
-  WorkloadTarget,
-} from '../../shared/contracts/index.js';
+import { PendingApproval } from '../../shared/approvals/record.js';
+import { Alert, ExecutionResult, IsoTimestamp, RemediationPlan } from '../../shared/contracts/index.js';
+
+// The stored approval's schema lives beside its seal (functions/shared/approvals), which the approver checks.
+export { PendingApproval };
 
 /**
  * What the planner remembers between invocations: which incidents it has planned (and what it sent, so a
  * redelivered batch re-sends the same messages), which targets were just remediated, how many automatic
  * plans went out lately, and which plans wait for a human.
  */
-export const PendingApproval = z.object({
-  approvalId: z.string().min(1).max(128),
-  clusterId: ClusterId,
-  /** The incident fingerprint. */
-  incidentId: z.string().min(1).max(128),
-  status: z.enum(['pending', 'approved', 'rejected']),
-  createdAt: IsoTimestamp,
-  expiresAt: IsoTimestamp,
-  source: z.enum(['llm', 'runbook']),
-  proposal: PlanProposal,
-  /** Why policy wants a human. */
-  reasons: z.array(z.string().max(1000)).max(50),
-  dryRun: z.boolean(),
-  target: WorkloadTarget.optional(),
-  /** The scope the plan made from this approval signs; absent on approvals made before plans carried one. */
-  scope: PlanScope.optional(),
-  decidedBy: z.string().max(200).optional(),
-  decidedAt: IsoTimestamp.optional(),
-  /** What the human said with the decision, kept for the audit trail. */
-  decisionReason: z.string().max(1000).optional(),
-});
-export type PendingApproval = z.infer<typeof PendingApproval>;
 
 export const PlannerOutput = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('plan'), plan: RemediationPlan }),

@@ -1,0 +1,101 @@
+import { z } from 'zod';
+import { DEFAULT_POLICY, parsePolicy } from '../shared/actions/index.js';
+import { env, readConfig } from '../shared/config.js';
+import { REDIS_URL_SETTING, resolveSecretEnv, type SecretStore } from '../shared/secrets.js';
+import { keyringOf, parsePublicKeyring, parseSigningKey } from '../shared/signing.js';
+
+const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
+
+/** Turns what a parser throws into a config issue (key parsers name key ids, never key material). */
+const parsedWith =
+  <T>(parse: (text: string) => T) =>
+  (text: string, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  };
+
+const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
+
+const ApproverEnv = z.object({
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
+  REMEDIATIONS_QUEUE_URL: env.url(),
+  ALERTS_QUEUE_URL: env.url(),
+  /** The planner's Ed25519 private key, configured as for the planner: approved plans are signed with it. */
+  PLAN_SIGNING_KEY: z.string().min(1, 'no signing key configured').transform(parsedWith(parseSigningKey)),
+  /**
+   * Other planner public keys whose seals on stored approvals are trusted (a rotation's old key, while approvals
+   * it sealed are pending); the signing key's own public half always is.
+   */
+  PLAN_PUBLIC_KEYS: z.preprocess(
+    blankAsUnset,
+    z.string().transform(parsedWith(parsePublicKeyring)).optional(),
+  ),
+  /** The same policy document as the planner's; re-evaluated at approval time. Unset: the default policy. */
+  REMEDIATION_POLICY: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .transform(parsedWith((text) => parsePolicy(JSON.parse(text))))
+      .optional(),
+  ),
+  /** At most an hour: executors refuse plans valid for longer. */
+  PLAN_TTL_SECONDS: env.integer(900, 60, 3600),
+  /** The Slack app's signing secret; unset: Slack interactions are all refused. A secret. */
+  SLACK_SIGNING_SECRET: z.preprocess(blankAsUnset, z.string().min(16).optional()),
+  /** Comma-separated Slack user ids who may approve or reject; nobody else can, whatever Slack says. */
+  SLACK_APPROVER_IDS: z.preprocess(
+    blankAsUnset,
+    z
+      .string()
+      .transform((text) =>
+        text
+          .split(',')
+          .map((id) => id.trim())
+          .filter(Boolean),
+      )
+      .pipe(z.array(z.string().regex(SLACK_USER_ID, 'must be Slack user ids (U…/W…)')))
+      .optional(),
+  ),
+  REDIS_COMMAND_TIMEOUT_MS: env.integer(2000, 50),
+  KUBEPULSE_STAGE: env.text('dev'),
+});
+
+export const ApproverConfigSchema = ApproverEnv.superRefine((raw, ctx) => {
+  if (raw.SLACK_SIGNING_SECRET && !raw.SLACK_APPROVER_IDS?.length) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['SLACK_APPROVER_IDS'],
+      message: 'Slack approvals need an allowlist of Slack user ids',
+    });
+  }
+}).transform((raw) => ({
+  redisUrl: raw.REDIS_URL,
+  queues: { remediationsUrl: raw.REMEDIATIONS_QUEUE_URL, alertsUrl: raw.ALERTS_QUEUE_URL },
+  signer: raw.PLAN_SIGNING_KEY,
+  sealKeys: new Map([...(raw.PLAN_PUBLIC_KEYS ?? []), ...keyringOf(raw.PLAN_SIGNING_KEY)]),
+  policy: raw.REMEDIATION_POLICY ?? DEFAULT_POLICY,
+  planTtlSeconds: raw.PLAN_TTL_SECONDS,
+  slack: {
+    ...(raw.SLACK_SIGNING_SECRET ? { signingSecret: raw.SLACK_SIGNING_SECRET } : {}),
+    approvers: new Set(raw.SLACK_APPROVER_IDS ?? []),
+  },
+  redisCommandTimeoutMs: raw.REDIS_COMMAND_TIMEOUT_MS,
+  stage: raw.KUBEPULSE_STAGE,
+}));
+export type ApproverConfig = z.output<typeof ApproverConfigSchema>;
+
+export const readApproverConfig = (source: Record<string, string | undefined> = process.env) =>
+  readConfig(ApproverConfigSchema, source);
+
+/** The approver holds the plan-signing key and Slack's signing secret: both from their stores (`<NAME>_SECRET`). */
+export const APPROVER_SECRETS = [REDIS_URL_SETTING, 'PLAN_SIGNING_KEY', 'SLACK_SIGNING_SECRET'] as const;
+
+/** The cold start's reader: secrets fetched from their stores first, then everything checked at once. */
+export const loadApproverConfig = async (
+  source: Record<string, string | undefined> = process.env,
+  store?: SecretStore,
+) => readApproverConfig(await resolveSecretEnv(source, APPROVER_SECRETS, store));
