@@ -4,9 +4,13 @@ import { describe, it } from 'node:test';
 
 // The generators serverless.yml loads through ${file(...)}: CommonJS, loaded the same way here.
 const require = createRequire(import.meta.url);
-const { queues } = require('./queues.cjs') as {
-  queues: Array<{ key: string; logicalId: string; fifo: boolean; maxReceiveCount: number }>;
+const { clusterQueues } = require('./queues.cjs') as {
+  clusterQueues(
+    clusters?: string[],
+  ): Array<{ key: string; logicalId: string; fifo: boolean; maxReceiveCount: number }>;
 };
+// the default cluster list: one cluster, `local`
+const queues = clusterQueues();
 const { queueResources, roleResources, deadLetterLogicalId } = require('./cloudformation.cjs') as {
   queueResources(prefix: string): {
     Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -68,10 +72,15 @@ describe('CloudFormation generated from infra/queues.cjs', () => {
       }
     }
     assert.deepEqual([...(grants.get('AnomaliesQueue') ?? [])], ['sqs:SendMessage']);
-    assert.deepEqual([...(grants.get('SamplesDeadLetterQueue') ?? [])], ['sqs:SendMessage']);
-    assert.ok(grants.get('SamplesQueue')?.has('sqs:ReceiveMessage'));
-    assert.ok(!grants.get('SamplesQueue')?.has('sqs:SendMessage'));
-    for (const other of ['RemediationsQueue', 'AlertsQueue', 'ResultsQueue', 'AnomaliesDeadLetterQueue']) {
+    assert.deepEqual([...(grants.get('SamplesLocalDeadLetterQueue') ?? [])], ['sqs:SendMessage']);
+    assert.ok(grants.get('SamplesLocalQueue')?.has('sqs:ReceiveMessage'));
+    assert.ok(!grants.get('SamplesLocalQueue')?.has('sqs:SendMessage'));
+    for (const other of [
+      'RemediationsLocalQueue',
+      'AlertsQueue',
+      'ResultsLocalQueue',
+      'AnomaliesDeadLetterQueue',
+    ]) {
       assert.equal(grants.has(other), false, `inference must not touch ${other}`);
     }
   });

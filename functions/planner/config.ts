@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/actions/index.js';
+import { clusterBySource, clusterQueuesSchema, sqsArn } from '../shared/clusters.js';
 import { env, readConfig } from '../shared/config.js';
-import { parseSigningKey } from '../shared/signing.js';
+import { ClusterId } from '../shared/contracts/index.js';
+import { parseSigningKey, publicKeyEntryOf, type SigningKey } from '../shared/signing.js';
 import { createRedactor } from './core/redact.js';
 import { LlmConfigSchema } from './llm/from-config.js';
 
@@ -24,19 +26,30 @@ const parseJson = (text: string): unknown => JSON.parse(text);
 
 const PlannerEnv = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-  REMEDIATIONS_QUEUE_URL: env.url(),
   ALERTS_QUEUE_URL: env.url(),
-  /** Where records that can never be processed go at once, with their reason: the DLQ of the queue they came from. */
+  /** Where anomalies that can never be processed go at once, with their reason. */
   ANOMALIES_DLQ_URL: env.url(),
-  RESULTS_DLQ_URL: env.url(),
-  /** Records from this queue go to RESULTS_DLQ_URL when malformed; any other source to ANOMALIES_DLQ_URL. */
-  RESULTS_QUEUE_ARN: z.string().regex(/^arn:[a-z-]+:sqs:[^:]*:\d*:[^:]+$/, 'must be an SQS queue ARN'),
   /**
-   * The planner's Ed25519 private key, `id=<PKCS#8 PEM or base64 DER>` or `id=<base64 32-byte seed>`: the only
-   * copy that can sign plans (executors hold the public half). Still passed by value here; fetching it from
-   * Secrets Manager or SSM at cold start, so it is no longer an environment variable, is tracked separately.
+   * Per cluster (JSON keyed by cluster id, generated from the cluster list): the remediations queue its plans go to
+   * (only its executor can read it), and its results queue's ARN and DLQ (a result's cluster is the queue it came
+   * from; only its executor can send to it). A cluster not listed here is never planned for.
    */
-  PLAN_SIGNING_KEY: z.string().min(1, 'no signing key configured').transform(parsedWith(parseSigningKey)),
+  CLUSTER_QUEUES: clusterQueuesSchema({
+    remediationsQueueUrl: z.url(),
+    resultsQueueArn: sqsArn,
+    resultsDlqUrl: z.url(),
+  }),
+  /**
+   * The planner's Ed25519 private keys, one per cluster, so a cluster's executors (which hold only their own
+   * cluster's public keys) trust nothing that signs for another: a JSON object
+   * `{"<cluster>":"<id>=<PKCS#8 PEM or base64 DER or base64 32-byte seed>",…}` with exactly the clusters of
+   * CLUSTER_QUEUES and a different key id each; or, with one cluster only, that one key as `id=<…>`. Still passed by
+   * value here; fetching it from Secrets Manager or SSM at cold start is tracked separately.
+   */
+  PLAN_SIGNING_KEY: z
+    .string()
+    .min(1, 'no signing key configured')
+    .transform(parsedWith(parseClusterSigningKeys)),
   /** The remediation policy as JSON (see functions/shared/actions/policy.ts); unset: the default policy. */
   REMEDIATION_POLICY: z.preprocess(
     blankAsUnset,
@@ -86,6 +99,34 @@ export const PlannerConfigSchema = z
     GEMINI_API_KEY: z.preprocess(blankAsUnset, z.string().min(1).optional()),
   })
   .superRefine((raw, ctx) => {
+    // Either may have failed already (zod still runs this refinement then); its own issue says why.
+    if (typeof raw.CLUSTER_QUEUES !== 'object' || typeof raw.PLAN_SIGNING_KEY !== 'object') return;
+    const clusters = Object.keys(raw.CLUSTER_QUEUES);
+    const keyed = raw.PLAN_SIGNING_KEY;
+    if (keyed.single) {
+      if (clusters.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PLAN_SIGNING_KEY'],
+          message: `one key for ${clusters.length} clusters: give {"<cluster>":"<id>=<key>",…}, a key per cluster`,
+        });
+      }
+    } else {
+      const missing = clusters.filter((c) => !keyed.byCluster.has(c));
+      const extra = [...keyed.byCluster.keys()].filter((c) => !clusters.includes(c));
+      if (missing.length || extra.length) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['PLAN_SIGNING_KEY'],
+          message: `must name exactly the clusters of CLUSTER_QUEUES (missing: ${missing.join(', ') || 'none'}; unknown: ${extra.join(', ') || 'none'})`,
+        });
+      }
+    }
+    try {
+      clusterBySource(raw.CLUSTER_QUEUES, 'resultsQueueArn');
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['CLUSTER_QUEUES'], message: (error as Error).message });
+    }
     if (raw.IN_FLIGHT_SECONDS < raw.FUNCTION_TIMEOUT_SECONDS) {
       ctx.addIssue({
         code: 'custom',
@@ -97,13 +138,16 @@ export const PlannerConfigSchema = z
   .transform((raw) => ({
     redisUrl: raw.REDIS_URL,
     queues: {
-      remediationsUrl: raw.REMEDIATIONS_QUEUE_URL,
       alertsUrl: raw.ALERTS_QUEUE_URL,
       anomaliesDlqUrl: raw.ANOMALIES_DLQ_URL,
-      resultsDlqUrl: raw.RESULTS_DLQ_URL,
-      resultsQueueArn: raw.RESULTS_QUEUE_ARN,
+      clusters: new Map(Object.entries(raw.CLUSTER_QUEUES)),
+      clusterByResultsQueue: clusterBySource(raw.CLUSTER_QUEUES, 'resultsQueueArn'),
     },
-    signing: { signer: raw.PLAN_SIGNING_KEY },
+    signing: {
+      signers: raw.PLAN_SIGNING_KEY.single
+        ? new Map(Object.keys(raw.CLUSTER_QUEUES).map((c) => [c, raw.PLAN_SIGNING_KEY.single!]))
+        : raw.PLAN_SIGNING_KEY.byCluster,
+    },
     policy: raw.REMEDIATION_POLICY ?? DEFAULT_POLICY,
     redactPatterns: raw.REDACT_EXTRA_PATTERNS ?? [],
     settings: {
@@ -123,6 +167,35 @@ export const PlannerConfigSchema = z
   }));
 
 export type PlannerConfig = z.infer<typeof PlannerConfigSchema>;
+
+/** PLAN_SIGNING_KEY: one key (`id=<…>`, one cluster only), or a JSON object of one key per cluster. */
+function parseClusterSigningKeys(text: string): {
+  single?: SigningKey;
+  byCluster: ReadonlyMap<string, SigningKey>;
+} {
+  if (!text.trim().startsWith('{')) return { single: parseSigningKey(text), byCluster: new Map() };
+  const parsed = z.record(ClusterId, z.string().min(1)).safeParse(parseJson(text));
+  if (!parsed.success) {
+    // Never echo the value: it is key material.
+    throw new Error('must be {"<cluster id>":"<key id>=<key>",…} with a key per cluster');
+  }
+  const byCluster = new Map<string, SigningKey>();
+  const ownerOfId = new Map<string, string>();
+  const ownerOfMaterial = new Map<string, string>();
+  for (const [cluster, entry] of Object.entries(parsed.data)) {
+    const signer = parseSigningKey(entry);
+    const other = ownerOfId.get(signer.keyId);
+    if (other) throw new Error(`key id ${signer.keyId} is used for both ${other} and ${cluster}`);
+    ownerOfId.set(signer.keyId, cluster);
+    // The same key under two ids would let one cluster's executors accept the other's plans.
+    const material = publicKeyEntryOf(signer).slice(signer.keyId.length);
+    const sharer = ownerOfMaterial.get(material);
+    if (sharer) throw new Error(`clusters ${sharer} and ${cluster} share one key; each needs its own`);
+    ownerOfMaterial.set(material, cluster);
+    byCluster.set(cluster, signer);
+  }
+  return { byCluster };
+}
 
 export const readPlannerConfig = (source: Record<string, string | undefined> = process.env) =>
   readConfig(PlannerConfigSchema, source);

@@ -7,6 +7,7 @@ import {
   type RemediationPolicy,
   type TargetFacts,
 } from '../../shared/actions/index.js';
+import { UnknownClusterError } from '../../shared/clusters.js';
 import {
   type Alert,
   type Anomaly,
@@ -63,7 +64,11 @@ export interface PlannerDeps {
   llm?: LlmPlanner;
   state: PlannerStatePort;
   clock: () => Date;
-  signer: SigningKey;
+  /**
+   * The signing key of each cluster served, by cluster id: a cluster's executors trust only its own public keys, so
+   * a plan signed for one cluster is refused by every other. No key: the cluster is not planned for.
+   */
+  signers: ReadonlyMap<string, SigningKey>;
   policy: RemediationPolicy;
   redactor: Redactor;
   lookup?: (key: IncidentKey, anomalies: readonly Anomaly[]) => Promise<IncidentEvidence>;
@@ -450,7 +455,7 @@ async function planAutomatically(
       scope,
       actions: proposal.actions,
     },
-    deps.signer,
+    signerOf(key.clusterId, deps),
   );
   await state.startCooldown(target, settings.cooldownSeconds);
   return { plan };
@@ -535,3 +540,11 @@ const cooldownTargetOf = (key: IncidentKey) =>
   key.subject.kind === 'Node'
     ? `${key.clusterId}/node/${key.subject.name}`
     : `${key.clusterId}/${key.namespace}/${key.subject.kind}/${key.subject.name}`;
+
+/** The cluster's own signing key; a cluster without one is refused (the handler refuses its anomalies first). */
+function signerOf(clusterId: string, deps: Pick<PlannerDeps, 'signers'>): SigningKey {
+  const signer = deps.signers.get(clusterId);
+  if (!signer)
+    throw new UnknownClusterError(`no signing key for cluster ${clusterId}; it is not served here`);
+  return signer;
+}
