@@ -64,6 +64,9 @@ export interface PackagedService {
   template: CfnTemplate;
 }
 
+/** Distinguishes packages made with different params. */
+const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);
+
 function packageInputsHash(): string {
   const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '--', ...PACKAGE_INPUTS], {
     cwd: ROOT,
@@ -91,16 +94,18 @@ export function ensurePackagedService(
     stage?: string;
     /** serverless.yml's `clusters` param (the emulator must be started with the same list); default: its own. */
     clusters?: readonly string[];
+    /** Other `--param`s (e.g. concurrency for more clusters). */
+    params?: Readonly<Record<string, string>>;
     onProgress?: (line: string) => void;
   } = {},
 ) {
   const stage = options.stage ?? 'local';
-  const clusters = options.clusters?.join(',');
-  const dir = join(
-    CACHE_DIR,
-    'packages',
-    `${stage}-${clusters ? `${clusters.replaceAll(',', '+')}-` : ''}${packageInputsHash()}`,
-  );
+  const params = Object.entries({
+    ...(options.clusters ? { clusters: options.clusters.join(',') } : {}),
+    ...options.params,
+  }).map(([name, value]) => `${name}=${value}`);
+  const variant = params.length ? `${shortHash(params.join('\n'))}-` : '';
+  const dir = join(CACHE_DIR, 'packages', `${stage}-${variant}${packageInputsHash()}`);
   const templatePath = join(dir, 'cloudformation-template-update-stack.json');
   if (!existsSync(templatePath)) {
     options.onProgress?.(`packaging the functions with osls (stage ${stage}) into ${dir} …`);
@@ -109,14 +114,7 @@ export function ensurePackagedService(
     mkdirSync(dirname(dir), { recursive: true });
     execFileSync(
       join(ROOT, 'node_modules/.bin/osls'),
-      [
-        'package',
-        '--stage',
-        stage,
-        '--package',
-        work,
-        ...(clusters ? ['--param', `clusters=${clusters}`] : []),
-      ],
+      ['package', '--stage', stage, '--package', work, ...params.flatMap((param) => ['--param', param])],
       {
         cwd: ROOT,
         stdio: ['ignore', 'pipe', 'pipe'],
