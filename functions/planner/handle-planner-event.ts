@@ -246,9 +246,14 @@ async function concludeIncidents(
 ): Promise<ValidRecord<ExecutionResult>[]> {
   const stored: ValidRecord<ExecutionResult>[] = [];
   for (const entry of received) {
-    const { planId, status, finishedAt, incidentId } = entry.message;
+    const { planId, status, finishedAt, incidentId, clusterId } = entry.message;
     try {
-      const outcome = await deps.core.state.concludeIncident(incidentId, { planId, status, finishedAt });
+      // clusterId is authenticated by now (its results queue): only that cluster's plans can be concluded by it.
+      const outcome = await deps.core.state.concludeIncident(
+        incidentId,
+        { planId, status, finishedAt },
+        clusterId,
+      );
       deps.logger.info('execution result received', { incidentId, planId, status, outcome });
       stored.push(entry);
     } catch (error) {

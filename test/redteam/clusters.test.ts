@@ -417,6 +417,36 @@ describe('red team: cluster isolation at runtime', () => {
     assert.match(parked?.reason ?? '', /cluster prod-eu-1's results queue claims cluster prod-us-1/);
   });
 
+  it("B's executor reports on A's incident and plan under its own cluster id: A's incident is not concluded", async () => {
+    await plan(oomIncidentOf(A));
+    const [message] = await takeAll(emulator.queueUrls[`remediations@${A}`]!);
+    const planForA = RemediationPlan.parse(decodeMessageBody(message?.Body ?? ''));
+    const result = (clusterId: string) =>
+      ExecutionResult.parse({
+        schemaVersion: 1,
+        kind: 'execution-result',
+        clusterId,
+        planId: planForA.planId,
+        incidentId: planForA.incidentId,
+        status: 'verified',
+        startedAt: new Date().toISOString(),
+        finishedAt: new Date().toISOString(),
+        steps: [],
+      });
+    const stored = async () =>
+      JSON.parse((await planner.redis.get(`kubepulse:planner:incident:${planForA.incidentId}`)) ?? '{}') as {
+        conclusion?: unknown;
+      };
+    // Authentic for B (B's queue, clusterId B), but about A's incident: it must end nothing.
+    const forged = await handlePlannerEvent([record(`results@${B}`, result(B))], planner, Date.now() + 5000);
+    assert.equal(forged.failures.size, 0);
+    assert.equal((await stored()).conclusion, undefined, "A's incident is still open");
+    // A's own executor's result does conclude it.
+    await handlePlannerEvent([record(`results@${A}`, result(A))], planner, Date.now() + 5000);
+    assert.ok((await stored()).conclusion, 'concluded by its own cluster');
+    await purge(emulator.queueUrls.alerts!);
+  });
+
   it("A's executor forges an anomaly for B on its results queue: refused (cluster-mismatch), nothing planned", async () => {
     const [forged] = oomIncidentOf(B);
     const { failures } = await handlePlannerEvent(
