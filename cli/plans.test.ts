@@ -18,7 +18,7 @@ import {
 } from '../functions/shared/signing.js';
 import { PrivateRedisServer } from '../local/harness/support/redis-server.js';
 import { localSqsClient } from '../local/standins/sqs/client.js';
-import { type SqsEmulator, startSqsEmulator } from '../local/standins/sqs/emulator.js';
+import { clusterQueuesEnv, type SqsEmulator, startSqsEmulator } from '../local/standins/sqs/emulator.js';
 import { receiveAll } from '../local/standins/sqs/queue-tools.js';
 import { quietLogger } from '../test/support/loggers.js';
 import { MIB } from '../test/support/planner-fixtures.js';
@@ -149,7 +149,7 @@ describe('kubepulse plans list / approve / reject, on a real Redis and the SQS e
     redisServer = await PrivateRedisServer.start();
     redis = new Redis(redisServer.url);
     state = new RedisPlannerState(redis);
-    emulator = await startSqsEmulator({ port: 0 });
+    emulator = await startSqsEmulator({ port: 0, clusters: ['prod-eu-1'] });
     sqs = localSqsClient(emulator.endpoint);
     // The CLI's environment holds no signing key; the approver's does.
     env = { REDIS_URL: redisServer.url, USER: 'alice' };
@@ -157,7 +157,7 @@ describe('kubepulse plans list / approve / reject, on a real Redis and the SQS e
       readApproverConfig({
         REDIS_URL: redisServer.url,
         PLAN_SIGNING_KEY: signingKey,
-        REMEDIATIONS_QUEUE_URL: emulator.queueUrls.remediations!,
+        CLUSTER_QUEUES: clusterQueuesEnv(emulator).planner,
         ALERTS_QUEUE_URL: emulator.queueUrls.alerts!,
         // Approved plans really write, as a team that turned dry run off would have it.
         REMEDIATION_POLICY: JSON.stringify({ dryRun: false }),

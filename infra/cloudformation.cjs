@@ -6,7 +6,15 @@
 // `resolveVariable` is used here (it is what Serverless Framework v4's JS resolver also provides).
 // The pure builders (`queueResources`, `roleResources`) are exported too, for tests and for local/.
 
-const { queues, queueName, deadLetterQueueName, DLQ_RETENTION_SECONDS } = require('./queues.cjs');
+const {
+  queues,
+  clusterQueues,
+  parseClusters,
+  queueName,
+  deadLetterQueueName,
+  DEFAULT_CLUSTERS,
+  DLQ_RETENTION_SECONDS,
+} = require('./queues.cjs');
 
 /** Long polling for the in-cluster consumers (Lambda's event source mapping long-polls anyway). */
 const RECEIVE_WAIT_SECONDS = 20;
@@ -56,11 +64,18 @@ function findQueue(key) {
   return def;
 }
 
-/** Logical id for an access-map entry: `samples` -> SamplesQueue, `samples-dlq` -> SamplesDeadLetterQueue. */
-function queueLogicalIdOf(ref) {
+/**
+ * Logical ids for an access-map entry: `anomalies` -> AnomaliesQueue, `anomalies-dlq` -> AnomaliesDeadLetterQueue.
+ * A per-cluster queue means every cluster's copy (`samples` -> SamplesProdEuQueue, SamplesProdUsQueue), or, for an
+ * in-cluster principal (`onlyCluster`), its own cluster's copy and nothing else.
+ */
+function queueLogicalIdsOf(ref, clusters, onlyCluster) {
   const dlq = ref.endsWith('-dlq');
-  const def = findQueue(dlq ? ref.slice(0, -'-dlq'.length) : ref);
-  return dlq ? deadLetterLogicalId(def) : def.logicalId;
+  const base = findQueue(dlq ? ref.slice(0, -'-dlq'.length) : ref);
+  const defs = clusterQueues(clusters).filter(
+    (def) => def.key === base.key && (!onlyCluster || def.cluster === onlyCluster),
+  );
+  return defs.map((def) => (dlq ? deadLetterLogicalId(def) : def.logicalId));
 }
 
 /**
@@ -71,6 +86,7 @@ function queueLogicalIdOf(ref) {
  *   as UpdateReplacePolicy (Retain keeps in-flight messages when the stack is deleted or a queue replaced)
  */
 function queueResources(prefix, opts = {}) {
+  const clusters = parseClusters(opts.clusters ?? DEFAULT_CLUSTERS);
   const policy = opts.deletionPolicy ?? 'Delete';
   if (!['Delete', 'Retain', 'RetainExceptOnCreate'].includes(policy)) {
     throw new Error(`queue deletion policy must be Delete, Retain or RetainExceptOnCreate (got ${policy})`);
@@ -81,7 +97,7 @@ function queueResources(prefix, opts = {}) {
   };
   const Resources = {};
   const Outputs = {};
-  for (const def of queues) {
+  for (const def of clusterQueues(clusters)) {
     const dlqId = deadLetterLogicalId(def);
     const fifo = def.fifo ? { FifoQueue: true } : {};
     Resources[dlqId] = {
@@ -101,6 +117,7 @@ function queueResources(prefix, opts = {}) {
         Tags: [
           { Key: 'kubepulse:queue', Value: def.key },
           { Key: 'kubepulse:role', Value: 'dead-letter' },
+          ...(def.cluster ? [{ Key: 'kubepulse:cluster', Value: def.cluster }] : []),
         ],
       },
     };
@@ -131,12 +148,13 @@ function queueResources(prefix, opts = {}) {
           { Key: 'kubepulse:queue', Value: def.key },
           { Key: 'kubepulse:producer', Value: def.producer },
           { Key: 'kubepulse:consumer', Value: def.consumer },
+          ...(def.cluster ? [{ Key: 'kubepulse:cluster', Value: def.cluster }] : []),
         ],
       },
     };
     for (const [id, what] of [
-      [def.logicalId, `${def.key} queue`],
-      [dlqId, `${def.key} dead-letter queue`],
+      [def.logicalId, `${def.key} queue${def.cluster ? ` of cluster ${def.cluster}` : ''}`],
+      [dlqId, `${def.key} dead-letter queue${def.cluster ? ` of cluster ${def.cluster}` : ''}`],
     ]) {
       Outputs[`${id}Url`] = {
         Description: `URL of the ${what}`,
@@ -162,7 +180,12 @@ function queueResources(prefix, opts = {}) {
  * @property {'irsa'|'user'} [principal] in-cluster only: IRSA role (default) or an IAM user (access keys made out of band)
  */
 
-function sqsStatements(who, access) {
+/**
+ * The grants of one principal. A Lambda function's per-cluster grant covers every cluster's copy; an in-cluster
+ * principal (`onlyCluster` set) gets its own cluster's copy only, and may name per-cluster queues only: a shared
+ * queue would let it read other clusters' messages or write messages whose clusterId nothing authenticates.
+ */
+function sqsStatements(who, access, clusters = DEFAULT_CLUSTERS, onlyCluster = undefined) {
   const unknown = Object.keys(access).filter(
     (k) => !['consume', 'send', 'serviceAccount', 'principal'].includes(k),
   );
@@ -170,12 +193,22 @@ function sqsStatements(who, access) {
   const statements = [];
   const consume = access.consume ?? [];
   const send = access.send ?? [];
+  if (onlyCluster) {
+    for (const ref of [...consume, ...send]) {
+      if (!findQueue(ref.replace(/-dlq$/, '')).perCluster) {
+        throw new Error(
+          `${who}: "${ref}" is shared by every cluster; an in-cluster principal may use its own cluster's queues only`,
+        );
+      }
+    }
+  }
+  const ids = (refs) => refs.flatMap((k) => queueLogicalIdsOf(k, clusters, onlyCluster));
   if (consume.length) {
     statements.push({
       Sid: 'ConsumeQueues',
       Effect: 'Allow',
       Action: CONSUME_ACTIONS,
-      Resource: consume.map((k) => ({ 'Fn::GetAtt': [queueLogicalIdOf(k), 'Arn'] })),
+      Resource: ids(consume).map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })),
     });
   }
   if (send.length) {
@@ -183,7 +216,7 @@ function sqsStatements(who, access) {
       Sid: 'SendToQueues',
       Effect: 'Allow',
       Action: SEND_ACTIONS,
-      Resource: send.map((k) => ({ 'Fn::GetAtt': [queueLogicalIdOf(k), 'Arn'] })),
+      Resource: ids(send).map((id) => ({ 'Fn::GetAtt': [id, 'Arn'] })),
     });
   }
   if (!statements.length) throw new Error(`queueAccess.${who}: grants nothing (give it consume and/or send)`);
@@ -267,11 +300,14 @@ function secretStatements(who, environment, kmsKeyArn) {
 
 /**
  * One least-privilege IAM role per Lambda function (logs of its own log group + its queues, plus ENI
- * management when the function runs in a VPC), and one role (IRSA) or user per in-cluster workload.
+ * management when the function runs in a VPC), and one role (IRSA) or user per in-cluster workload PER CLUSTER
+ * (`executor-prod-eu`, `shipper-prod-eu`, …) whose policy names that cluster's queues only.
  * @param {{ lambda?: Record<string, QueueAccess>, inCluster?: Record<string, QueueAccess> }} access
- * @param {{ vpc?: boolean, permissionsBoundary?: string, oidcIssuer?: string, environments?: Record<string, Record<string, unknown>>, secretsKmsKeyArn?: string }} [opts]
+ * @param {{ vpc?: boolean, permissionsBoundary?: string, oidcIssuer?: string, clusters?: string[], environments?: Record<string, Record<string, unknown>>, secretsKmsKeyArn?: string }} [opts]
+ *   oidcIssuer: one issuer (one cluster only) or `cluster=issuer,…` (each EKS cluster has its own)
  */
 function roleResources(access, opts = {}) {
+  const clusters = parseClusters(opts.clusters ?? DEFAULT_CLUSTERS);
   const Resources = {};
   const Outputs = {};
   for (const [fn, grants] of Object.entries(access.lambda ?? {})) {
@@ -309,7 +345,7 @@ function roleResources(access, opts = {}) {
                   // A log group's Arn attribute ends in `:*`, which covers its log streams.
                   Resource: [{ 'Fn::GetAtt': [logGroupLogicalId(fn), 'Arn'] }],
                 },
-                ...sqsStatements(`lambda.${fn}`, grants),
+                ...sqsStatements(`lambda.${fn}`, grants, clusters),
                 ...secretStatements(`function "${fn}"`, opts.environments?.[fn], opts.secretsKmsKeyArn),
               ],
             },
@@ -319,12 +355,18 @@ function roleResources(access, opts = {}) {
     };
   }
 
-  const inCluster = Object.entries(access.inCluster ?? {});
-  for (const [workload, grants] of inCluster) {
+  const inCluster = Object.entries(access.inCluster ?? {}).flatMap(([base, grants]) =>
+    clusters.map((cluster) => [base, cluster, grants]),
+  );
+  for (const [base, cluster, grants] of inCluster) {
+    const workload = `${base}-${cluster}`;
     const principal = grants.principal ?? 'irsa';
     const policy = {
       PolicyName: `${workload}-queues`,
-      PolicyDocument: { Version: '2012-10-17', Statement: sqsStatements(`inCluster.${workload}`, grants) },
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: sqsStatements(`inCluster.${base}`, grants, clusters, cluster),
+      },
     };
     if (principal === 'user') {
       const userId = workloadUserLogicalId(workload);
@@ -333,31 +375,33 @@ function roleResources(access, opts = {}) {
         Properties: {
           ...(opts.permissionsBoundary ? { PermissionsBoundary: opts.permissionsBoundary } : {}),
           Policies: [policy],
+          Tags: [{ Key: 'kubepulse:cluster', Value: cluster }],
         },
       };
       Outputs[`${userId}Name`] = {
-        Description: `IAM user of the in-cluster ${workload}`,
+        Description: `IAM user of the in-cluster ${base} of cluster ${cluster}`,
         Value: { Ref: userId },
       };
       continue;
     }
     if (principal !== 'irsa')
       throw new Error(`queueAccess.inCluster.${workload}: principal must be irsa or user`);
-    if (!opts.oidcIssuer) {
+    const clusterIssuer = oidcIssuerOf(opts.oidcIssuer, cluster, clusters);
+    if (!clusterIssuer) {
       throw new Error(
-        `queueAccess.inCluster.${workload} needs the cluster's OIDC issuer: --param="eksOidcIssuer=oidc.eks.<region>.amazonaws.com/id/<ID>"`,
+        `queueAccess.inCluster.${base} needs cluster ${cluster}'s OIDC issuer: --param="eksOidcIssuer=${cluster}=oidc.eks.<region>.amazonaws.com/id/<ID>,…"`,
       );
     }
     if (!/^[^/\s]+\/[^/\s]+$/.test(grants.serviceAccount ?? '')) {
       throw new Error(`queueAccess.inCluster.${workload}.serviceAccount must be "namespace/name"`);
     }
     const [namespace, serviceAccount] = grants.serviceAccount.split('/');
-    const issuer = opts.oidcIssuer.replace(/^https:\/\//, '').replace(/\/$/, '');
+    const issuer = clusterIssuer.replace(/^https:\/\//, '').replace(/\/$/, '');
     const roleId = workloadRoleLogicalId(workload);
     Resources[roleId] = {
       Type: 'AWS::IAM::Role',
       Properties: {
-        Description: `kubepulse in-cluster ${workload} (IRSA: ${grants.serviceAccount})`,
+        Description: `kubepulse in-cluster ${base} of cluster ${cluster} (IRSA: ${grants.serviceAccount})`,
         AssumeRolePolicyDocument: {
           Version: '2012-10-17',
           Statement: [
@@ -380,6 +424,7 @@ function roleResources(access, opts = {}) {
         },
         ...(opts.permissionsBoundary ? { PermissionsBoundary: opts.permissionsBoundary } : {}),
         Policies: [policy],
+        Tags: [{ Key: 'kubepulse:cluster', Value: cluster }],
       },
     };
     Outputs[`${roleId}Arn`] = {
@@ -390,7 +435,92 @@ function roleResources(access, opts = {}) {
   return { Resources, Outputs };
 }
 
+/**
+ * A cluster's OIDC issuer from `eksOidcIssuer`: `cluster=issuer,…`, or one bare issuer when there is one cluster
+ * (each EKS cluster has its own issuer, so a bare one can never be right for two).
+ */
+function oidcIssuerOf(value, cluster, clusters) {
+  if (!value) return undefined;
+  const entries = String(value)
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  if (entries.length === 1 && !/^[a-z0-9-]+=/.test(entries[0])) {
+    if (clusters.length > 1) {
+      throw new Error(
+        'eksOidcIssuer: give one issuer per cluster, as cluster=issuer,… (clusters do not share one)',
+      );
+    }
+    return entries[0];
+  }
+  const pairs = new Map(entries.map((e) => [e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)]));
+  return pairs.get(cluster);
+}
+
+/**
+ * What a function must know about each cluster's queues, as one JSON object keyed by cluster id, for its
+ * `CLUSTER_QUEUES` environment variable. CloudFormation fills in the URLs (`${Logical}`) and ARNs (`${Logical.Arn}`)
+ * through Fn::Sub. `fields` maps a JSON field to `[queue key, 'url'|'arn', dlq?]`.
+ */
+function clusterQueuesVariable(clusters, fields) {
+  const list = parseClusters(clusters);
+  const defs = clusterQueues(list);
+  const perCluster = {};
+  for (const cluster of list) {
+    perCluster[cluster] = {};
+    for (const [field, [key, attribute, dlq]] of Object.entries(fields)) {
+      const def = defs.find((d) => d.key === key && d.cluster === cluster);
+      if (!def) throw new Error(`clusterQueuesVariable: ${key} is not a per-cluster queue`);
+      const id = dlq ? deadLetterLogicalId(def) : def.logicalId;
+      perCluster[cluster][field] = attribute === 'arn' ? `\${${id}.Arn}` : `\${${id}}`;
+    }
+  }
+  return { 'Fn::Sub': JSON.stringify(perCluster) };
+}
+
+/** The inference function's CLUSTER_QUEUES: which samples queue is whose, and where its DLQ and predictions go. */
+const INFERENCE_CLUSTER_FIELDS = {
+  samplesQueueArn: ['samples', 'arn'],
+  samplesDlqUrl: ['samples', 'url', true],
+  predictionsQueueUrl: ['predictions', 'url'],
+};
+/** The planner's CLUSTER_QUEUES: where each cluster's plans go, and whose results queue is whose. */
+const PLANNER_CLUSTER_FIELDS = {
+  remediationsQueueUrl: ['remediations', 'url'],
+  resultsQueueArn: ['results', 'arn'],
+  resultsDlqUrl: ['results', 'url', true],
+};
+
+/**
+ * One SQS event source per cluster copy of `key`, each with `maximumConcurrency` (>= 2, SQS's minimum). The sum of
+ * every source's maximumConcurrency must fit in the function's reserved concurrency, or the pollers get throttled
+ * and push messages towards the DLQs; the caller says how much is left for these sources.
+ */
+function perClusterEvents(clusters, key, sqs, concurrencyBudget, who) {
+  const list = parseClusters(clusters);
+  const each = Math.floor(concurrencyBudget / list.length);
+  if (each < 2) {
+    throw new Error(
+      `${who}: ${list.length} cluster(s) need a maximumConcurrency of at least 2 each from ${concurrencyBudget}; raise the function's concurrency params`,
+    );
+  }
+  const defs = clusterQueues(list).filter((d) => d.key === key);
+  return defs.map((def) => ({
+    sqs: { arn: { 'Fn::GetAtt': [def.logicalId, 'Arn'] }, ...sqs, maximumConcurrency: each },
+  }));
+}
+
 // ---- Serverless variable resolvers -------------------------------------------------------------------
+
+async function clustersOf(resolveVariable) {
+  return parseClusters((await optionalParam(resolveVariable, 'clusters')) ?? DEFAULT_CLUSTERS);
+}
+
+async function numberParam(resolveVariable, name) {
+  const value = Number(await resolveVariable(`param:${name}`));
+  if (!Number.isInteger(value)) throw new Error(`param ${name} must be an integer`);
+  return value;
+}
 
 async function prefixOf(resolveVariable) {
   const service = await resolveVariable('self:service');
@@ -426,7 +556,61 @@ module.exports = {
   queues: async ({ resolveVariable }) =>
     queueResources(await prefixOf(resolveVariable), {
       deletionPolicy: await optionalParam(resolveVariable, 'queueDeletionPolicy'),
+      clusters: await clustersOf(resolveVariable),
     }),
+
+  // ${file(./infra/cloudformation.cjs):inferenceClusterQueues}  (CLUSTER_QUEUES of the inference function)
+  inferenceClusterQueues: async ({ resolveVariable }) =>
+    clusterQueuesVariable(await clustersOf(resolveVariable), INFERENCE_CLUSTER_FIELDS),
+
+  // ${file(./infra/cloudformation.cjs):plannerClusterQueues}  (CLUSTER_QUEUES of the planner)
+  plannerClusterQueues: async ({ resolveVariable }) =>
+    clusterQueuesVariable(await clustersOf(resolveVariable), PLANNER_CLUSTER_FIELDS),
+
+  // ${file(./infra/cloudformation.cjs):inferenceEvents}  one trigger per cluster's samples queue
+  inferenceEvents: async ({ resolveVariable }) =>
+    perClusterEvents(
+      await clustersOf(resolveVariable),
+      'samples',
+      {
+        batchSize: await numberParam(resolveVariable, 'inferenceBatchSize'),
+        maximumBatchingWindow: await numberParam(resolveVariable, 'inferenceBatchingWindowSeconds'),
+        functionResponseType: 'ReportBatchItemFailures',
+      },
+      await numberParam(resolveVariable, 'inferenceConcurrency'),
+      'inference',
+    ),
+
+  // ${file(./infra/cloudformation.cjs):plannerEvents}  the anomalies queue, then one trigger per results queue
+  plannerEvents: async ({ resolveVariable }) => {
+    const reserved = await numberParam(resolveVariable, 'plannerReservedConcurrency');
+    const anomalies = await numberParam(resolveVariable, 'plannerAnomaliesConcurrency');
+    const results = await numberParam(resolveVariable, 'plannerResultsConcurrency');
+    const clusters = await clustersOf(resolveVariable);
+    if (anomalies + results * clusters.length > reserved) {
+      throw new Error(
+        `planner: plannerReservedConcurrency ${reserved} < plannerAnomaliesConcurrency ${anomalies} + plannerResultsConcurrency ${results} x ${clusters.length} cluster(s)`,
+      );
+    }
+    return [
+      {
+        sqs: {
+          arn: { 'Fn::GetAtt': ['AnomaliesQueue', 'Arn'] },
+          batchSize: 10,
+          maximumBatchingWindow: await numberParam(resolveVariable, 'plannerBatchingWindowSeconds'),
+          maximumConcurrency: anomalies,
+          functionResponseType: 'ReportBatchItemFailures',
+        },
+      },
+      ...perClusterEvents(
+        clusters,
+        'results',
+        { batchSize: 10, functionResponseType: 'ReportBatchItemFailures' },
+        results * clusters.length,
+        'planner',
+      ),
+    ];
+  },
 
   // ${file(./infra/cloudformation.cjs):roles}
   roles: async ({ resolveVariable }) => {
@@ -466,6 +650,7 @@ module.exports = {
     return roleResources(access, {
       environments,
       secretsKmsKeyArn: await optionalParam(resolveVariable, 'secretsKmsKeyArn'),
+      clusters: await clustersOf(resolveVariable),
       vpc: Boolean(await vpcConfig(resolveVariable)),
       permissionsBoundary: await optionalParam(resolveVariable, 'iamPermissionsBoundary'),
       oidcIssuer: Object.keys(access.inCluster ?? {}).length
@@ -480,6 +665,10 @@ module.exports = {
   queueResources,
   roleResources,
   secretStatements,
+  clusterQueuesVariable,
+  perClusterEvents,
+  INFERENCE_CLUSTER_FIELDS,
+  PLANNER_CLUSTER_FIELDS,
   deadLetterLogicalId,
   lambdaRoleLogicalId,
   workloadRoleLogicalId,

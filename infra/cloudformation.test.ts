@@ -4,9 +4,13 @@ import { describe, it } from 'node:test';
 
 // The generators serverless.yml loads through ${file(...)}: CommonJS, loaded the same way here.
 const require = createRequire(import.meta.url);
-const { queues } = require('./queues.cjs') as {
-  queues: Array<{ key: string; logicalId: string; fifo: boolean; maxReceiveCount: number }>;
+const { clusterQueues } = require('./queues.cjs') as {
+  clusterQueues(
+    clusters?: string[],
+  ): Array<{ key: string; logicalId: string; fifo: boolean; maxReceiveCount: number }>;
 };
+// the default cluster list: one cluster, `local`
+const queues = clusterQueues();
 const { queueResources, roleResources, deadLetterLogicalId } = require('./cloudformation.cjs') as {
   queueResources(prefix: string): {
     Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
@@ -68,11 +72,73 @@ describe('CloudFormation generated from infra/queues.cjs', () => {
       }
     }
     assert.deepEqual([...(grants.get('AnomaliesQueue') ?? [])], ['sqs:SendMessage']);
-    assert.deepEqual([...(grants.get('SamplesDeadLetterQueue') ?? [])], ['sqs:SendMessage']);
-    assert.ok(grants.get('SamplesQueue')?.has('sqs:ReceiveMessage'));
-    assert.ok(!grants.get('SamplesQueue')?.has('sqs:SendMessage'));
-    for (const other of ['RemediationsQueue', 'AlertsQueue', 'ResultsQueue', 'AnomaliesDeadLetterQueue']) {
+    assert.deepEqual([...(grants.get('SamplesLocalDeadLetterQueue') ?? [])], ['sqs:SendMessage']);
+    assert.ok(grants.get('SamplesLocalQueue')?.has('sqs:ReceiveMessage'));
+    assert.ok(!grants.get('SamplesLocalQueue')?.has('sqs:SendMessage'));
+    for (const other of [
+      'RemediationsLocalQueue',
+      'AlertsQueue',
+      'ResultsLocalQueue',
+      'AnomaliesDeadLetterQueue',
+    ]) {
       assert.equal(grants.has(other), false, `inference must not touch ${other}`);
     }
+  });
+});
+
+describe('per-cluster queues and principals from the cluster list', () => {
+  const infra = require('./cloudformation.cjs') as {
+    roleResources(
+      access: object,
+      opts: object,
+    ): { Resources: Record<string, { Properties: Record<string, unknown> }> };
+    perClusterEvents(clusters: string[], key: string, sqs: object, budget: number, who: string): unknown[];
+  };
+  const { parseClusters } = require('./queues.cjs') as { parseClusters(value: unknown): string[] };
+
+  it('refuses an empty list, a bad id, a duplicate and ids whose logical ids collide', () => {
+    assert.deepEqual(parseClusters(' prod-eu , prod-us '), ['prod-eu', 'prod-us']);
+    assert.throws(() => parseClusters(''), /the cluster list is empty/);
+    assert.throws(() => parseClusters('Prod_EU'), /must be a DNS label/);
+    assert.throws(() => parseClusters('a1,a-1'), /collide/);
+    assert.throws(() => parseClusters('eu,eu'), /collide/);
+  });
+
+  it('shares a function’s concurrency between its per-cluster triggers, and refuses too little', () => {
+    const events = infra.perClusterEvents(['a', 'b'], 'samples', {}, 5, 'inference') as Array<{
+      sqs: { maximumConcurrency: number; arn: { 'Fn::GetAtt': [string, string] } };
+    }>;
+    assert.deepEqual(
+      events.map((e) => [e.sqs.arn['Fn::GetAtt'][0], e.sqs.maximumConcurrency]),
+      [
+        ['SamplesAQueue', 2],
+        ['SamplesBQueue', 2],
+      ],
+    );
+    assert.throws(
+      () => infra.perClusterEvents(['a', 'b', 'c'], 'samples', {}, 5, 'inference'),
+      /at least 2 each/,
+    );
+  });
+
+  it('gives each cluster’s IRSA role its own cluster’s OIDC issuer, and refuses one issuer for two clusters', () => {
+    const access = {
+      inCluster: { executor: { consume: ['remediations'], serviceAccount: 'kubepulse/kubepulse-executor' } },
+    };
+    const { Resources } = infra.roleResources(access, {
+      clusters: ['eu', 'us'],
+      oidcIssuer: 'eu=oidc.eks.eu-west-1.amazonaws.com/id/EU,us=oidc.eks.us-east-1.amazonaws.com/id/US',
+    });
+    const trust = JSON.stringify(Resources.ExecutorUsWorkloadRole?.Properties.AssumeRolePolicyDocument);
+    assert.match(trust, /id\/US:sub/);
+    assert.doesNotMatch(trust, /id\/EU/);
+    assert.throws(
+      () =>
+        infra.roleResources(access, {
+          clusters: ['eu', 'us'],
+          oidcIssuer: 'oidc.eks.eu-west-1.amazonaws.com/id/EU',
+        }),
+      /one issuer per cluster/,
+    );
   });
 });

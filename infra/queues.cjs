@@ -13,6 +13,9 @@
  * @property {string} producer         who sends to it
  * @property {string} consumer         who receives from it
  * @property {string} purpose
+ * @property {boolean} [perCluster]    one queue (and DLQ) per cluster of the cluster list: the queue itself says
+ *   which cluster a message belongs to, and IAM lets only that cluster's in-cluster principal use it
+ * @property {string} [cluster]        set on the per-cluster copies `clusterQueues` makes
  */
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
@@ -22,6 +25,7 @@ const FOUR_DAYS = 4 * 24 * 3600;
 const queues = [
   {
     key: 'samples',
+    perCluster: true,
     logicalId: 'SamplesQueue',
     fifo: false,
     visibilityTimeoutSeconds: 180,
@@ -44,6 +48,7 @@ const queues = [
   },
   {
     key: 'remediations',
+    perCluster: true,
     logicalId: 'RemediationsQueue',
     fifo: true,
     visibilityTimeoutSeconds: 300,
@@ -55,6 +60,7 @@ const queues = [
   },
   {
     key: 'results',
+    perCluster: true,
     logicalId: 'ResultsQueue',
     fifo: false,
     visibilityTimeoutSeconds: 180,
@@ -66,6 +72,7 @@ const queues = [
   },
   {
     key: 'predictions',
+    perCluster: true,
     logicalId: 'PredictionsQueue',
     fifo: false,
     visibilityTimeoutSeconds: 60,
@@ -91,14 +98,82 @@ const queues = [
 
 const DLQ_RETENTION_SECONDS = FOURTEEN_DAYS;
 
-/** Physical queue name; FIFO names must end in `.fifo`. */
+/**
+ * The one list of clusters when none is given: serverless.yml's `clusters` param defaults to the same value, and the
+ * local stack (SQS emulator, demo, bench:e2e) runs one cluster of this name.
+ */
+const DEFAULT_CLUSTERS = ['local'];
+
+/** Same rule as the contracts' ClusterId: a DNS label. */
+const CLUSTER_ID = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/;
+
+const pascal = (s) =>
+  s
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => w[0].toUpperCase() + w.slice(1))
+    .join('');
+
+/**
+ * The cluster list from a param: `prod-eu,prod-us` (or an array). Refuses an empty list, a bad id, a duplicate and
+ * two ids whose logical ids would collide (`a-1` and `a1` both become `A1`).
+ */
+function parseClusters(value) {
+  const list = (Array.isArray(value) ? value : String(value ?? '').split(','))
+    .map((c) => String(c).trim())
+    .filter(Boolean);
+  if (list.length === 0) throw new Error('the cluster list is empty (param clusters: e.g. prod-eu,prod-us)');
+  const seen = new Map();
+  for (const cluster of list) {
+    if (!CLUSTER_ID.test(cluster) || cluster.length > 40) {
+      throw new Error(`cluster id "${cluster}" must be a DNS label of at most 40 characters`);
+    }
+    const id = pascal(cluster);
+    if (seen.has(id)) throw new Error(`cluster ids "${seen.get(id)}" and "${cluster}" collide (both ${id})`);
+    seen.set(id, cluster);
+  }
+  return list;
+}
+
+/**
+ * Every concrete queue for a cluster list: shared queues once, per-cluster queues once per cluster, each copy
+ * with its `cluster` and its own logical id (`Remediations` + `ProdEu` + `Queue`).
+ * @param {string[]} clusters
+ * @returns {QueueDefinition[]}
+ */
+function clusterQueues(clusters = DEFAULT_CLUSTERS) {
+  const list = parseClusters(clusters);
+  return queues.flatMap((def) =>
+    def.perCluster
+      ? list.map((cluster) => ({
+          ...def,
+          cluster,
+          logicalId: `${def.logicalId.replace(/Queue$/, '')}${pascal(cluster)}Queue`,
+        }))
+      : [def],
+  );
+}
+
+/** `samples` or `samples@prod-eu`: how code and tests name one concrete queue. */
+const queueRef = (def) => (def.cluster ? `${def.key}@${def.cluster}` : def.key);
+
+/** Physical queue name (`<prefix>-<key>[-<cluster>]`); FIFO names must end in `.fifo`. */
 function queueName(prefix, def) {
-  return `${prefix}-${def.key}${def.fifo ? '.fifo' : ''}`;
+  return `${prefix}-${def.key}${def.cluster ? `-${def.cluster}` : ''}${def.fifo ? '.fifo' : ''}`;
 }
 
 /** Dead-letter queue name; a FIFO queue's DLQ must be FIFO too. */
 function deadLetterQueueName(prefix, def) {
-  return `${prefix}-${def.key}-dlq${def.fifo ? '.fifo' : ''}`;
+  return `${prefix}-${def.key}${def.cluster ? `-${def.cluster}` : ''}-dlq${def.fifo ? '.fifo' : ''}`;
 }
 
-module.exports = { queues, queueName, deadLetterQueueName, DLQ_RETENTION_SECONDS };
+module.exports = {
+  queues,
+  clusterQueues,
+  parseClusters,
+  queueRef,
+  queueName,
+  deadLetterQueueName,
+  DEFAULT_CLUSTERS,
+  DLQ_RETENTION_SECONDS,
+};

@@ -6,7 +6,11 @@ import { readApproverConfig } from './config.js';
 const pair = generateSigningKeyPair('k1');
 const base = {
   REDIS_URL: 'redis://127.0.0.1:6379',
-  REMEDIATIONS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/remediations.fifo',
+  CLUSTER_QUEUES: JSON.stringify({
+    local: {
+      remediationsQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/remediations-local.fifo',
+    },
+  }),
   ALERTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/alerts',
   PLAN_SIGNING_KEY: pair.signingKey,
 };
@@ -28,6 +32,16 @@ describe('approver configuration', () => {
     ],
     ['a Slack secret without an allowlist', { SLACK_SIGNING_SECRET: 's'.repeat(32) }, /SLACK_APPROVER_IDS/],
     ['an allowlist of names, not Slack ids', { SLACK_APPROVER_IDS: 'alice,bob' }, /SLACK_APPROVER_IDS/],
+    [
+      'one key for two clusters',
+      {
+        CLUSTER_QUEUES: JSON.stringify({
+          a: { remediationsQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/remediations-a.fifo' },
+          b: { remediationsQueueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/remediations-b.fifo' },
+        }),
+      },
+      /one key for 2 clusters/,
+    ],
     ['an invalid policy', { REMEDIATION_POLICY: '{"maxActionsPerPlan": 99}' }, /REMEDIATION_POLICY/],
   ];
   for (const [name, overrides, message] of refused) {

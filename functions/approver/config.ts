@@ -1,8 +1,10 @@
 import { z } from 'zod';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/actions/index.js';
+import { clusterKeysProblem, parseClusterSigningKeys, signersOf } from '../shared/cluster-keys.js';
+import { clusterQueuesSchema } from '../shared/clusters.js';
 import { env, readConfig } from '../shared/config.js';
 import { REDIS_URL_SETTING, resolveSecretEnv, type SecretStore } from '../shared/secrets.js';
-import { keyringOf, parsePublicKeyring, parseSigningKey } from '../shared/signing.js';
+import { keyringOf, parsePublicKeyring } from '../shared/signing.js';
 
 const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
 
@@ -22,10 +24,18 @@ const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
 
 const ApproverEnv = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-  REMEDIATIONS_QUEUE_URL: env.url(),
   ALERTS_QUEUE_URL: env.url(),
-  /** The planner's Ed25519 private key, configured as for the planner: approved plans are signed with it. */
-  PLAN_SIGNING_KEY: z.string().min(1, 'no signing key configured').transform(parsedWith(parseSigningKey)),
+  /** Per cluster, its remediations queue: the planner's CLUSTER_QUEUES (its results queue fields are not used). */
+  CLUSTER_QUEUES: clusterQueuesSchema({
+    remediationsQueueUrl: z.url(),
+    resultsQueueArn: z.string().optional(),
+    resultsDlqUrl: z.string().optional(),
+  }),
+  /** The planner's keys, one per cluster, as the planner reads them: an approved plan is signed with its cluster's. */
+  PLAN_SIGNING_KEY: z
+    .string()
+    .min(1, 'no signing key configured')
+    .transform(parsedWith(parseClusterSigningKeys)),
   /**
    * Other planner public keys whose seals on stored approvals are trusted (a rotation's old key, while approvals
    * it sealed are pending); the signing key's own public half always is.
@@ -65,6 +75,10 @@ const ApproverEnv = z.object({
 });
 
 export const ApproverConfigSchema = ApproverEnv.superRefine((raw, ctx) => {
+  if (typeof raw.CLUSTER_QUEUES === 'object' && typeof raw.PLAN_SIGNING_KEY === 'object') {
+    const keyProblem = clusterKeysProblem(raw.PLAN_SIGNING_KEY, Object.keys(raw.CLUSTER_QUEUES));
+    if (keyProblem) ctx.addIssue({ code: 'custom', path: ['PLAN_SIGNING_KEY'], message: keyProblem });
+  }
   if (raw.SLACK_SIGNING_SECRET && !raw.SLACK_APPROVER_IDS?.length) {
     ctx.addIssue({
       code: 'custom',
@@ -72,20 +86,31 @@ export const ApproverConfigSchema = ApproverEnv.superRefine((raw, ctx) => {
       message: 'Slack approvals need an allowlist of Slack user ids',
     });
   }
-}).transform((raw) => ({
-  redisUrl: raw.REDIS_URL,
-  queues: { remediationsUrl: raw.REMEDIATIONS_QUEUE_URL, alertsUrl: raw.ALERTS_QUEUE_URL },
-  signer: raw.PLAN_SIGNING_KEY,
-  sealKeys: new Map([...(raw.PLAN_PUBLIC_KEYS ?? []), ...keyringOf(raw.PLAN_SIGNING_KEY)]),
-  policy: raw.REMEDIATION_POLICY ?? DEFAULT_POLICY,
-  planTtlSeconds: raw.PLAN_TTL_SECONDS,
-  slack: {
-    ...(raw.SLACK_SIGNING_SECRET ? { signingSecret: raw.SLACK_SIGNING_SECRET } : {}),
-    approvers: new Set(raw.SLACK_APPROVER_IDS ?? []),
-  },
-  redisCommandTimeoutMs: raw.REDIS_COMMAND_TIMEOUT_MS,
-  stage: raw.KUBEPULSE_STAGE,
-}));
+}).transform((raw) => {
+  const signers = signersOf(raw.PLAN_SIGNING_KEY, Object.keys(raw.CLUSTER_QUEUES));
+  return {
+    redisUrl: raw.REDIS_URL,
+    queues: {
+      alertsUrl: raw.ALERTS_QUEUE_URL,
+      remediationsByCluster: new Map(
+        Object.entries(raw.CLUSTER_QUEUES).map(([cluster, queues]) => [cluster, queues.remediationsQueueUrl]),
+      ),
+    },
+    signers,
+    sealKeys: new Map([
+      ...(raw.PLAN_PUBLIC_KEYS ?? []),
+      ...[...signers.values()].flatMap((signer) => [...keyringOf(signer)]),
+    ]),
+    policy: raw.REMEDIATION_POLICY ?? DEFAULT_POLICY,
+    planTtlSeconds: raw.PLAN_TTL_SECONDS,
+    slack: {
+      ...(raw.SLACK_SIGNING_SECRET ? { signingSecret: raw.SLACK_SIGNING_SECRET } : {}),
+      approvers: new Set(raw.SLACK_APPROVER_IDS ?? []),
+    },
+    redisCommandTimeoutMs: raw.REDIS_COMMAND_TIMEOUT_MS,
+    stage: raw.KUBEPULSE_STAGE,
+  };
+});
 export type ApproverConfig = z.output<typeof ApproverConfigSchema>;
 
 export const readApproverConfig = (source: Record<string, string | undefined> = process.env) =>

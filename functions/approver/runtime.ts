@@ -23,7 +23,7 @@ export async function createApproverRuntime(
   await connectRedis(redis, logger);
   const sqs = options.sqs ?? new SQSClient({});
   logger.info('approver runtime ready', {
-    signingKey: config.signer.keyId,
+    signingKeys: Object.fromEntries([...config.signers].map(([cluster, signer]) => [cluster, signer.keyId])),
     sealKeys: [...config.sealKeys.keys()],
     slack: config.slack.signingSecret ? `${config.slack.approvers.size} approvers` : 'off',
   });
@@ -33,7 +33,7 @@ export async function createApproverRuntime(
     core: {
       store: new RedisApprovalStore(new RedisPlannerState(redis)),
       outputs: sqsOutputs(sqs, config.queues),
-      signer: config.signer,
+      signers: config.signers,
       sealKeys: config.sealKeys,
       policy: config.policy,
       planTtlSeconds: config.planTtlSeconds,

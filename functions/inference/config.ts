@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clusterBySource, clusterQueuesSchema, sqsArn } from '../shared/clusters.js';
 import { env, readConfig } from '../shared/config.js';
 import { REDIS_URL_SETTING, resolveSecretEnv, type SecretStore } from '../shared/secrets.js';
 import { DEFAULT_DETECTION_POLICY } from './core/defaults.js';
@@ -7,10 +8,16 @@ export const InferenceConfigSchema = z
   .object({
     REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
     ANOMALIES_QUEUE_URL: env.url(),
-    /** Where records that can never be processed go at once, with their reason attached. */
-    SAMPLES_DLQ_URL: env.url(),
-    /** Optional: where per-series predictions go for the in-cluster relay (kubepulse_predicted_*_ratio). */
-    PREDICTIONS_QUEUE_URL: env.optionalUrl(),
+    /**
+     * Per cluster (JSON keyed by cluster id, generated from the cluster list): the ARN of its samples queue (a
+     * record's cluster is the queue it came from), the DLQ where its records that can never be processed go at once
+     * with their reason, and optionally its predictions queue for the in-cluster relay (kubepulse_predicted_*_ratio).
+     */
+    CLUSTER_QUEUES: clusterQueuesSchema({
+      samplesQueueArn: sqsArn,
+      samplesDlqUrl: z.url(),
+      predictionsQueueUrl: z.url().optional(),
+    }),
     MODEL_DIR: env.text('models/dist'),
     /** Directory with onnxruntime-web's .wasm/.mjs; defaults to the package's own dist folder. */
     ORT_WASM_DIR: z.string().min(1).optional(),
@@ -30,11 +37,10 @@ export const InferenceConfigSchema = z
     PUSHGATEWAY_URL: env.optionalUrl(),
     KUBEPULSE_STAGE: env.text('dev'),
   })
-  .transform((raw) => ({
+  .transform((raw, ctx) => ({
     redisUrl: raw.REDIS_URL,
     anomaliesQueueUrl: raw.ANOMALIES_QUEUE_URL,
-    samplesDlqUrl: raw.SAMPLES_DLQ_URL,
-    predictionsQueueUrl: raw.PREDICTIONS_QUEUE_URL,
+    clusters: clustersOf(raw.CLUSTER_QUEUES, ctx),
     modelDir: raw.MODEL_DIR,
     ortWasmDir: raw.ORT_WASM_DIR,
     windowTtlSeconds: raw.WINDOW_TTL_SECONDS,
@@ -61,3 +67,24 @@ export const loadInferenceConfig = async (
   source: Record<string, string | undefined> = process.env,
   store?: SecretStore,
 ) => readInferenceConfig(await resolveSecretEnv(source, [REDIS_URL_SETTING], store));
+
+type InferenceClusterQueues = Record<
+  string,
+  { samplesQueueArn: string; samplesDlqUrl: string; predictionsQueueUrl?: string | undefined }
+>;
+
+/** Each cluster's queues, and which cluster each samples queue belongs to. */
+export interface InferenceClusters {
+  byCluster: ReadonlyMap<string, InferenceClusterQueues[string]>;
+  /** samples queue ARN -> cluster id */
+  bySource: ReadonlyMap<string, string>;
+}
+
+function clustersOf(map: InferenceClusterQueues, ctx: z.RefinementCtx): InferenceClusters {
+  try {
+    return { byCluster: new Map(Object.entries(map)), bySource: clusterBySource(map, 'samplesQueueArn') };
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', path: ['CLUSTER_QUEUES'], message: (error as Error).message });
+    return z.NEVER;
+  }
+}

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
+import { ClusterMismatchError, UnmappedQueueError } from '../shared/clusters.js';
 import {
   encodedBody,
   type PredictionDigest,
@@ -10,7 +11,9 @@ import {
   ShipperMessage as ShipperMessageSchema,
 } from '../shared/contracts/index.js';
 import { handleSqsBatch, type RecordValidator, sqsRecordValidator } from '../shared/lambda/sqs-batch.js';
+import type { MalformedRecord } from '../shared/lambda/sqs-records.js';
 import type { LoggerPort } from '../shared/logger.js';
+import type { InferenceClusters } from './config.js';
 import { type BatchOutcome, type InferenceDeps, processShipperRecords } from './core/process-batch.js';
 import type { InferenceMetrics } from './metrics.js';
 
@@ -26,7 +29,7 @@ export function createRecordValidator(logger: LoggerPort): RecordValidator<Shipp
   return sqsRecordValidator(ShipperBody, logger);
 }
 
-/** Sends prediction digests towards the in-cluster relay. */
+/** Sends prediction digests towards the in-cluster relay: each to its own cluster's predictions queue. */
 export interface PredictionRelay {
   send(digests: readonly PredictionDigest[]): Promise<void>;
 }
@@ -60,35 +63,74 @@ export interface SamplesEventDeps {
   /** Absent when no relay is deployed. */
   predictionRelay?: PredictionRelay;
   sqs: SQSClient;
-  samplesDlqUrl: string;
+  /** Each cluster's queues; which samples queue is whose (a record's cluster is the queue it came from). */
+  clusters: Pick<InferenceClusters, 'byCluster' | 'bySource'>;
   logger: LoggerPort;
   validator: RecordValidator<ShipperMessage>;
   metrics?: InferenceMetrics;
 }
 
 /**
- * One SQS batch from the samples queue: validate every record on its own, quarantine the malformed ones in the DLQ
- * with their reason, run the rest through the inference core, and say which records must be retried.
+ * One SQS batch from the clusters' samples queues: validate every record on its own, quarantine the malformed ones
+ * in the DLQ of the queue they came from with their reason, refuse (dead-letter with `cluster-mismatch`) every
+ * record whose body claims a cluster other than its queue's, run the rest through the inference core, and say which
+ * records must be retried.
+ *
+ * The sender is authenticated, not the body: only cluster X's shipper may send to X's samples queue (IAM), so the
+ * queue is the cluster. A compromised shipper of A writing `clusterId: B` is refused here instead of opening B's
+ * incidents, feeding B's planner log text, and driving plans that B's executor would accept.
  */
 export async function handleSamplesEvent(
   records: readonly SQSRecord[],
   deps: SamplesEventDeps,
 ): Promise<{ failures: Map<string, Error>; outcome: BatchOutcome }> {
+  const clusterOf = new Map<string, string>();
+  const unmapped = new Map<string, Error>();
+  const mapped: SQSRecord[] = [];
+  for (const record of records) {
+    const cluster = deps.clusters.bySource.get(record.eventSourceARN);
+    if (cluster === undefined) {
+      unmapped.set(
+        record.messageId,
+        new UnmappedQueueError(`no cluster's samples queue is ${record.eventSourceARN} (CLUSTER_QUEUES)`),
+      );
+      continue;
+    }
+    clusterOf.set(record.messageId, cluster);
+    mapped.push(record);
+  }
+  if (unmapped.size > 0) {
+    deps.logger.error('records from a queue CLUSTER_QUEUES does not name: left for SQS to redrive', {
+      count: unmapped.size,
+    });
+  }
   const batch = await handleSqsBatch(
-    records,
+    mapped,
     {
       validator: deps.validator,
-      dlq: () => deps.samplesDlqUrl,
+      dlq: (record) => deps.clusters.byCluster.get(clusterOf.get(record.messageId)!)!.samplesDlqUrl,
       process: async (valid) => {
-        const outcome = await processShipperRecords(valid, deps.core);
+        const rejected = new Map<string, MalformedRecord['error']>();
+        const accepted = valid.filter(({ recordId, message }) => {
+          const cluster = clusterOf.get(recordId);
+          if (message.clusterId === cluster) return true;
+          rejected.set(
+            recordId,
+            new ClusterMismatchError(
+              `record from cluster ${cluster}'s samples queue claims cluster ${message.clusterId}`,
+            ),
+          );
+          return false;
+        });
+        const outcome = await processShipperRecords(accepted, deps.core);
         await relayPredictions(outcome, deps);
-        return { retry: outcome.failures, outcome };
+        return { retry: outcome.failures, rejected, outcome };
       },
     },
     deps,
   );
   deps.metrics?.recordBatch(batch.processed.outcome.stats, batch.records, batch.seconds);
-  return { failures: batch.failures, outcome: batch.processed.outcome };
+  return { failures: new Map([...batch.failures, ...unmapped]), outcome: batch.processed.outcome };
 }
 
 /**

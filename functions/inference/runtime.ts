@@ -91,15 +91,28 @@ export async function createInferenceRuntime(
   // Connect while the models load: both are start-up waits, and onnxruntime's is the long one.
   const connected = connectRedis(redis, logger);
   const core = await createInferenceCore(redis, publisher, config, logger, { ort: options.ort });
-  const predictionsQueueUrl = config.predictionsQueueUrl;
-  const predictionRelay: PredictionRelay | undefined = predictionsQueueUrl
+  // Each digest goes to its own cluster's predictions queue, which only that cluster's relay can read: a relay
+  // never sees (or deletes) another cluster's digests. A cluster without a predictions queue gets none.
+  const predictionsUrlOf = (clusterId: string) =>
+    config.clusters.byCluster.get(clusterId)?.predictionsQueueUrl;
+  const predictionRelay: PredictionRelay | undefined = [...config.clusters.byCluster.values()].some(
+    (c) => c.predictionsQueueUrl,
+  )
     ? {
-        send: (digests) =>
-          sendAll(
-            sqs,
-            predictionsQueueUrl,
-            digests.map((d) => ({ id: d.digestId, body: d, attributes: { 'kubepulse-kind': d.kind } })),
-          ),
+        send: async (digests) => {
+          const byQueue = new Map<string, typeof digests>();
+          for (const digest of digests) {
+            const url = predictionsUrlOf(digest.clusterId);
+            if (url) byQueue.set(url, [...(byQueue.get(url) ?? []), digest]);
+          }
+          for (const [url, list] of byQueue) {
+            await sendAll(
+              sqs,
+              url,
+              list.map((d) => ({ id: d.digestId, body: d, attributes: { 'kubepulse-kind': d.kind } })),
+            );
+          }
+        },
       }
     : undefined;
   await connected;
@@ -110,7 +123,7 @@ export async function createInferenceRuntime(
     redis,
     registry,
     sqs,
-    samplesDlqUrl: config.samplesDlqUrl,
+    clusters: config.clusters,
     logger,
     validator: createRecordValidator(logger),
     ...(predictionRelay ? { predictionRelay } : {}),

@@ -8,11 +8,15 @@ import { readPlannerConfig } from './config.js';
 const KEY = randomBytes(32).toString('base64');
 const base = {
   REDIS_URL: 'redis://127.0.0.1:6379',
-  REMEDIATIONS_QUEUE_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-remediations.fifo',
   ALERTS_QUEUE_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-alerts',
   ANOMALIES_DLQ_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-anomalies-dlq',
-  RESULTS_DLQ_URL: 'http://127.0.0.1:9324/123456789012/kubepulse-local-results-dlq',
-  RESULTS_QUEUE_ARN: 'arn:aws:sqs:us-east-1:123456789012:kubepulse-local-results',
+  CLUSTER_QUEUES: JSON.stringify({
+    local: {
+      remediationsQueueUrl: 'http://127.0.0.1:9324/123456789012/kubepulse-local-remediations-local.fifo',
+      resultsQueueArn: 'arn:aws:sqs:us-east-1:123456789012:kubepulse-local-results-local',
+      resultsDlqUrl: 'http://127.0.0.1:9324/123456789012/kubepulse-local-results-local-dlq',
+    },
+  }),
   PLAN_SIGNING_KEY: `k2=${KEY}`,
 };
 const problems = (env: Record<string, string>) => {
@@ -30,7 +34,7 @@ describe('planner configuration', () => {
     const config = readPlannerConfig({ ...base, GEMINI_API_KEY: '', REMEDIATION_POLICY: '' });
     assert.equal(config.llm.gemini, undefined);
     assert.equal(config.policy, DEFAULT_POLICY);
-    assert.equal(config.signing.signer.keyId, 'k2');
+    assert.equal(config.signing.signers.get('local')?.keyId, 'k2');
     assert.ok(config.settings.inFlightSeconds >= 30);
   });
 
@@ -72,8 +76,16 @@ describe('planner configuration', () => {
       /IN_FLIGHT_SECONDS: must be at least FUNCTION_TIMEOUT_SECONDS \(30\)/,
     );
     assert.match(
-      problems({ RESULTS_QUEUE_ARN: 'kubepulse-results' }),
-      /RESULTS_QUEUE_ARN: must be an SQS queue ARN/,
+      problems({
+        CLUSTER_QUEUES: JSON.stringify({
+          local: {
+            remediationsQueueUrl: 'http://x/q',
+            resultsQueueArn: 'kubepulse-results',
+            resultsDlqUrl: 'http://x/d',
+          },
+        }),
+      }),
+      /CLUSTER_QUEUES\.local\.resultsQueueArn: must be an SQS queue ARN/,
     );
   });
 });

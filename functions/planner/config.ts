@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/actions/index.js';
+import { clusterKeysProblem, parseClusterSigningKeys, signersOf } from '../shared/cluster-keys.js';
+import { clusterBySource, clusterQueuesSchema, sqsArn } from '../shared/clusters.js';
 import { env, readConfig } from '../shared/config.js';
 import { REDIS_URL_SETTING, resolveSecretEnv, type SecretStore } from '../shared/secrets.js';
-import { parseSigningKey } from '../shared/signing.js';
 import { createRedactor } from './core/redact.js';
 import { LlmConfigSchema } from './llm/from-config.js';
 
@@ -25,19 +26,30 @@ const parseJson = (text: string): unknown => JSON.parse(text);
 
 const PlannerEnv = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL'),
-  REMEDIATIONS_QUEUE_URL: env.url(),
   ALERTS_QUEUE_URL: env.url(),
-  /** Where records that can never be processed go at once, with their reason: the DLQ of the queue they came from. */
+  /** Where anomalies that can never be processed go at once, with their reason. */
   ANOMALIES_DLQ_URL: env.url(),
-  RESULTS_DLQ_URL: env.url(),
-  /** Records from this queue go to RESULTS_DLQ_URL when malformed; any other source to ANOMALIES_DLQ_URL. */
-  RESULTS_QUEUE_ARN: z.string().regex(/^arn:[a-z-]+:sqs:[^:]*:\d*:[^:]+$/, 'must be an SQS queue ARN'),
   /**
-   * The planner's Ed25519 private key, `id=<PKCS#8 PEM or base64 DER>` or `id=<base64 32-byte seed>`: the only
-   * copy that can sign plans (executors hold the public half). Still passed by value here; fetching it from
-   * Secrets Manager or SSM at cold start, so it is no longer an environment variable, is tracked separately.
+   * Per cluster (JSON keyed by cluster id, generated from the cluster list): the remediations queue its plans go to
+   * (only its executor can read it), and its results queue's ARN and DLQ (a result's cluster is the queue it came
+   * from; only its executor can send to it). A cluster not listed here is never planned for.
    */
-  PLAN_SIGNING_KEY: z.string().min(1, 'no signing key configured').transform(parsedWith(parseSigningKey)),
+  CLUSTER_QUEUES: clusterQueuesSchema({
+    remediationsQueueUrl: z.url(),
+    resultsQueueArn: sqsArn,
+    resultsDlqUrl: z.url(),
+  }),
+  /**
+   * The planner's Ed25519 private keys, one per cluster, so a cluster's executors (which hold only their own
+   * cluster's public keys) trust nothing that signs for another: a JSON object
+   * `{"<cluster>":"<id>=<PKCS#8 PEM or base64 DER or base64 32-byte seed>",…}` with exactly the clusters of
+   * CLUSTER_QUEUES and a different key id each; or, with one cluster only, that one key as `id=<…>`
+   * (functions/shared/cluster-keys.ts). Fetched from its store at cold start (PLAN_SIGNING_KEY_SECRET).
+   */
+  PLAN_SIGNING_KEY: z
+    .string()
+    .min(1, 'no signing key configured')
+    .transform(parsedWith(parseClusterSigningKeys)),
   /** The remediation policy as JSON (see functions/shared/actions/policy.ts); unset: the default policy. */
   REMEDIATION_POLICY: z.preprocess(
     blankAsUnset,
@@ -87,6 +99,16 @@ export const PlannerConfigSchema = z
     GEMINI_API_KEY: z.preprocess(blankAsUnset, z.string().min(1).optional()),
   })
   .superRefine((raw, ctx) => {
+    // Either may have failed already (zod still runs this refinement then); its own issue says why.
+    if (typeof raw.CLUSTER_QUEUES !== 'object' || typeof raw.PLAN_SIGNING_KEY !== 'object') return;
+    const clusters = Object.keys(raw.CLUSTER_QUEUES);
+    const keyProblem = clusterKeysProblem(raw.PLAN_SIGNING_KEY, clusters);
+    if (keyProblem) ctx.addIssue({ code: 'custom', path: ['PLAN_SIGNING_KEY'], message: keyProblem });
+    try {
+      clusterBySource(raw.CLUSTER_QUEUES, 'resultsQueueArn');
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', path: ['CLUSTER_QUEUES'], message: (error as Error).message });
+    }
     if (raw.IN_FLIGHT_SECONDS < raw.FUNCTION_TIMEOUT_SECONDS) {
       ctx.addIssue({
         code: 'custom',
@@ -98,13 +120,14 @@ export const PlannerConfigSchema = z
   .transform((raw) => ({
     redisUrl: raw.REDIS_URL,
     queues: {
-      remediationsUrl: raw.REMEDIATIONS_QUEUE_URL,
       alertsUrl: raw.ALERTS_QUEUE_URL,
       anomaliesDlqUrl: raw.ANOMALIES_DLQ_URL,
-      resultsDlqUrl: raw.RESULTS_DLQ_URL,
-      resultsQueueArn: raw.RESULTS_QUEUE_ARN,
+      clusters: new Map(Object.entries(raw.CLUSTER_QUEUES)),
+      clusterByResultsQueue: clusterBySource(raw.CLUSTER_QUEUES, 'resultsQueueArn'),
     },
-    signing: { signer: raw.PLAN_SIGNING_KEY },
+    signing: {
+      signers: signersOf(raw.PLAN_SIGNING_KEY, Object.keys(raw.CLUSTER_QUEUES)),
+    },
     policy: raw.REMEDIATION_POLICY ?? DEFAULT_POLICY,
     redactPatterns: raw.REDACT_EXTRA_PATTERNS ?? [],
     settings: {

@@ -1,6 +1,7 @@
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSRecord } from 'aws-lambda';
 import { z } from 'zod';
+import { ClusterMismatchError, UnknownClusterError } from '../shared/clusters.js';
 import {
   type Alert,
   Anomaly,
@@ -15,6 +16,7 @@ import {
   sqsRecordValidator,
   type ValidRecord,
 } from '../shared/lambda/sqs-batch.js';
+import type { MalformedRecord } from '../shared/lambda/sqs-records.js';
 import type { LoggerPort } from '../shared/logger.js';
 import { type OutputQueues, sendAlerts, sendPlans } from './adapters/sqs-outputs.js';
 import { evidenceFromBatch } from './core/evidence.js';
@@ -37,9 +39,12 @@ export function createRecordValidator(logger: LoggerPort): RecordValidator<Plann
 
 export interface PlannerQueues extends OutputQueues {
   anomaliesDlqUrl: string;
-  resultsDlqUrl: string;
-  /** Malformed records from this queue go to its DLQ; records from any other queue to the anomalies DLQ. */
-  resultsQueueArn: string;
+  clusters: ReadonlyMap<string, { remediationsQueueUrl: string; resultsDlqUrl: string }>;
+  /**
+   * Each cluster's results queue ARN -> cluster id: a result's cluster is the queue it came from (only that
+   * cluster's executor may send there). Records from any other queue are from the anomalies queue.
+   */
+  clusterByResultsQueue: ReadonlyMap<string, string>;
 }
 
 export interface PlannerEventDeps {
@@ -79,14 +84,21 @@ export async function handlePlannerEvent(
   deps: PlannerEventDeps,
   deadline: number,
 ): Promise<PlannerEventOutcome> {
-  const { anomaliesDlqUrl, resultsDlqUrl, resultsQueueArn } = deps.queues;
+  const { anomaliesDlqUrl, clusterByResultsQueue } = deps.queues;
+  // The cluster whose results queue a record came from; none: the anomalies queue.
+  const resultsClusterOf = new Map<string, string | undefined>(
+    records.map((record) => [record.messageId, clusterByResultsQueue.get(record.eventSourceARN)]),
+  );
   const batch = await handleSqsBatch(
     records,
     {
       validator: deps.validator,
       // A malformed record goes to the DLQ of the queue it came from.
-      dlq: (record) => (record.eventSourceARN === resultsQueueArn ? resultsDlqUrl : anomaliesDlqUrl),
-      process: (valid) => planBatch(valid, deps, deadline),
+      dlq: (record) => {
+        const cluster = resultsClusterOf.get(record.messageId);
+        return cluster ? deps.queues.clusters.get(cluster)!.resultsDlqUrl : anomaliesDlqUrl;
+      },
+      process: (valid) => planBatch(valid, resultsClusterOf, deps, deadline),
     },
     deps,
   );
@@ -95,16 +107,61 @@ export async function handlePlannerEvent(
   return { failures: batch.failures, incidents };
 }
 
-async function planBatch(
+/**
+ * Sorts the valid records, refusing for good (dead-letter with the reason) what no sender could honestly have sent:
+ * a result whose clusterId is not its results queue's cluster (`cluster-mismatch`: one cluster's executor reporting
+ * on another's incidents), a result that came from the anomalies queue or an anomaly from a results queue
+ * (`cluster-mismatch`: only the inference function sends anomalies, and only executors results), and an anomaly for
+ * a cluster this deployment does not serve (`unknown-cluster`: it has no remediations queue and no key).
+ */
+function sortByKind(
   valid: readonly ValidRecord<PlannerMessage>[],
+  resultsClusterOf: ReadonlyMap<string, string | undefined>,
   deps: PlannerEventDeps,
-  deadline: number,
 ) {
   const anomalies: ValidRecord<Anomaly>[] = [];
   const results: ValidRecord<ExecutionResult>[] = [];
+  const rejected = new Map<string, MalformedRecord['error']>();
   for (const { recordId, message } of valid) {
-    if (message.kind === 'anomaly') anomalies.push({ recordId, message });
-    else results.push({ recordId, message });
+    const source = resultsClusterOf.get(recordId);
+    if (message.kind === 'anomaly') {
+      if (source !== undefined) {
+        rejected.set(recordId, new ClusterMismatchError(`an anomaly on cluster ${source}'s results queue`));
+      } else if (!deps.queues.clusters.has(message.clusterId)) {
+        rejected.set(
+          recordId,
+          new UnknownClusterError(`anomaly for cluster ${message.clusterId}, which is not served here`),
+        );
+      } else anomalies.push({ recordId, message });
+    } else if (source === undefined) {
+      rejected.set(
+        recordId,
+        new ClusterMismatchError(`a result for cluster ${message.clusterId} not on its results queue`),
+      );
+    } else if (message.clusterId !== source) {
+      rejected.set(
+        recordId,
+        new ClusterMismatchError(
+          `result from cluster ${source}'s results queue claims cluster ${message.clusterId}`,
+        ),
+      );
+    } else results.push({ recordId, message });
+  }
+  return { anomalies, results, rejected };
+}
+
+async function planBatch(
+  valid: readonly ValidRecord<PlannerMessage>[],
+  resultsClusterOf: ReadonlyMap<string, string | undefined>,
+  deps: PlannerEventDeps,
+  deadline: number,
+) {
+  const { anomalies, results, rejected } = sortByKind(valid, resultsClusterOf, deps);
+  if (rejected.size > 0) {
+    deps.logger.warn('records refused: their sender does not match their cluster', {
+      count: rejected.size,
+      reasons: [...new Set([...rejected.values()].map((e) => e.code))],
+    });
   }
   const failures = new Map<string, Error>();
   const sent = { plans: 0, alerts: 0 };
@@ -112,7 +169,7 @@ async function planBatch(
   const concluded = await concludeIncidents(results, deps, failures);
   const incidents = await planAndSend(anomalies, deps, deadline, failures, sent);
   await alertResults(concluded, deps, failures, sent);
-  return { retry: failures, incidents, sent };
+  return { retry: failures, rejected, incidents, sent };
 }
 
 async function planAndSend(
@@ -152,7 +209,12 @@ async function planAndSend(
       else if (output.kind === 'alert') alerts.push(output.alert);
     }
     try {
-      await sendPlans(deps.sqs, deps.queues.remediationsUrl, plans);
+      // Each plan to its own cluster's queue: no executor ever receives (and deletes) another cluster's plans.
+      for (const plan of plans) {
+        const queue = deps.queues.clusters.get(plan.clusterId);
+        if (!queue) throw new UnknownClusterError(`no remediations queue for cluster ${plan.clusterId}`);
+        await sendPlans(deps.sqs, queue.remediationsQueueUrl, [plan]);
+      }
       sent.plans += plans.length;
       await sendAlerts(deps.sqs, deps.queues.alertsUrl, alerts);
       sent.alerts += alerts.length;
@@ -184,9 +246,14 @@ async function concludeIncidents(
 ): Promise<ValidRecord<ExecutionResult>[]> {
   const stored: ValidRecord<ExecutionResult>[] = [];
   for (const entry of received) {
-    const { planId, status, finishedAt, incidentId } = entry.message;
+    const { planId, status, finishedAt, incidentId, clusterId } = entry.message;
     try {
-      const outcome = await deps.core.state.concludeIncident(incidentId, { planId, status, finishedAt });
+      // clusterId is authenticated by now (its results queue): only that cluster's plans can be concluded by it.
+      const outcome = await deps.core.state.concludeIncident(
+        incidentId,
+        { planId, status, finishedAt },
+        clusterId,
+      );
       deps.logger.info('execution result received', { incidentId, planId, status, outcome });
       stored.push(entry);
     } catch (error) {

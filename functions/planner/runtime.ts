@@ -31,7 +31,7 @@ export async function createPlannerRuntime(
   const llm = createPlannerFromConfig(config.llm, { redis, metrics: createLlmMetrics(registry), logger });
   logger.info('planner runtime ready', {
     llm: config.llm.gemini ? config.llm.gemini.model : 'none (runbooks only)',
-    signingKey: config.signing.signer.keyId,
+    signingKeys: Object.fromEntries([...config.signing.signers].map(([c, k]) => [c, k.keyId])),
     dryRun: config.policy.dryRun,
     enabledActions: config.policy.enabledActions,
   });
@@ -47,7 +47,7 @@ export async function createPlannerRuntime(
       ...(llm ? { llm } : {}),
       state: new RedisPlannerState(redis),
       clock: () => new Date(),
-      signer: config.signing.signer,
+      signers: config.signing.signers,
       policy: config.policy,
       redactor: createRedactor(config.redactPatterns),
       logger,

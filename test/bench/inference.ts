@@ -77,6 +77,9 @@ function stepRecord(pods: SyntheticPod[], step: number): SQSRecord {
   return sqsRecord(`m-${step}`, encodeMessageBody(batch));
 }
 
+/** The bench's one cluster's samples queue: the record's cluster is the queue it came from. */
+const SAMPLES_ARN = 'arn:aws:sqs:us-east-1:123456789012:kubepulse-local-samples-bench';
+
 function sqsRecord(messageId: string, body: string): SQSRecord {
   return {
     messageId,
@@ -91,7 +94,7 @@ function sqsRecord(messageId: string, body: string): SQSRecord {
     messageAttributes: {},
     md5OfBody: '',
     eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:123456789012:kubepulse-local-samples',
+    eventSourceARN: SAMPLES_ARN,
     awsRegion: 'us-east-1',
   };
 }
@@ -286,8 +289,19 @@ async function main() {
     const config: InferenceConfig = {
       redisUrl: redisServer.url,
       anomaliesQueueUrl: emulator.queueUrls.anomalies!,
-      samplesDlqUrl: emulator.dlqUrls.samples!,
-      predictionsQueueUrl: emulator.queueUrls.predictions!,
+      clusters: {
+        byCluster: new Map([
+          [
+            'bench',
+            {
+              samplesQueueArn: SAMPLES_ARN,
+              samplesDlqUrl: emulator.dlqUrls.samples!,
+              predictionsQueueUrl: emulator.queueUrls.predictions!,
+            },
+          ],
+        ]),
+        bySource: new Map([[SAMPLES_ARN, 'bench']]),
+      },
       modelDir: MODEL_DIR,
       ortWasmDir: undefined,
       windowTtlSeconds: 3600,

@@ -46,6 +46,8 @@ describe('inference function, driven as Lambda drives it, on real Redis and the 
     await redis.connect();
     emulator = await startSqsEmulator({
       port: 0,
+      // the cluster the records below come from: its samples queue is theirs
+      clusters: ['dev'],
       overrides: { samples: { visibilityTimeoutSeconds: 1, maxReceiveCount: 4 } },
     });
     sqs = localSqsClient(emulator.endpoint);

@@ -36,6 +36,7 @@ describe('packaged functions run from the osls artefacts with Lambda semantics',
 
   before(async () => {
     redisServer = await PrivateRedisServer.start();
+    // The default cluster list on both sides (one cluster, `local`): the records below are that cluster's.
     emulator = await startSqsEmulator({ port: 0 });
     sqs = localSqsClient(emulator.endpoint);
     const service = ensurePackagedService({ onProgress: (line) => console.log(line) });
@@ -68,14 +69,14 @@ describe('packaged functions run from the osls artefacts with Lambda semantics',
       },
     ];
     const start = 1_790_000_000;
-    const batches = sampleBatches('dev', pods, {
+    const batches = sampleBatches('local', pods, {
       from: 0,
       to: 210,
       stepsPerBatch: 15,
       startAt: start,
       stepSeconds: 30,
     });
-    const bodies = [encodeMessageBody(inventoryFor('dev', pods)), ...batches.map(encodeMessageBody)];
+    const bodies = [encodeMessageBody(inventoryFor('local', pods)), ...batches.map(encodeMessageBody)];
     for (let i = 0; i < bodies.length; i += 10) {
       await sqs.send(
         new SendMessageBatchCommand({

@@ -102,7 +102,8 @@ describe('planning incidents against a real Redis', () => {
     return {
       state,
       clock: () => now,
-      signer,
+      // the fixtures' one cluster
+      signers: new Map([['prod-eu-1', signer]]),
       policy: parsePolicy(policyDocument ?? openPolicy),
       redactor: createRedactor(),
       logger: silent,

@@ -15,6 +15,7 @@ import {
 } from '../../functions/shared/contracts/index.js';
 import { QUARANTINE_ATTRIBUTES } from '../../functions/shared/lambda/sqs-records.js';
 import { verifyPlan } from '../../functions/shared/signing.js';
+import { clusterQueuesEnv } from '../../local/standins/sqs/emulator.js';
 import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../support/planner-fixtures.js';
 import {
   encodeAll,
@@ -336,7 +337,13 @@ describe('planner function on real Redis, the SQS emulator and a fake Gemini beh
   it('re-sends what it planned when sending failed, even when the retry arrives with newer anomalies', async () => {
     const broken = await h.container({
       REMEDIATION_POLICY: OPEN_POLICY,
-      REMEDIATIONS_QUEUE_URL: `${h.emulator.endpoint}/123456789012/no-such-queue.fifo`,
+      // the cluster's remediations queue does not exist
+      CLUSTER_QUEUES: JSON.stringify({
+        'prod-eu-1': {
+          ...JSON.parse(clusterQueuesEnv(h.emulator).planner)['prod-eu-1'],
+          remediationsQueueUrl: `${h.emulator.endpoint}/123456789012/no-such-queue.fifo`,
+        },
+      }),
     });
     const anomalies = oomIncident();
     await h.sendAnomalies(encodeAll(anomalies));

@@ -24,7 +24,7 @@ import { type InvocationReport, invokeOnce } from '../../local/harness/lambda-ru
 import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
 import { type FakeGemini, startFakeGemini } from '../../local/standins/fake-gemini/server.js';
 import { localSqsClient } from '../../local/standins/sqs/client.js';
-import { type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
+import { clusterQueuesEnv, type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
 import { drainQueue, receiveAll as receiveAllFrom } from '../../local/standins/sqs/queue-tools.js';
 import { quietLogger } from './loggers.js';
 
@@ -84,6 +84,8 @@ export async function startPlannerHarness(): Promise<PlannerHarness> {
   await redis.connect();
   const emulator = await startSqsEmulator({
     port: 0,
+    // the planner fixtures' one cluster (test/support/planner-fixtures.ts)
+    clusters: ['prod-eu-1'],
     overrides: {
       anomalies: { visibilityTimeoutSeconds: 1, maxReceiveCount: 4 },
       results: { visibilityTimeoutSeconds: 1, maxReceiveCount: 4 },
@@ -94,11 +96,9 @@ export async function startPlannerHarness(): Promise<PlannerHarness> {
   const signingPair = generateSigningKeyPair('k1');
   const env: Record<string, string> = {
     REDIS_URL: redisServer.url,
-    REMEDIATIONS_QUEUE_URL: emulator.queueUrls.remediations!,
     ALERTS_QUEUE_URL: emulator.queueUrls.alerts!,
     ANOMALIES_DLQ_URL: emulator.dlqUrls.anomalies!,
-    RESULTS_DLQ_URL: emulator.dlqUrls.results!,
-    RESULTS_QUEUE_ARN: emulator.queueArns.results!,
+    CLUSTER_QUEUES: clusterQueuesEnv(emulator).planner,
     PLAN_SIGNING_KEY: signingPair.signingKey,
     GEMINI_API_KEY,
     GEMINI_BASE_URL: fake.url,

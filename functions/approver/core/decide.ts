@@ -71,6 +71,13 @@ export async function decideApproval(
       `approval ${approval.approvalId} is not what was shown (digest differs); show it again before approving`,
     );
   }
+  // A cluster this approver does not sign for gets nothing signed (and nothing marked decided).
+  const signer = deps.signers.get(approval.clusterId);
+  if (!signer)
+    return refused(
+      'unknown-cluster',
+      `approval ${approval.approvalId} is for cluster ${approval.clusterId}, which is not served here`,
+    );
   const stale = await staleness(approval, deps);
   if (stale) return refused('superseded', stale);
   const policyRefusal = reevaluate(approval, deps);
@@ -80,7 +87,7 @@ export async function decideApproval(
   if (!decision.ok) return lostRace(approval.approvalId, decision.reason);
   // The policy's dry run wins over the approval's: an approver configured for dry run never writes.
   const approved = { ...decision.approval, dryRun: decision.approval.dryRun || deps.policy.dryRun };
-  const plan = planFromApproval(approved, { signer: deps.signer, now, planTtlSeconds: deps.planTtlSeconds });
+  const plan = planFromApproval(approved, { signer, now, planTtlSeconds: deps.planTtlSeconds });
   await deps.outputs.sendPlan(plan);
   deps.logger.info('approval approved', { approvalId: approval.approvalId, planId: plan.planId, decidedBy });
   await tellTheTeam(decision.approval, now, request.reason, deps);

@@ -37,7 +37,8 @@ export type RefusalReason =
   | 'expired'
   | 'digest-mismatch'
   | 'superseded'
-  | 'policy-refused';
+  | 'policy-refused'
+  | 'unknown-cluster';
 
 export type DecisionOutcome =
   | {
@@ -86,8 +87,8 @@ export interface ApproverOutputsPort {
 export interface ApproverDeps {
   store: ApprovalStorePort;
   outputs: ApproverOutputsPort;
-  /** Signs the plans approvals become; the approver is the only holder besides the planner. */
-  signer: SigningKey;
+  /** Per cluster, signs the plans approvals become; the approver is the only holder besides the planner. */
+  signers: ReadonlyMap<string, SigningKey>;
   /** The planner keys whose seals are trusted (the signer's own public key, plus any still in rotation). */
   sealKeys: Keyring;
   /** The same shared policy the planner and executor evaluate. */

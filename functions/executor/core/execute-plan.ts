@@ -106,8 +106,13 @@ export async function executePlanMessage(body: string, deps: ExecutorDeps): Prom
     }
     return run.refusedUntouched(`${verification.reason}: ${verification.detail}`, verification.reason);
   }
+  // Defence in depth: each cluster's plans travel on its own queue, signed with its own key, so this only fires
+  // when the queues or keys are misconfigured (or an attacker copied a plan across). Refused, never executed.
   if (plan.clusterId !== deps.settings.clusterId) {
-    return run.refusedUntouched(`plan is for cluster ${plan.clusterId}, this is ${deps.settings.clusterId}`);
+    return run.refusedUntouched(
+      `wrong-cluster: plan is for cluster ${plan.clusterId}, this is ${deps.settings.clusterId}`,
+      'wrong-cluster',
+    );
   }
   if (plan.scope.clusterId !== plan.clusterId) {
     return run.refusedUntouched(

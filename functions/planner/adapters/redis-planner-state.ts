@@ -80,14 +80,20 @@ export class RedisPlannerState implements PlannerStatePort {
     };
   }
 
-  async concludeIncident(fingerprint: string, conclusion: IncidentConclusion): Promise<ConclusionOutcome> {
+  async concludeIncident(
+    fingerprint: string,
+    conclusion: IncidentConclusion,
+    clusterId?: string,
+  ): Promise<ConclusionOutcome> {
     const key = this.incidentKey(fingerprint);
     for (let attempt = 0; attempt < CONCLUDE_ATTEMPTS; attempt++) {
       const stored = await this.call('reading an incident', () => this.redis.get(key));
       // Gone (its window passed), being planned again, or planned with other plans: this result ends nothing.
       if (stored === null || stored === IN_FLIGHT) return 'no-such-plan';
       const record = PlannedIncident.safeParse(parseJson(stored));
-      if (!record.success || !planIdsOf(record.data).includes(conclusion.planId)) return 'no-such-plan';
+      if (!record.success || !planIdsOf(record.data, clusterId).includes(conclusion.planId)) {
+        return 'no-such-plan';
+      }
       const concluded = JSON.stringify({ ...record.data, conclusion });
       if (concluded === stored) return 'concluded';
       const replaced = await this.call('concluding an incident', () =>
@@ -248,11 +254,12 @@ function parseJson(text: string): unknown {
 }
 
 /** The plans an incident record stands for: those it sent, and those its approval requests become once approved. */
-function planIdsOf(record: PlannedIncident): string[] {
+/** The ids of the incident's plans (approved ones included), only those for `clusterId` when given. */
+function planIdsOf(record: PlannedIncident, clusterId?: string): string[] {
   return record.outputs.flatMap((output) =>
-    output.kind === 'plan'
+    output.kind === 'plan' && (!clusterId || output.plan.clusterId === clusterId)
       ? [output.plan.planId]
-      : output.kind === 'approval-request'
+      : output.kind === 'approval-request' && (!clusterId || output.approval.clusterId === clusterId)
         ? [approvedPlanIdOf(output.approval.approvalId)]
         : [],
   );

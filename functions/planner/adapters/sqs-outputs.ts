@@ -5,12 +5,13 @@ import { shortId } from '../../shared/ids.js';
 import { sendAll } from '../../shared/sqs-publisher.js';
 
 /**
- * Where the planner's messages go: signed plans to the remediations FIFO queue, one message group per target
+ * Where the planner's messages go: signed plans to their cluster's remediations FIFO queue, one message group per target
  * (so the executor applies a workload's plans in order, and different workloads' in parallel) and deduplicated
  * by plan id; alerts to the alerts queue. Every id is stable, so sending again after a failure is safe.
  */
 export interface OutputQueues {
-  remediationsUrl: string;
+  /** Each cluster's own remediations queue (only that cluster's executor can read it), by cluster id. */
+  clusters: ReadonlyMap<string, { remediationsQueueUrl: string }>;
   alertsUrl: string;
 }
 

@@ -10,6 +10,7 @@ import {
 import { StoredFacts } from '../../shared/approvals/record.js';
 import { sealApproval } from '../../shared/approvals/seal.js';
 import { shownDigestOf } from '../../shared/approvals/shown.js';
+import { UnknownClusterError } from '../../shared/clusters.js';
 import {
   type Alert,
   type Anomaly,
@@ -66,7 +67,11 @@ export interface PlannerDeps {
   llm?: LlmPlanner;
   state: PlannerStatePort;
   clock: () => Date;
-  signer: SigningKey;
+  /**
+   * The signing key of each cluster served, by cluster id: a cluster's executors trust only its own public keys, so
+   * a plan signed for one cluster is refused by every other. No key: the cluster is not planned for.
+   */
+  signers: ReadonlyMap<string, SigningKey>;
   policy: RemediationPolicy;
   redactor: Redactor;
   lookup?: (key: IncidentKey, anomalies: readonly Anomaly[]) => Promise<IncidentEvidence>;
@@ -455,7 +460,7 @@ async function planAutomatically(
       scope,
       actions: proposal.actions,
     },
-    deps.signer,
+    signerOf(key.clusterId, deps),
   );
   await state.startCooldown(target, settings.cooldownSeconds);
   return { plan };
@@ -490,7 +495,7 @@ async function requestApproval(
       facts: StoredFacts.parse(facts),
       ...(anomalies[0] ? { target: anomalies[0].target } : {}),
     },
-    deps.signer,
+    signerOf(key.clusterId, deps),
   );
   await deps.state.saveApproval(approval);
   return approval;
@@ -547,3 +552,11 @@ const cooldownTargetOf = (key: IncidentKey) =>
   key.subject.kind === 'Node'
     ? `${key.clusterId}/node/${key.subject.name}`
     : `${key.clusterId}/${key.namespace}/${key.subject.kind}/${key.subject.name}`;
+
+/** The cluster's own signing key; a cluster without one is refused (the handler refuses its anomalies first). */
+function signerOf(clusterId: string, deps: Pick<PlannerDeps, 'signers'>): SigningKey {
+  const signer = deps.signers.get(clusterId);
+  if (!signer)
+    throw new UnknownClusterError(`no signing key for cluster ${clusterId}; it is not served here`);
+  return signer;
+}

@@ -61,7 +61,15 @@ export interface PlannerStatePort {
   /** Drops an in-flight claim after a failure, so a retry can plan the incident; a recorded outcome stays. */
   releaseIncident(fingerprint: string): Promise<void>;
   /** Marks the recorded incident whose plan this is as concluded, keeping its dedupe window. */
-  concludeIncident(fingerprint: string, conclusion: IncidentConclusion): Promise<ConclusionOutcome>;
+  /**
+   * Ends the incident's episode when `conclusion.planId` is one of its plans; with `clusterId`, only a plan for that
+   * cluster counts (a result is authenticated by its cluster's results queue, and must not end another's incident).
+   */
+  concludeIncident(
+    fingerprint: string,
+    conclusion: IncidentConclusion,
+    clusterId?: string,
+  ): Promise<ConclusionOutcome>;
   /**
    * Starts a new episode of a concluded incident: replaces the record `revision` names with an in-flight claim.
    * False when the record changed first (another planner reopened it).

@@ -24,7 +24,13 @@ const CACHE_DIR = process.env.KUBEPULSE_CACHE ?? join(homedir(), '.cache', 'kube
 /** What a package depends on; a change to any of these files means packaging again. */
 const PACKAGE_INPUTS = ['functions', 'models/dist', 'infra', 'serverless.yml', 'package-lock.json'];
 
-type CfnValue = string | number | boolean | { Ref: string } | { 'Fn::GetAtt': [string, string] };
+type CfnValue =
+  | string
+  | number
+  | boolean
+  | { Ref: string }
+  | { 'Fn::GetAtt': [string, string] }
+  | { 'Fn::Sub': string };
 
 interface CfnFunction {
   Type: 'AWS::Lambda::Function';
@@ -58,6 +64,9 @@ export interface PackagedService {
   template: CfnTemplate;
 }
 
+/** Distinguishes packages made with different params. */
+const shortHash = (text: string) => createHash('sha256').update(text).digest('hex').slice(0, 12);
+
 function packageInputsHash(): string {
   const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '--', ...PACKAGE_INPUTS], {
     cwd: ROOT,
@@ -80,25 +89,43 @@ function packageInputsHash(): string {
  * `osls package` into a cache folder keyed by the hash of everything the package is built from, so that the
  * demo packages once and then starts in seconds. Offline: no AWS call is made while packaging.
  */
-export function ensurePackagedService(options: { stage?: string; onProgress?: (line: string) => void } = {}) {
+export function ensurePackagedService(
+  options: {
+    stage?: string;
+    /** serverless.yml's `clusters` param (the emulator must be started with the same list); default: its own. */
+    clusters?: readonly string[];
+    /** Other `--param`s (e.g. concurrency for more clusters). */
+    params?: Readonly<Record<string, string>>;
+    onProgress?: (line: string) => void;
+  } = {},
+) {
   const stage = options.stage ?? 'local';
-  const dir = join(CACHE_DIR, 'packages', `${stage}-${packageInputsHash()}`);
+  const params = Object.entries({
+    ...(options.clusters ? { clusters: options.clusters.join(',') } : {}),
+    ...options.params,
+  }).map(([name, value]) => `${name}=${value}`);
+  const variant = params.length ? `${shortHash(params.join('\n'))}-` : '';
+  const dir = join(CACHE_DIR, 'packages', `${stage}-${variant}${packageInputsHash()}`);
   const templatePath = join(dir, 'cloudformation-template-update-stack.json');
   if (!existsSync(templatePath)) {
     options.onProgress?.(`packaging the functions with osls (stage ${stage}) into ${dir} …`);
     const work = `${dir}.tmp-${process.pid}`;
     rmSync(work, { recursive: true, force: true });
     mkdirSync(dirname(dir), { recursive: true });
-    execFileSync(join(ROOT, 'node_modules/.bin/osls'), ['package', '--stage', stage, '--package', work], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: {
-        ...process.env,
-        AWS_ACCESS_KEY_ID: 'offline-fake',
-        AWS_SECRET_ACCESS_KEY: 'offline-fake',
-        AWS_EC2_METADATA_DISABLED: 'true',
+    execFileSync(
+      join(ROOT, 'node_modules/.bin/osls'),
+      ['package', '--stage', stage, '--package', work, ...params.flatMap((param) => ['--param', param])],
+      {
+        cwd: ROOT,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: 'offline-fake',
+          AWS_SECRET_ACCESS_KEY: 'offline-fake',
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
       },
-    });
+    );
     rmSync(dir, { recursive: true, force: true });
     renameSync(work, dir);
   }
@@ -270,13 +297,15 @@ export async function startPackagedStack(options: PackagedStackOptions): Promise
   const resources = service.template.Resources;
   const queueByLogicalId = new Map<string, { url: string; arn: string }>();
   for (const def of emulator.queues) {
+    // A per-cluster copy is indexed `key@cluster` in the emulator's maps.
+    const ref = def.cluster ? `${def.key}@${def.cluster}` : def.key;
     queueByLogicalId.set(def.logicalId, {
-      url: emulator.queueUrls[def.key]!,
-      arn: emulator.queueArns[def.key]!,
+      url: emulator.queueUrls[ref]!,
+      arn: emulator.queueArns[ref]!,
     });
     queueByLogicalId.set(`${def.logicalId.replace(/Queue$/, '')}DeadLetterQueue`, {
-      url: emulator.dlqUrls[def.key]!,
-      arn: emulator.dlqArns[def.key]!,
+      url: emulator.dlqUrls[ref]!,
+      arn: emulator.dlqArns[ref]!,
     });
   }
   const resolveValue = (value: CfnValue, where: string): string => {
@@ -284,6 +313,13 @@ export async function startPackagedStack(options: PackagedStackOptions): Promise
     if ('Ref' in value) {
       const queue = queueByLogicalId.get(value.Ref);
       if (queue) return queue.url;
+    } else if ('Fn::Sub' in value) {
+      // CLUSTER_QUEUES: `${Queue}` is its URL, `${Queue.Arn}` its ARN (infra/cloudformation.cjs).
+      return value['Fn::Sub'].replace(/\$\{([A-Za-z0-9]+)(\.Arn)?\}/g, (whole, id: string, arn?: string) => {
+        const queue = queueByLogicalId.get(id);
+        if (!queue) throw new Error(`${where}: cannot resolve ${whole} locally`);
+        return arn ? queue.arn : queue.url;
+      });
     } else {
       const [logicalId, attribute] = value['Fn::GetAtt'];
       const queue = queueByLogicalId.get(logicalId);

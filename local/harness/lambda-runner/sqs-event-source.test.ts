@@ -289,7 +289,7 @@ describe('runSqsEventSource / invokeOnce', () => {
     assert.equal(r1?.attributes.MessageGroupId, 'prod/api');
     assert.equal(r1?.attributes.MessageDeduplicationId, 'plan-7-1');
     assert.match(r1?.attributes.SequenceNumber ?? '', /^\d+$/);
-    assert.equal(report?.functionName, 'kubepulse-local-remediations-consumer');
+    assert.equal(report?.functionName, 'kubepulse-local-remediations-local-consumer');
     assert.equal(report?.deleted.length, 2);
   });
 

@@ -181,7 +181,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     progress('redis, SQS emulator, alert receivers …');
     const redis = await PrivateRedisServer.start();
     cleanups.push(() => redis.close());
-    const emulator = await startSqsEmulator({ port: 0 });
+    // One cluster, this stack's: its queues, and the functions packaged for the same cluster list.
+    const emulator = await startSqsEmulator({ port: 0, clusters: [clusterId] });
     cleanups.push(() => emulator.close());
     const sqs = localSqsClient(emulator.endpoint);
     cleanups.push(async () => sqs.destroy());
@@ -243,7 +244,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const prometheusUrl = (await execFileAsync('bash', [prometheusScript, 'url'])).stdout.trim();
 
     progress('functions: packaging with osls (cached by content) and starting their sandboxes …');
-    const service = ensurePackagedService({ onProgress: progress });
+    const service = ensurePackagedService({ clusters: [clusterId], onProgress: progress });
     // A fresh pair per stack: the planner gets the private key, the executor only its public half.
     const signing = generateSigningKeyPair('local');
     parsePolicy(options.policy); // refuse a bad document here, not in two processes' logs

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { SqsEmulator } from '../../standins/sqs/emulator.js';
+import { clusterQueuesEnv, type SqsEmulator } from '../../standins/sqs/emulator.js';
 
 /**
  * The environment the inference handler reads at start-up, pointed at local stand-ins: a Redis URL, the SQS
@@ -9,8 +9,7 @@ export function localInferenceEnv(redisUrl: string, emulator: SqsEmulator): Reco
   return {
     REDIS_URL: redisUrl,
     ANOMALIES_QUEUE_URL: emulator.queueUrls.anomalies!,
-    SAMPLES_DLQ_URL: emulator.dlqUrls.samples!,
-    PREDICTIONS_QUEUE_URL: emulator.queueUrls.predictions!,
+    CLUSTER_QUEUES: clusterQueuesEnv(emulator).inference,
     MODEL_DIR: resolve('models/dist'),
     AWS_ENDPOINT_URL_SQS: emulator.endpoint,
     AWS_REGION: 'us-east-1',

@@ -53,7 +53,7 @@ async function main() {
   const out = resolve(process.env.KUBEPULSE_REPORT_DIR ?? 'reports');
   mkdirSync(out, { recursive: true });
   const redis = await PrivateRedisServer.start();
-  const emulator = await startSqsEmulator({ port: 0 });
+  const emulator = await startSqsEmulator({ port: 0, clusters: ['demo'] });
   const sqs = localSqsClient(emulator.endpoint);
   Object.assign(process.env, localInferenceEnv(redis.url, emulator));
   const { handler, shutdown } = await import('../../../functions/inference/handler.js');

@@ -47,14 +47,14 @@ test('up / up again / status / down / down again', async () => {
   const runDir = join(cache, 'run', 'sqs');
   const state = JSON.parse(readFileSync(join(runDir, 'queues.json'), 'utf8'));
   assert.equal(state.endpoint, `http://127.0.0.1:${port}`);
-  assert.ok(state.queueUrls.remediations.endsWith('kubepulse-local-remediations.fifo'));
+  assert.ok(state.queueUrls.remediations.endsWith('kubepulse-local-remediations-local.fifo'));
 
   const sqs = localSqsClient(state.endpoint);
   try {
     const listed = await sqs.send(new ListQueuesCommand({ QueueNamePrefix: 'kubepulse-local-' }));
     assert.equal(
       listed.QueueUrls?.length,
-      2 * infraQueues.queues.length,
+      2 * infraQueues.clusterQueues().length,
       'every queue of infra/queues.cjs and its DLQ',
     );
   } finally {

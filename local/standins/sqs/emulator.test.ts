@@ -73,28 +73,32 @@ describe('SQS emulator: queues from infra/queues.cjs', () => {
   });
 
   test('every queue and DLQ exists with the infra attributes and redrive policy', async () => {
-    assert.deepEqual(Object.keys(emu.queueUrls).sort(), infra.queues.map((q) => q.key).sort());
+    // `key@cluster` for each cluster's copy, and plain `key` for the default (first) cluster's too
+    const refs = infra.clusterQueues().map(infra.queueRef);
+    const aliases = infra.queues.filter((q) => q.perCluster).map((q) => q.key);
+    assert.deepEqual(Object.keys(emu.queueUrls).sort(), [...refs, ...aliases].sort());
     assert.match(emu.endpoint, /^http:\/\/127\.0\.0\.1:\d+$/);
-    for (const def of infra.queues) {
-      const url = emu.queueUrls[def.key]!;
+    for (const def of infra.clusterQueues()) {
+      const ref = infra.queueRef(def);
+      const url = emu.queueUrls[ref]!;
       assert.ok(url.startsWith(`${emu.endpoint}/`), url);
       const { Attributes: a = {} } = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }),
       );
       assert.equal(a.VisibilityTimeout, String(def.visibilityTimeoutSeconds), def.key);
       assert.equal(a.MessageRetentionPeriod, String(def.retentionSeconds), def.key);
-      assert.equal(a.QueueArn, emu.queueArns[def.key]);
+      assert.equal(a.QueueArn, emu.queueArns[ref]);
       assert.deepEqual(JSON.parse(a.RedrivePolicy!), {
-        deadLetterTargetArn: emu.dlqArns[def.key],
+        deadLetterTargetArn: emu.dlqArns[ref],
         maxReceiveCount: def.maxReceiveCount,
       });
       assert.equal(a.FifoQueue, def.fifo ? 'true' : undefined, def.key);
       assert.equal(url.endsWith('.fifo'), def.fifo);
 
       const dlq = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: emu.dlqUrls[def.key]!, AttributeNames: ['All'] }),
+        new GetQueueAttributesCommand({ QueueUrl: emu.dlqUrls[ref]!, AttributeNames: ['All'] }),
       );
-      assert.equal(dlq.Attributes?.QueueArn, emu.dlqArns[def.key]);
+      assert.equal(dlq.Attributes?.QueueArn, emu.dlqArns[ref]);
       assert.equal(dlq.Attributes?.MessageRetentionPeriod, String(infra.DLQ_RETENTION_SECONDS));
       assert.equal(dlq.Attributes?.FifoQueue, def.fifo ? 'true' : undefined);
     }
@@ -102,11 +106,12 @@ describe('SQS emulator: queues from infra/queues.cjs', () => {
 
   test('queues carry the rest of the deployed properties (infra/cloudformation.cjs)', async () => {
     const { Resources } = cloudformation.queueResources(emu.prefix);
-    for (const def of infra.queues) {
+    for (const def of infra.clusterQueues()) {
+      const ref = infra.queueRef(def);
       const main = Resources[def.logicalId]!.Properties;
       const dlq = Resources[cloudformation.deadLetterLogicalId(def)]!.Properties;
       const { Attributes: a = {} } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: emu.queueUrls[def.key]!, AttributeNames: ['All'] }),
+        new GetQueueAttributesCommand({ QueueUrl: emu.queueUrls[ref]!, AttributeNames: ['All'] }),
       );
       for (const name of [
         'ReceiveMessageWaitTimeSeconds',
@@ -118,13 +123,13 @@ describe('SQS emulator: queues from infra/queues.cjs', () => {
         if (name in main) assert.equal(a[name], String(main[name]), `${def.key} ${name}`);
       }
       const { Attributes: d = {} } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: emu.dlqUrls[def.key]!, AttributeNames: ['All'] }),
+        new GetQueueAttributesCommand({ QueueUrl: emu.dlqUrls[ref]!, AttributeNames: ['All'] }),
       );
       assert.deepEqual(JSON.parse(d.RedriveAllowPolicy ?? 'null'), {
         redrivePermission: 'byQueue',
-        sourceQueueArns: [emu.queueArns[def.key]],
+        sourceQueueArns: [emu.queueArns[ref]],
       });
-      const tags = await sqs.send(new ListQueueTagsCommand({ QueueUrl: emu.queueUrls[def.key]! }));
+      const tags = await sqs.send(new ListQueueTagsCommand({ QueueUrl: emu.queueUrls[ref]! }));
       assert.deepEqual(tags.Tags, Object.fromEntries((main.Tags ?? []).map((t) => [t.Key, t.Value])));
       assert.ok(dlq.Tags?.length);
     }

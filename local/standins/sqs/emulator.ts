@@ -35,10 +35,18 @@ export interface QueueDefinition {
   producer: string;
   consumer: string;
   purpose: string;
+  /** One copy per cluster (samples, remediations, results, predictions). */
+  perCluster?: boolean;
+  /** Set on a per-cluster copy. */
+  cluster?: string;
 }
 
 export interface InfraQueuesModule {
   queues: QueueDefinition[];
+  clusterQueues(clusters?: readonly string[]): QueueDefinition[];
+  parseClusters(value: unknown): string[];
+  queueRef(def: QueueDefinition): string;
+  DEFAULT_CLUSTERS: string[];
   queueName(prefix: string, def: QueueDefinition): string;
   deadLetterQueueName(prefix: string, def: QueueDefinition): string;
   DLQ_RETENTION_SECONDS: number;
@@ -55,7 +63,10 @@ interface CfnQueueResource {
   Properties: { QueueName: string; Tags?: { Key: string; Value: string }[] } & Record<string, unknown>;
 }
 interface InfraCloudFormationModule {
-  queueResources(prefix: string): { Resources: Record<string, CfnQueueResource> };
+  queueResources(
+    prefix: string,
+    opts?: { clusters?: readonly string[] },
+  ): { Resources: Record<string, CfnQueueResource> };
   deadLetterLogicalId(def: QueueDefinition): string;
 }
 const cloudformation = createRequire(import.meta.url)(
@@ -78,6 +89,8 @@ export interface SqsEmulatorOptions {
   prefix?: string;
   /** Overrides keyed by queue key (`samples`, `remediations`, …); `'*'` applies to every queue first. */
   overrides?: Record<string, QueueOverride>;
+  /** The cluster list (infra/queues.cjs: one copy of each per-cluster queue each); default `['local']`. */
+  clusters?: readonly string[];
 }
 
 export interface SqsEmulator {
@@ -86,7 +99,13 @@ export interface SqsEmulator {
   host: string;
   port: number;
   prefix: string;
-  /** Main queue URL by queue key. */
+  /** The cluster list the queues were made for; the first is the default cluster. */
+  clusters: string[];
+  /**
+   * Main queue URL by queue key: `anomalies` for a shared queue, `remediations@prod-eu` for one cluster's copy of a
+   * per-cluster queue, and plain `remediations` for the FIRST cluster's copy (one-cluster stacks and older tests).
+   * The same keys index dlqUrls, queueArns and dlqArns.
+   */
   queueUrls: Record<string, string>;
   /** Dead-letter queue URL by queue key (the key of the queue it serves). */
   dlqUrls: Record<string, string>;
@@ -102,14 +121,17 @@ export const DEFAULT_PREFIX = 'kubepulse-local';
 export const DEFAULT_STANDALONE_PORT = 9324;
 
 /** The queue definitions from infra/queues.cjs with `overrides` applied (unknown keys are an error). */
-export function queueDefinitions(overrides: Record<string, QueueOverride> = {}): QueueDefinition[] {
+export function queueDefinitions(
+  overrides: Record<string, QueueOverride> = {},
+  clusters: readonly string[] = infra.DEFAULT_CLUSTERS,
+): QueueDefinition[] {
   const known = new Set(infra.queues.map((q) => q.key));
   for (const key of Object.keys(overrides)) {
     if (key !== '*' && !known.has(key)) {
       throw new Error(`override for unknown queue key '${key}' (known: ${[...known].join(', ')})`);
     }
   }
-  return infra.queues.map((def) => ({ ...def, ...overrides['*'], ...overrides[def.key] }));
+  return infra.clusterQueues(clusters).map((def) => ({ ...def, ...overrides['*'], ...overrides[def.key] }));
 }
 
 export function queueArn(name: string): string {
@@ -180,7 +202,8 @@ function listen(server: Server, port: number, host: string): Promise<number> {
 export async function startSqsEmulator(options: SqsEmulatorOptions = {}): Promise<SqsEmulator> {
   const host = options.host ?? '127.0.0.1';
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  const defs = queueDefinitions(options.overrides);
+  const clusters = infra.parseClusters(options.clusters ?? infra.DEFAULT_CLUSTERS);
+  const defs = queueDefinitions(options.overrides, clusters);
 
   const { service, requestHandler } = createRequestHandler({
     port: options.port ?? 0,
@@ -209,16 +232,20 @@ export async function startSqsEmulator(options: SqsEmulatorOptions = {}): Promis
   const queueArns: Record<string, string> = {};
   const dlqArns: Record<string, string> = {};
   try {
-    const { Resources } = cloudformation.queueResources(prefix);
+    const { Resources } = cloudformation.queueResources(prefix, { clusters });
     for (const def of defs) {
       const dlqResource = Resources[cloudformation.deadLetterLogicalId(def)];
       const mainResource = Resources[def.logicalId];
       if (!dlqResource || !mainResource)
         throw new Error(`infra/cloudformation.cjs has no queue resources for '${def.key}'`);
 
+      // `key@cluster` for a cluster's copy; plain `key` too for the first cluster's (the default cluster).
+      const refs = [infra.queueRef(def), ...(def.cluster === clusters[0] ? [def.key] : [])];
       const dlq = await client.send(new CreateQueueCommand(toCreateQueueInput(dlqResource, Resources)));
-      dlqUrls[def.key] = dlq.QueueUrl!;
-      dlqArns[def.key] = queueArn(dlqResource.Properties.QueueName);
+      for (const ref of refs) {
+        dlqUrls[ref] = dlq.QueueUrl!;
+        dlqArns[ref] = queueArn(dlqResource.Properties.QueueName);
+      }
 
       // Overrides (tests) replace infra's visibility timeout, retention and maxReceiveCount.
       const input = toCreateQueueInput(mainResource, Resources);
@@ -227,8 +254,10 @@ export async function startSqsEmulator(options: SqsEmulatorOptions = {}): Promis
       input.Attributes.MessageRetentionPeriod = String(def.retentionSeconds);
       input.Attributes.RedrivePolicy = JSON.stringify({ ...redrive, maxReceiveCount: def.maxReceiveCount });
       const main = await client.send(new CreateQueueCommand(input));
-      queueUrls[def.key] = main.QueueUrl!;
-      queueArns[def.key] = queueArn(mainResource.Properties.QueueName);
+      for (const ref of refs) {
+        queueUrls[ref] = main.QueueUrl!;
+        queueArns[ref] = queueArn(mainResource.Properties.QueueName);
+      }
     }
   } catch (err) {
     await close();
@@ -237,7 +266,19 @@ export async function startSqsEmulator(options: SqsEmulatorOptions = {}): Promis
     client.destroy();
   }
 
-  return { endpoint, host, port, prefix, queueUrls, dlqUrls, queueArns, dlqArns, queues: defs, close };
+  return {
+    endpoint,
+    host,
+    port,
+    prefix,
+    clusters,
+    queueUrls,
+    dlqUrls,
+    queueArns,
+    dlqArns,
+    queues: defs,
+    close,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -330,11 +371,16 @@ async function serve(): Promise<void> {
   const emulator = await startSqsEmulator({
     port: standalonePort(),
     prefix: process.env.KUBEPULSE_SQS_PREFIX || DEFAULT_PREFIX,
+    // the same comma-separated list as serverless.yml's `clusters` param
+    ...(process.env.KUBEPULSE_CLUSTERS
+      ? { clusters: infra.parseClusters(process.env.KUBEPULSE_CLUSTERS) }
+      : {}),
   });
   const state = {
     pid: process.pid,
     endpoint: emulator.endpoint,
     prefix: emulator.prefix,
+    clusters: emulator.clusters,
     queueUrls: emulator.queueUrls,
     dlqUrls: emulator.dlqUrls,
     queueArns: emulator.queueArns,
@@ -478,4 +524,29 @@ if (invokedDirectly) {
     console.error(err instanceof Error ? (err.stack ?? err.message) : err);
     process.exit(1);
   });
+}
+
+/**
+ * The CLUSTER_QUEUES values the inference function and the planner read (functions/shared/clusters.ts), for this
+ * emulator's queues: what the deployed stack generates with infra/cloudformation.cjs, resolved locally.
+ */
+export function clusterQueuesEnv(
+  emulator: Pick<SqsEmulator, 'clusters' | 'queueUrls' | 'dlqUrls' | 'queueArns'>,
+): { inference: string; planner: string } {
+  const inference: Record<string, unknown> = {};
+  const planner: Record<string, unknown> = {};
+  for (const cluster of emulator.clusters) {
+    const at = (key: string) => `${key}@${cluster}`;
+    inference[cluster] = {
+      samplesQueueArn: emulator.queueArns[at('samples')],
+      samplesDlqUrl: emulator.dlqUrls[at('samples')],
+      predictionsQueueUrl: emulator.queueUrls[at('predictions')],
+    };
+    planner[cluster] = {
+      remediationsQueueUrl: emulator.queueUrls[at('remediations')],
+      resultsQueueArn: emulator.queueArns[at('results')],
+      resultsDlqUrl: emulator.dlqUrls[at('results')],
+    };
+  }
+  return { inference: JSON.stringify(inference), planner: JSON.stringify(planner) };
 }
