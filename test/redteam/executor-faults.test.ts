@@ -429,6 +429,56 @@ describe('red team: faults and runaway loops cannot make the executor lose, repe
     assert.equal(await restartedAt('crash-rollback'), undefined, 'restart undone');
   });
 
+  it('a crash in the middle of a rollback: the sweeper finishes the rollback and reports', async () => {
+    await createDeployment('crash-in-rollback');
+    const { poller } = await executor();
+    const real = poller.executor.cluster;
+    // The rollback's write reaches the API server, and the executor dies before it hears back.
+    const crashOnRollback: ClusterPort = {
+      ...real,
+      async patch(body, kind, options) {
+        const written = await real.patch(body, kind, options);
+        const annotations = body.metadata?.annotations ?? {};
+        if (!options?.dryRun && 'kubepulse.io/last-rollback' in annotations) {
+          throw new DependencyUnavailableError('kubernetes', 'connection reset (simulated crash)');
+        }
+        return written;
+      },
+    };
+    const signed = plan([restart('crash-in-rollback')]);
+    await assert.rejects(
+      executePlanMessage(JSON.stringify(signed), {
+        ...poller.executor,
+        cluster: crashOnRollback,
+        usage: unhealthy,
+      }),
+      /simulated crash/,
+    );
+    assert.equal((await poller.executor.ledger.find(signed.planId))?.phase, 'rolling-back');
+    await sweepOnce(anHourLater(poller));
+    const result = await resultOf(signed.planId);
+    assert.equal(result.status, 'rolled-back', result.error);
+    assert.match(result.error ?? '', /rollback finished by the sweeper/);
+    assert.equal(await restartedAt('crash-in-rollback'), undefined, 'restart undone');
+  });
+
+  it('a plan claimed by an executor that died before writing is closed once expired, not left muted', async () => {
+    await createDeployment('claimed-dead');
+    const { poller, namespace } = await executor();
+    const now = Date.now();
+    const signed = plan([restart('claimed-dead')], {
+      createdAt: new Date(now - 20 * 60_000).toISOString(),
+      expiresAt: new Date(now - 10 * 60_000).toISOString(),
+    });
+    const dead = new PlanLedger(poller.executor.cluster, namespace, 'executor-dead', 30);
+    await dead.claim(signed, [], false, new Date(now - 15 * 60_000));
+    await sweepOnce(poller);
+    const result = await resultOf(signed.planId);
+    assert.equal(result.status, 'failed');
+    assert.match(result.error ?? '', /nothing was written; closed by the sweeper/);
+    assert.equal(await restartedAt('claimed-dead'), undefined, 'the sweeper applies nothing');
+  });
+
   it('a ledger entry left applying that cannot be settled is reported as an error worth paging on', async () => {
     const { poller, runtime, namespace } = await executor();
     // No plan recorded (an entry written by an older executor, or tampered with): nothing to verify it against.
