@@ -52,7 +52,10 @@ const queues = [
     logicalId: 'RemediationsQueue',
     fifo: true,
     visibilityTimeoutSeconds: 300,
-    maxReceiveCount: 3,
+    // Generous on purpose: the executor keeps a plan that failed for a transient reason invisible with a
+    // doubling backoff (30 s up to 5 min), so 50 deliveries cover hours of API-server or SQS outage; a claimed,
+    // possibly half-applied plan must never be parked here by the redrive (the executor requeues it instead).
+    maxReceiveCount: 50,
     retentionSeconds: FOUR_DAYS,
     producer: 'planner',
     consumer: 'executor',

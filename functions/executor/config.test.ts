@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../shared/errors.js';
 import { generateSigningKeyPair } from '../shared/signing.js';
 import { readExecutorConfig } from './config.js';
+
+const require = createRequire(import.meta.url);
+const { queues } = require('../../infra/queues.cjs') as {
+  queues: Array<{ key: string; maxReceiveCount: number }>;
+};
 
 const pair = generateSigningKeyPair('k1');
 const base = {
@@ -21,7 +27,19 @@ describe('executor configuration', () => {
     assert.equal(config.settings.cooldownSeconds, 900);
     assert.equal(config.keyring.size, 1);
     assert.equal(config.settings.maxPlanLifetimeSeconds, 3600);
-    assert.equal(config.polling.maxReceives, 3);
+    // The queue's own maxReceiveCount: generous, so the doubling backoff covers hours of outage.
+    assert.equal(config.polling.maxReceives, queues.find((q) => q.key === 'remediations')?.maxReceiveCount);
+    assert.equal(config.polling.maxReceives, 50);
+    assert.equal(config.polling.maxRetryDelaySeconds, 300);
+    assert.deepEqual(config.limits, { maxWritesPerHour: 30, maxRollbacksPerHour: 3 });
+    assert.deepEqual(config.sweep, { intervalSeconds: 300, idleSeconds: 900 });
+  });
+
+  it('refuses a sweeper that would take over plans whose owner is still within its lease', () => {
+    assert.throws(
+      () => readExecutorConfig({ ...base, LEASE_SECONDS: '600', SWEEP_AFTER_SECONDS: '300' }),
+      (error: unknown) => error instanceof ConfigError && /SWEEP_AFTER_SECONDS/.test(error.message),
+    );
   });
 
   it('reads its own policy from JSON', () => {

@@ -43,9 +43,10 @@ export const ExecutorConfigSchema = z
     PLAN_MAX_LIFETIME_SECONDS: env.integer(HOUR, 60, 24 * HOUR),
     /**
      * The remediations queue's maxReceiveCount (infra/queues.cjs): a plan signed with a key this executor does
-     * not know is retried until then and dead-lettered with its reason on the last delivery.
+     * not know is retried until then and dead-lettered with its reason on the last delivery; a claimed plan is
+     * put back as a fresh message then, never dead-lettered. Generous, so that with the backoff it covers hours.
      */
-    REMEDIATIONS_MAX_RECEIVES: env.integer(3, 1, 1000),
+    REMEDIATIONS_MAX_RECEIVES: env.integer(50, 1, 1000),
     /** The executor's own remediation policy (JSON, shared/actions/policy.ts). Unset: defaults, dry runs only. */
     EXECUTOR_POLICY: env.text('{}').transform((text, context) => {
       try {
@@ -71,8 +72,18 @@ export const ExecutorConfigSchema = z
     /** Must match the remediations queue; the message is kept invisible while its plan runs. */
     VISIBILITY_TIMEOUT_SECONDS: env.integer(300, 10, 12 * HOUR),
     WAIT_TIME_SECONDS: env.integer(20, 0, 20),
-    /** How soon a plan that failed for a transient reason is delivered again. */
+    /** How soon a plan that failed for a transient reason is delivered again; doubled on each further delivery. */
     RETRY_DELAY_SECONDS: env.integer(30, 0, 12 * HOUR),
+    /** The longest backoff between two deliveries of a plan that keeps failing for a transient reason. */
+    RETRY_MAX_DELAY_SECONDS: env.integer(300, 0, 12 * HOUR),
+    /** How often the sweeper looks for plans left unfinished (it also runs at start-up). */
+    SWEEP_INTERVAL_SECONDS: env.integer(300, 10, 24 * HOUR),
+    /** A plan whose ledger entry has been silent this long is settled by the sweeper (longer than LEASE_SECONDS). */
+    SWEEP_AFTER_SECONDS: env.integer(900, 10, 24 * HOUR),
+    /** Writes (one per action applied) allowed across all plans in any hour; rollbacks are not counted. */
+    EXECUTOR_MAX_WRITES_PER_HOUR: env.integer(30, 0, 10_000),
+    /** Rollbacks within an hour that open the circuit breaker (automatic plans refused until an operator resets it). */
+    EXECUTOR_MAX_ROLLBACKS_PER_HOUR: env.integer(3, 1, 1000),
     /** Must outlast the queue's retention (4 days), or a late redelivery would find no ledger entry. */
     LEDGER_RETENTION_HOURS: env.integer(7 * 24, 5 * 24, 90 * 24),
     HTTP_PORT: env.integer(9090, 0, 65_535),
@@ -87,6 +98,13 @@ export const ExecutorConfigSchema = z
         code: 'custom',
         path: ['LEASE_SECONDS'],
         message: 'must be longer than one verify poll',
+      });
+    }
+    if (raw.SWEEP_AFTER_SECONDS <= raw.LEASE_SECONDS) {
+      context.addIssue({
+        code: 'custom',
+        path: ['SWEEP_AFTER_SECONDS'],
+        message: 'must be longer than LEASE_SECONDS (the sweeper takes over only what its owner abandoned)',
       });
     }
     return {
@@ -117,7 +135,13 @@ export const ExecutorConfigSchema = z
         visibilityTimeoutSeconds: raw.VISIBILITY_TIMEOUT_SECONDS,
         waitTimeSeconds: raw.WAIT_TIME_SECONDS,
         retryDelaySeconds: raw.RETRY_DELAY_SECONDS,
+        maxRetryDelaySeconds: Math.max(raw.RETRY_DELAY_SECONDS, raw.RETRY_MAX_DELAY_SECONDS),
         maxReceives: raw.REMEDIATIONS_MAX_RECEIVES,
+      },
+      sweep: { intervalSeconds: raw.SWEEP_INTERVAL_SECONDS, idleSeconds: raw.SWEEP_AFTER_SECONDS },
+      limits: {
+        maxWritesPerHour: raw.EXECUTOR_MAX_WRITES_PER_HOUR,
+        maxRollbacksPerHour: raw.EXECUTOR_MAX_ROLLBACKS_PER_HOUR,
       },
       ledgerRetentionHours: raw.LEDGER_RETENTION_HOURS,
       httpPort: raw.HTTP_PORT,

@@ -23,6 +23,23 @@ export function createExecutorMetrics(registry: Registry) {
       labelNames: ['reason'],
       registers: [registry],
     }),
+    limitRefusals: new Counter({
+      name: 'kubepulse_executor_limit_refusals_total',
+      help: 'Plans refused by a limit of the executor’s own: write-budget, circuit-open or eviction-blocked',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    swept: new Counter({
+      name: 'kubepulse_executor_swept_plans_total',
+      help: 'Plans left unfinished that the sweeper settled, by result status, or could not (unsettled)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    unsettled: new Gauge({
+      name: 'kubepulse_executor_unsettled_plans',
+      help: 'Plans left unfinished that the last sweep could not settle (page when above 0: possibly half applied)',
+      registers: [registry],
+    }),
     planSeconds: new Histogram({
       name: 'kubepulse_executor_plan_seconds',
       help: 'Time from receiving a plan to reporting its result',

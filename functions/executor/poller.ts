@@ -5,7 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { ExecutionResult } from '../shared/contracts/index.js';
+import { decodeMessageBody, type ExecutionResult, RemediationPlan } from '../shared/contracts/index.js';
 import {
   DependencyUnavailableError,
   describeError,
@@ -18,6 +18,7 @@ import { sleep } from '../shared/retry.js';
 import { sendAll } from '../shared/sqs-publisher.js';
 import { UnknownSigningKeyError } from './core/errors.js';
 import { type ExecutorDeps, executePlanMessage } from './core/execute-plan.js';
+import { sweepAbandoned } from './core/sweeper.js';
 import type { ExecutorMetrics } from './metrics.js';
 
 export interface PollerDeps {
@@ -26,10 +27,18 @@ export interface PollerDeps {
   polling: {
     visibilityTimeoutSeconds: number;
     waitTimeSeconds: number;
+    /** The first retry's delay; each further delivery doubles it, up to `maxRetryDelaySeconds`. */
     retryDelaySeconds: number;
-    /** The queue's maxReceiveCount: on that delivery a plan still signed by an unknown key is dead-lettered. */
+    maxRetryDelaySeconds: number;
+    /**
+     * The queue's maxReceiveCount. On that delivery a plan still signed by an unknown key is dead-lettered with
+     * its reason; a plan failing for a retryable reason (or one already claimed) is put back as a fresh message
+     * instead, so that SQS's redrive never parks a claimed, possibly half-applied plan.
+     */
     maxReceives: number;
   };
+  /** Settles plans left unfinished in the ledger: at start-up and then every `intervalSeconds`. */
+  sweep?: { intervalSeconds: number; idleSeconds: number };
   executor: ExecutorDeps;
   logger: LoggerPort;
   metrics?: ExecutorMetrics;
@@ -44,7 +53,17 @@ export interface PollerDeps {
  * is always finished.
  */
 export async function runPoller(deps: PollerDeps, signal: AbortSignal): Promise<void> {
+  let lastSweep = Number.NEGATIVE_INFINITY;
   while (!signal.aborted) {
+    // Between messages, so the sweeper never works beside a plan in progress in this process.
+    if (deps.sweep && performance.now() - lastSweep >= deps.sweep.intervalSeconds * 1000) {
+      lastSweep = performance.now();
+      await sweepOnce(deps).catch((error) =>
+        deps.logger.error('sweeping the ledger failed; tried again next interval', {
+          error: describeError(error),
+        }),
+      );
+    }
     try {
       await pollOnce(deps, signal);
     } catch (error) {
@@ -81,6 +100,33 @@ export async function pollOnce(deps: PollerDeps, signal?: AbortSignal): Promise<
   return 1;
 }
 
+/**
+ * One pass of the sweeper (core/sweeper.ts): the plans it settled are reported on the results queue like any
+ * other; the ones it could not settle are logged as errors worth paging on and counted, and tried again next time.
+ */
+export async function sweepOnce(deps: PollerDeps): Promise<void> {
+  if (!deps.sweep) return;
+  const report = await sweepAbandoned(deps.executor, deps.sweep.idleSeconds);
+  for (const result of report.settled) {
+    deps.logger.warn('sweeper settled a plan left unfinished', {
+      planId: result.planId,
+      status: result.status,
+      error: result.error,
+    });
+    await publishResult(result, deps);
+    deps.metrics?.swept.inc({ outcome: result.status });
+  }
+  for (const { planId, reason } of report.unsettled) {
+    deps.logger.error('sweeper could not settle a plan left unfinished; it may be half applied', {
+      page: true,
+      planId,
+      reason,
+    });
+    deps.metrics?.swept.inc({ outcome: 'unsettled' });
+  }
+  deps.metrics?.unsettled.set(report.unsettled.length);
+}
+
 async function handleMessage(message: Message, deps: PollerDeps): Promise<void> {
   const started = performance.now();
   const heartbeat = keepInvisible(message, deps);
@@ -92,26 +138,121 @@ async function handleMessage(message: Message, deps: PollerDeps): Promise<void> 
     } else {
       await publishResult(outcome.result, deps);
       if (outcome.security) deps.metrics?.securityRefusals.inc({ reason: outcome.security });
+      if (outcome.limit) deps.metrics?.limitRefusals.inc({ reason: outcome.limit });
       deps.metrics?.recordResult(outcome.result, outcome.replayed, (performance.now() - started) / 1000);
     }
     await deleteMessage(message, deps);
   } catch (error) {
+    heartbeat.stop();
     if (error instanceof UnknownSigningKeyError) {
       await unknownKey(message, error, deps);
       return;
     }
-    // Left in the queue: redelivered after the retry delay, resumed from the ledger, and dead-lettered by SQS
-    // after maxReceiveCount deliveries if it never succeeds.
-    deps.metrics?.plans.inc({ outcome: 'retried' });
-    deps.logger[isRetryable(error) ? 'warn' : 'error']('plan left for redelivery', {
-      messageId: message.MessageId,
-      receiveCount: message.Attributes?.ApproximateReceiveCount,
-      error: describeError(error),
-    });
-    await setVisibility(message, deps.polling.retryDelaySeconds, deps).catch(() => undefined);
+    await retryLater(message, error, deps);
   } finally {
     heartbeat.stop();
   }
+}
+
+/** The delay before delivery `receiveCount + 1`: doubling from the retry delay, capped. */
+export function retryBackoffSeconds(
+  receiveCount: number,
+  polling: Pick<PollerDeps['polling'], 'retryDelaySeconds' | 'maxRetryDelaySeconds'>,
+): number {
+  const doubled = polling.retryDelaySeconds * 2 ** Math.min(30, Math.max(0, receiveCount - 1));
+  return Math.min(polling.maxRetryDelaySeconds, doubled);
+}
+
+/**
+ * A plan that could not finish now (the API server or SQS out, a conflict, or a fault it cannot judge). It stays
+ * invisible with a doubling backoff and is resumed from the ledger on redelivery. A claimed plan is never
+ * dead-lettered: it may be half applied, and only this executor (or its sweeper) can verify or undo it. So on
+ * the queue's last delivery, before SQS's redrive would park it without a reason, it is put back as a fresh
+ * message; only a plan never claimed that failed for a reason retrying cannot change goes to the DLQ, with it.
+ */
+async function retryLater(message: Message, error: unknown, deps: PollerDeps): Promise<void> {
+  const receiveCount = Number(message.Attributes?.ApproximateReceiveCount ?? '1') || 1;
+  const retryable = isRetryable(error);
+  const last = receiveCount >= deps.polling.maxReceives;
+  const backoff = retryBackoffSeconds(receiveCount, deps.polling);
+  deps.logger[retryable ? 'warn' : 'error']('plan left for redelivery', {
+    messageId: message.MessageId,
+    receiveCount,
+    backoffSeconds: backoff,
+    error: describeError(error),
+  });
+  if (!last) {
+    deps.metrics?.plans.inc({ outcome: 'retried' });
+    await setVisibility(message, backoff, deps).catch(() => undefined);
+    return;
+  }
+  const claimed = await claimState(message, deps);
+  if (!retryable && claimed === 'unclaimed') {
+    await deadLetter(message, asKubepulseError(error), deps);
+    deps.metrics?.plans.inc({ outcome: 'dead-lettered' });
+    await deleteMessage(message, deps);
+    return;
+  }
+  deps.logger[claimed === 'unclaimed' ? 'warn' : 'error'](
+    'plan put back as a fresh message on its last delivery instead of being dead-lettered',
+    { page: claimed !== 'unclaimed', messageId: message.MessageId, receiveCount, claimed },
+  );
+  try {
+    await requeue(message, receiveCount, deps);
+    deps.metrics?.plans.inc({ outcome: 'requeued' });
+    await deleteMessage(message, deps);
+  } catch (requeueError) {
+    // SQS itself is out: the message stays with its backoff; the sweeper settles the plan if it comes to that.
+    deps.logger.error('could not put the plan back; it may reach the dead-letter queue', {
+      page: true,
+      messageId: message.MessageId,
+      error: describeError(requeueError),
+    });
+    await setVisibility(message, backoff, deps).catch(() => undefined);
+  }
+}
+
+/**
+ * Whether the ledger holds the message's plan. Unknown when the API server cannot say, which is treated like
+ * claimed: deny the dead-letter queue by default.
+ */
+async function claimState(message: Message, deps: PollerDeps): Promise<'claimed' | 'unclaimed' | 'unknown'> {
+  let planId: string;
+  try {
+    const parsed = RemediationPlan.safeParse(decodeMessageBody(message.Body ?? ''));
+    if (!parsed.success) return 'unclaimed';
+    planId = parsed.data.planId;
+  } catch {
+    return 'unclaimed';
+  }
+  try {
+    return (await deps.executor.ledger.find(planId)) ? 'claimed' : 'unclaimed';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * The same body again, in the same message group, delayed like a retry would be (FIFO queues take no
+ * DelaySeconds per message, so the copy is visible at once and a receive re-applies the backoff after it fails
+ * again). Deduplicated by the source message and its delivery, so a retried requeue does not send two.
+ */
+async function requeue(message: Message, receiveCount: number, deps: PollerDeps) {
+  await sendAll(deps.sqs, deps.queues.remediations, [
+    {
+      id: message.MessageId ?? 'requeued',
+      body: undefined,
+      rawBody: message.Body ?? '',
+      groupId: message.Attributes?.MessageGroupId ?? 'requeued',
+      deduplicationId: `${message.MessageId ?? 'requeued'}-r${receiveCount}`.slice(0, 128),
+      attributes: { 'kubepulse-requeued-from': message.MessageId ?? 'unknown' },
+    },
+  ]);
+}
+
+function asKubepulseError(error: unknown): KubepulseError {
+  if (error instanceof Error && 'code' in error && 'retryable' in error) return error as KubepulseError;
+  return new DependencyUnavailableError('executor', describeError(error).message, { cause: error });
 }
 
 /** Longest backoff for a plan signed by an unknown key: SQS allows 12 h, a plan lives an hour at most. */

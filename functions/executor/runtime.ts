@@ -10,6 +10,7 @@ import type { ExecutorConfig } from './config.js';
 import { kubernetesAuditTrail } from './core/audit.js';
 import type { ExecutorDeps } from './core/execute-plan.js';
 import { PlanLedger } from './core/ledger.js';
+import { SafetyLedger } from './core/safety.js';
 import { createExecutorMetrics } from './metrics.js';
 import type { PollerDeps } from './poller.js';
 
@@ -51,6 +52,7 @@ export function createExecutorRuntime(
     ledger,
     keyring: config.keyring,
     policy: config.policy,
+    safety: new SafetyLedger(cluster, config.namespace, config.limits),
     audit: kubernetesAuditTrail(cluster, logger, config.instance, now),
     logger,
     ...(config.prometheusUrl ? { usage: prometheusUsageProbe(config.prometheusUrl, logger) } : {}),
@@ -59,7 +61,16 @@ export function createExecutorRuntime(
     sleep: (milliseconds) => new Promise((resolve) => setTimeout(resolve, milliseconds)),
   };
   return {
-    poller: { sqs, queues: config.queues, polling: config.polling, executor, logger, metrics, health },
+    poller: {
+      sqs,
+      queues: config.queues,
+      polling: config.polling,
+      sweep: config.sweep,
+      executor,
+      logger,
+      metrics,
+      health,
+    },
     ledger,
     registry,
     health,

@@ -208,6 +208,11 @@ describe('executor on a real API server and the SQS emulator', { skip }, () => {
       LEASE_SECONDS: '60',
       WAIT_TIME_SECONDS: '1',
       RETRY_DELAY_SECONDS: '0',
+      // The write budget and circuit breaker are one Lease per cluster, and every suite shares this API server:
+      // lifted here so that other suites' writes and rollbacks cannot refuse this one's plans (their own red-team
+      // cases run in a namespace of their own).
+      EXECUTOR_MAX_WRITES_PER_HOUR: '10000',
+      EXECUTOR_MAX_ROLLBACKS_PER_HOUR: '1000',
     };
     const config = readExecutorConfig(executorEnv);
     const runtime = createExecutorRuntime(config, logger, { kubeConfig: executorKube, sqs });

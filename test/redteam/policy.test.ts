@@ -326,6 +326,7 @@ function memoryCluster(objects: KubernetesObject[]): ClusterPort {
     replace: unused,
     patch: unused,
     delete: unused,
+    evict: unused,
   };
 }
 

@@ -1,5 +1,6 @@
 import {
   ApiException,
+  CoreV1Api,
   type KubeConfig,
   type KubernetesObject,
   KubernetesObjectApi,
@@ -7,7 +8,7 @@ import {
 } from '@kubernetes/client-node';
 import { withDeadline } from '../../shared/deadline.js';
 import { DependencyUnavailableError } from '../../shared/errors.js';
-import { KubernetesConflictError, KubernetesRequestError } from '../core/errors.js';
+import { EvictionBlockedError, KubernetesConflictError, KubernetesRequestError } from '../core/errors.js';
 import type { ClusterPort, ObjectRef, PatchKind, WriteOptions } from '../core/ports.js';
 
 export const FIELD_MANAGER = 'kubepulse-executor';
@@ -28,8 +29,51 @@ export function kubeCluster(
   kubeConfig: KubeConfig,
   options: { requestTimeoutMs?: number } = {},
 ): ClusterPort {
-  const api = boundedApi(kubeConfig, options.requestTimeoutMs ?? 15_000);
-  return { ...readsOver(api), ...writesOver(api) };
+  const timeoutMs = options.requestTimeoutMs ?? 15_000;
+  const api = boundedApi(kubeConfig, timeoutMs);
+  return { ...readsOver(api), ...writesOver(api), evict: evictionOver(kubeConfig, timeoutMs) };
+}
+
+/**
+ * A pod is removed through the Eviction API (policy/v1), never a plain DELETE: the API server then honours the
+ * pod's PodDisruptionBudgets. Its 429 means a budget allows no disruption now (not throttling, which the
+ * eviction subresource reports the same way only under a PDB), so it becomes EvictionBlockedError with the API
+ * server's message. dryRun and the uid precondition travel in the Eviction's deleteOptions.
+ */
+function evictionOver(kubeConfig: KubeConfig, timeoutMs: number): ClusterPort['evict'] {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const create = withDeadline(core.createNamespacedPodEviction.bind(core), timeoutMs);
+  return async (ref, options) => {
+    const namespace = ref.namespace ?? '';
+    const deleteOptions = {
+      ...(options?.dryRun ? { dryRun: ['All'] } : {}),
+      ...(options?.uid ? { preconditions: { uid: options.uid } } : {}),
+    };
+    try {
+      await create({
+        name: ref.name,
+        namespace,
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name: ref.name, namespace },
+          deleteOptions,
+        },
+        ...(options?.dryRun ? { dryRun: 'All' } : {}),
+        fieldManager: FIELD_MANAGER,
+      });
+      return true;
+    } catch (error) {
+      if (statusOf(error) === 404) return false;
+      if (statusOf(error) === 429) {
+        throw new EvictionBlockedError(
+          `evict ${describe(ref)}: refused by a PodDisruptionBudget: ${reasonOf(error as ApiException<unknown>)}`,
+          { cause: error },
+        );
+      }
+      throw translate(error, `evict ${describe(ref)}`);
+    }
+  };
 }
 
 type ObjectApi = Pick<KubernetesObjectApi, 'read' | 'list' | 'create' | 'replace' | 'patch' | 'delete'>;

@@ -49,3 +49,28 @@ export class UnknownSigningKeyError extends KubepulseError {
     super(`plan ${planId} is signed with key ${keyId}, which this executor does not trust (yet)`);
   }
 }
+
+/**
+ * The API server refused to evict a pod because a PodDisruptionBudget allows no disruption now (HTTP 429 on the
+ * eviction subresource). Not retryable within the plan: nothing was deleted, and the plan is refused with this
+ * reason so the incident is escalated instead of waiting, muted, until the budget allows it.
+ */
+export class EvictionBlockedError extends KubepulseError {
+  readonly retryable = false;
+  readonly code = 'eviction-blocked';
+}
+
+/**
+ * The executor's own safety limits say no to a plan that is otherwise fine: its hourly write budget is spent, or
+ * its circuit breaker is open after repeated rollbacks. Thrown only while nothing of the plan was written; the
+ * plan is refused with the reason, which starts with `write-budget` or `circuit-open`.
+ */
+export class SafetyLimitError extends KubepulseError {
+  readonly retryable = false;
+  constructor(
+    readonly code: 'write-budget' | 'circuit-open',
+    message: string,
+  ) {
+    super(`${code}: ${message}`);
+  }
+}

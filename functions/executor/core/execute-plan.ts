@@ -18,11 +18,12 @@ import type { Applier, StepContext } from './appliers/applier.js';
 import { APPLIERS } from './appliers/index.js';
 import { type AuditTrail, EVENT_REASONS } from './audit.js';
 import { topController } from './controller.js';
-import { UnknownSigningKeyError } from './errors.js';
+import { EvictionBlockedError, SafetyLimitError, UnknownSigningKeyError } from './errors.js';
 import { gatherFacts } from './facts.js';
 import type { LedgerEntry, PlanLedger } from './ledger.js';
 import type { ClusterPort, ObjectRef, UsageProbe } from './ports.js';
 import { replayRefusals } from './replay-guard.js';
+import { circuitOpenError, type SafetyLedger } from './safety.js';
 import { waitUntilSettled } from './settle.js';
 
 export interface ExecutorSettings {
@@ -47,6 +48,11 @@ export interface ExecutorDeps {
   audit: AuditTrail;
   logger: LoggerPort;
   usage?: UsageProbe;
+  /**
+   * The hourly write budget and the rollback circuit breaker, across all plans (safety.ts). The runtime always
+   * sets it; suites about other rules leave it out.
+   */
+  safety?: SafetyLedger;
   settings: ExecutorSettings;
   now: () => Date;
   sleep: (milliseconds: number) => Promise<void>;
@@ -54,7 +60,14 @@ export interface ExecutorDeps {
 
 /** What to do with the message: report a result (then delete it), or park it in the DLQ with a reason. */
 export type PlanOutcome =
-  | { kind: 'result'; result: ExecutionResult; replayed: boolean; security?: string }
+  | {
+      kind: 'result';
+      result: ExecutionResult;
+      replayed: boolean;
+      security?: string;
+      /** Refused by a limit of the executor's own: `write-budget`, `circuit-open` or `eviction-blocked`. */
+      limit?: string;
+    }
   | { kind: 'malformed'; error: MalformedMessageError };
 
 type StepOutcome = ExecutionResult['steps'][number];
@@ -122,6 +135,19 @@ export async function executePlanMessage(body: string, deps: ExecutorDeps): Prom
   return run.execute();
 }
 
+/**
+ * Settles a ledger entry left unfinished (the sweeper): the plan comes from the entry itself, where it was stored
+ * when claimed (after its signature was verified). Undefined for an entry without a readable plan, which the
+ * sweeper reports as unsettled.
+ */
+export async function settleAbandonedPlan(
+  entry: LedgerEntry,
+  deps: ExecutorDeps,
+): Promise<PlanOutcome | undefined> {
+  if (!entry.plan) return undefined;
+  return new PlanRun(entry.plan, deps, deps.now()).settleAbandoned(entry);
+}
+
 class PlanRun {
   private readonly appliers: Applier[];
   private readonly targets: ObjectRef[];
@@ -187,7 +213,11 @@ class PlanRun {
     }
     try {
       const refusals = await this.policyRefusals(entry, cooldownKeys);
-      if (refusals.length > 0) return await this.refuse(entry, refusals);
+      if (refusals.length > 0) {
+        const outcome = await this.refuse(entry, refusals);
+        const circuitOpen = refusals[0]?.startsWith('circuit-open') && outcome.kind === 'result';
+        return circuitOpen ? { ...outcome, limit: 'circuit-open' } : outcome;
+      }
       await this.dryRunPending(entry);
       if (this.dryRun) return await this.finishDryRun(entry);
       entry = await this.applyPending(entry);
@@ -197,12 +227,60 @@ class PlanRun {
       return await this.finish(entry, 'verified', this.stepOutcomes(entry));
     } catch (error) {
       if (isRetryable(error)) throw error;
+      // Limits that say "not now" before anything was written: a refusal with its reason, not a failure.
+      if (error instanceof SafetyLimitError || error instanceof EvictionBlockedError) {
+        return this.refusedByLimit(await this.refreshed(entry), error);
+      }
       const detail = describeError(error).message;
       this.deps.logger.error('remediation plan failed', {
         planId: this.plan.planId,
         error: describeError(error),
       });
       return this.rollBack(await this.refreshed(entry), 'failed', detail);
+    }
+  }
+
+  /**
+   * The sweeper's way in: a plan claimed and left unfinished (its executor crashed, or its message will not come
+   * back). Nothing new is applied: what was written is verified and kept if the targets settled, rolled back if
+   * not; an interrupted rollback is finished; a plan that wrote nothing is closed as failed.
+   */
+  async settleAbandoned(found: LedgerEntry): Promise<PlanOutcome> {
+    if (found.phase === 'done' && found.result) return this.replay(found);
+    let entry = await this.deps.ledger.takeOver(found, this.deps.now());
+    entry = await this.recoverStartedSteps(entry);
+    const abandoned = `the executor left the plan unfinished (phase ${found.phase})`;
+    if (entry.phase === 'rolling-back')
+      return this.rollBack(entry, 'rolled-back', `${abandoned}; rollback finished by the sweeper`);
+    if (!entry.steps.some((s) => s.state === 'applied')) {
+      const steps = this.plan.actions.map(
+        (action): StepOutcome => ({ action, status: 'failed', detail: `${abandoned}; nothing was written` }),
+      );
+      return this.finish(entry, 'failed', steps, `${abandoned}; nothing was written; closed by the sweeper`);
+    }
+    // Only part of the plan was written: a plan is applied whole or not at all, and the sweeper applies nothing.
+    if (entry.steps.some((s) => s.state === 'pending')) {
+      return this.rollBack(entry, 'rolled-back', `${abandoned} part-way; the sweeper undid what it wrote`);
+    }
+    try {
+      const verification = await this.verify(entry);
+      entry = verification.entry;
+      if (!verification.ok) {
+        return await this.rollBack(
+          entry,
+          'rolled-back',
+          `${abandoned}; the sweeper found: ${verification.detail}`,
+        );
+      }
+      return await this.finish(
+        entry,
+        'verified',
+        this.stepOutcomes(entry),
+        `${abandoned}; verified by the sweeper`,
+      );
+    } catch (error) {
+      if (isRetryable(error)) throw error;
+      return this.rollBack(await this.refreshed(entry), 'failed', describeError(error).message);
     }
   }
 
@@ -254,6 +332,11 @@ class PlanRun {
   }
 
   private async policyRefusals(entry: LedgerEntry, cooldownKeys: string[][]): Promise<string[]> {
+    // The circuit breaker first: while it is open no automatic plan is looked at further.
+    if (!this.dryRun && this.plan.source !== 'human' && this.deps.safety) {
+      const circuit = await this.deps.safety.circuit();
+      if (circuit) return [circuitOpenError(circuit).message];
+    }
     // A namespace the policy refuses is refused before anything in it is read: the executor's RBAC lets it read
     // and list only where it may act, and a 403 there would report the plan failed instead of refused.
     const namespaces = new Set([
@@ -332,6 +415,9 @@ class PlanRun {
 
   private async applyPending(entry: LedgerEntry): Promise<LedgerEntry> {
     const { ledger } = this.deps;
+    // One write per action, reserved whole before the first one (once per plan: a resumed plan has its share).
+    const pending = entry.steps.filter((step) => step.state === 'pending').length;
+    await this.deps.safety?.reserve(this.plan.planId, pending, this.deps.now(), this.plan.source !== 'human');
     let current = await ledger.save({ ...entry, phase: 'applying' }, this.deps.now());
     for (const [index, action] of this.plan.actions.entries()) {
       if (current.steps[index]?.state !== 'pending') continue;
@@ -388,8 +474,9 @@ class PlanRun {
   private async rollBack(
     entry: LedgerEntry,
     status: 'rolled-back' | 'failed' | 'refused',
-    reason: string,
+    rollbackReason: string,
   ): Promise<PlanOutcome> {
+    let reason = rollbackReason;
     const { ledger, now } = this.deps;
     const anyApplied = entry.steps.some((s) => s.state === 'applied');
     let current = anyApplied ? await ledger.save({ ...entry, phase: 'rolling-back' }, now()) : entry;
@@ -411,6 +498,7 @@ class PlanRun {
       });
     }
     const finalStatus = anyApplied && status !== 'failed' ? 'rolled-back' : status;
+    if (anyApplied) reason = await this.countRollback(reason);
     const steps = this.plan.actions.map((action, index): StepOutcome => {
       const step = current.steps[index];
       if (step?.state === 'rolled-back') return { action, status: 'rolled-back', detail: step.detail ?? '' };
@@ -423,6 +511,52 @@ class PlanRun {
       reason,
     });
     return this.finish(current, finalStatus, steps, reason);
+  }
+
+  /**
+   * Counts a plan that wrote and had to be undone. When it opens the breaker the result says so (the planner
+   * pages on it) and so does an error log worth paging on; the breaker's own write failing must not lose the
+   * rollback's result, so it is logged instead.
+   */
+  private async countRollback(reason: string): Promise<string> {
+    if (!this.deps.safety) return reason;
+    try {
+      const opened = await this.deps.safety.recordRollback(this.plan.planId, reason, this.deps.now());
+      if (!opened) return reason;
+      this.deps.logger.error(
+        'circuit-open: the executor stops applying automatic plans until an operator resets it',
+        {
+          page: true,
+          planId: this.plan.planId,
+          reason: opened.reason,
+        },
+      );
+      return `${reason}; circuit-open: ${opened.reason}; automatic plans are refused until an operator resets the breaker`;
+    } catch (error) {
+      this.deps.logger.error('could not count a rollback against the circuit breaker', {
+        page: true,
+        planId: this.plan.planId,
+        error: describeError(error),
+      });
+      return reason;
+    }
+  }
+
+  /** A safety limit or a PodDisruptionBudget said no: refused, and anything this plan wrote undone. */
+  private async refusedByLimit(
+    entry: LedgerEntry,
+    error: SafetyLimitError | EvictionBlockedError,
+  ): Promise<PlanOutcome> {
+    this.deps.logger[error.code === 'circuit-open' ? 'error' : 'warn'](
+      'remediation plan refused by a limit',
+      {
+        planId: this.plan.planId,
+        limit: error.code,
+        reason: error.message,
+      },
+    );
+    const outcome = await this.refuse(entry, [error.message]);
+    return outcome.kind === 'result' ? { ...outcome, limit: error.code } : outcome;
   }
 
   private stepOutcomes(entry: LedgerEntry): StepOutcome[] {

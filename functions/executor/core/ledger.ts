@@ -1,5 +1,5 @@
 import type { V1ConfigMap } from '@kubernetes/client-node';
-import { ExecutionResult, type RemediationPlan } from '../../shared/contracts/index.js';
+import { ExecutionResult, RemediationPlan } from '../../shared/contracts/index.js';
 import { shortId } from '../../shared/ids.js';
 import type { UndoRecord } from './appliers/applier.js';
 import { KubernetesConflictError, PlanBusyError } from './errors.js';
@@ -32,6 +32,11 @@ export interface LedgerEntry {
   appliedAt?: string;
   steps: LedgerStep[];
   result?: ExecutionResult;
+  /**
+   * The signed plan as claimed (verified before the claim), so the sweeper can verify or roll back a plan whose
+   * message is gone. Absent on entries written before it was recorded.
+   */
+  plan?: RemediationPlan;
 }
 
 const LEDGER_LABEL = 'kubepulse.io/ledger';
@@ -46,6 +51,7 @@ const KEYS = {
   steps: 'steps',
   targets: 'targets',
   result: 'result',
+  plan: 'plan',
 } as const;
 
 /** A label per target, so the cooldown check finds the plans that touched it with one selector. */
@@ -92,6 +98,7 @@ export class PlanLedger {
         [KEYS.dryRun]: String(dryRun),
         [KEYS.steps]: JSON.stringify(plan.actions.map((): LedgerStep => ({ state: 'pending' }))),
         [KEYS.targets]: JSON.stringify(targetKeys),
+        [KEYS.plan]: JSON.stringify(plan),
       },
     };
     const created = await this.cluster.create(configMap);
@@ -172,6 +179,20 @@ export class PlanLedger {
       );
   }
 
+  /**
+   * Entries not done whose owner has been silent since before `idleSince`: plans an executor claimed and then
+   * stopped working on (a crash, or a message that will not come back), for the sweeper to settle.
+   */
+  async unfinished(idleSince: Date): Promise<LedgerEntry[]> {
+    const configMaps = await this.cluster.list<V1ConfigMap>('v1', 'ConfigMap', {
+      namespace: this.namespace,
+      labelSelector: `${LEDGER_LABEL}=plan`,
+    });
+    return configMaps
+      .map(decode)
+      .filter((entry) => entry.phase !== 'done' && Date.parse(entry.heartbeatAt) < idleSince.getTime());
+  }
+
   /** Deletes finished entries older than the retention, which must outlast the queue's message retention. */
   async prune(olderThan: Date): Promise<number> {
     const configMaps = await this.cluster.list<V1ConfigMap>('v1', 'ConfigMap', {
@@ -198,6 +219,8 @@ const refOf = (configMap: V1ConfigMap) => ({
 function decode(configMap: V1ConfigMap): LedgerEntry {
   const data = configMap.data ?? {};
   const result = data[KEYS.result];
+  const planText = data[KEYS.plan];
+  const plan = planText ? RemediationPlan.safeParse(safeJson(planText)) : undefined;
   return {
     name: configMap.metadata?.name ?? '',
     resourceVersion: configMap.metadata?.resourceVersion ?? '',
@@ -209,5 +232,14 @@ function decode(configMap: V1ConfigMap): LedgerEntry {
     ...(data[KEYS.appliedAt] ? { appliedAt: data[KEYS.appliedAt] } : {}),
     steps: JSON.parse(data[KEYS.steps] ?? '[]') as LedgerStep[],
     ...(result ? { result: ExecutionResult.parse(JSON.parse(result)) } : {}),
+    ...(plan?.success ? { plan: plan.data } : {}),
   };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -42,6 +42,11 @@ export interface ClusterPort {
   patch<T extends KubernetesObject>(patch: T, kind: PatchKind, options?: WriteOptions): Promise<T>;
   /** False when the object was already gone; `uid` guards against deleting a newer object of the same name. */
   delete(ref: ObjectRef, options?: WriteOptions & { uid?: string }): Promise<boolean>;
+  /**
+   * Evicts a pod (policy/v1 Eviction), honouring its PodDisruptionBudgets. False when the pod was already gone;
+   * EvictionBlockedError when a budget allows no disruption now.
+   */
+  evict(pod: ObjectRef, options?: WriteOptions & { uid?: string }): Promise<boolean>;
 }
 
 /**

@@ -341,6 +341,11 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         EXECUTOR_INSTANCE: 'local-executor',
         PROMETHEUS_URL: prometheusUrl,
         COOLDOWN_SECONDS: '60',
+        // The write budget and circuit breaker are one Lease per cluster, and every suite shares this API server:
+        // lifted here so that other suites' writes and rollbacks cannot refuse this one's plans (their own red-team
+        // cases run in a namespace of their own).
+        EXECUTOR_MAX_WRITES_PER_HOUR: '10000',
+        EXECUTOR_MAX_ROLLBACKS_PER_HOUR: '1000',
         VERIFY_TIMEOUT_SECONDS: '90',
         VERIFY_POLL_MS: '1000',
         WAIT_TIME_SECONDS: '1',

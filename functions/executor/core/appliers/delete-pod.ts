@@ -40,22 +40,24 @@ async function controllerReady(
 }
 
 /**
- * Deletes one pod so its controller replaces it. The delete is conditional on the pod's uid, so a redelivered plan
- * can never delete the replacement (a StatefulSet's has the same name). It cannot be rolled back.
+ * Removes one pod so its controller replaces it, by eviction so that PodDisruptionBudgets are honoured (a budget
+ * that allows no disruption refuses the plan, with its reason, before anything is written: the dry run evicts
+ * too). The eviction is conditional on the pod's uid, so a redelivered plan can never remove the replacement (a
+ * StatefulSet's has the same name). It cannot be rolled back.
  */
 export const deletePodApplier: Applier<DeletePod> = {
   async dryRun(action, ctx) {
     const pod = await readPod(action, ctx);
-    await ctx.cluster.delete(targetOf(action), { dryRun: true, uid: pod.metadata?.uid });
+    await ctx.cluster.evict(targetOf(action), { dryRun: true, uid: pod.metadata?.uid });
   },
   async apply(action, ctx, record) {
     const pod = await readPod(action, ctx);
     const uid = pod.metadata?.uid;
     const controller = await topController(ctx.cluster, pod);
-    await ctx.cluster.delete(targetOf(action), { dryRun: true, uid });
+    await ctx.cluster.evict(targetOf(action), { dryRun: true, uid });
     await record({ uid, controller: controller ?? null });
-    const deleted = await ctx.cluster.delete(targetOf(action), { uid });
-    return deleted ? `deleted pod ${action.pod} (uid ${uid})` : `pod ${action.pod} was already gone`;
+    const evicted = await ctx.cluster.evict(targetOf(action), { uid });
+    return evicted ? `evicted pod ${action.pod} (uid ${uid})` : `pod ${action.pod} was already gone`;
   },
   async alreadyApplied(action, ctx, undo) {
     if (!undo?.uid) return false;
