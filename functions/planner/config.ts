@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/actions/index.js';
 import { env, readConfig } from '../shared/config.js';
+import { createRedactor } from '../shared/redaction/redact.js';
 import { parseSigningKey } from '../shared/signing.js';
-import { createRedactor } from './core/redact.js';
 import { LlmConfigSchema } from './llm/from-config.js';
 
 /** Unset or empty (a deploy parameter left blank) both mean "not configured". */

@@ -9,7 +9,6 @@ import {
   planIncidents,
 } from '../../functions/planner/core/plan-incident.js';
 import type { PlannerOutput } from '../../functions/planner/core/ports.js';
-import { createRedactor } from '../../functions/planner/core/redact.js';
 import { LlmUnavailableError } from '../../functions/planner/llm/errors.js';
 import type { LlmPlanner, PlanAnswer, PlanRequest } from '../../functions/planner/llm/provider.js';
 import { parsePolicy, type RemediationPolicyDocument } from '../../functions/shared/actions/index.js';
@@ -19,6 +18,7 @@ import type {
   RemediationPlan,
 } from '../../functions/shared/contracts/index.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
+import { createRedactor } from '../../functions/shared/redaction/redact.js';
 import { keyringOf, verifyPlan } from '../../functions/shared/signing.js';
 import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
 import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../support/planner-fixtures.js';

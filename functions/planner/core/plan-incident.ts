@@ -20,6 +20,7 @@ import {
 import { describeError } from '../../shared/errors.js';
 import { shortId } from '../../shared/ids.js';
 import type { LoggerPort } from '../../shared/logger.js';
+import type { Redactor } from '../../shared/redaction/redact.js';
 import { type SigningKey, signPlan } from '../../shared/signing.js';
 import { clip } from '../../shared/text.js';
 import type { LlmPlanner } from '../llm/provider.js';
@@ -28,7 +29,6 @@ import { groupByIncident, type IncidentKey, type ProblemClass, subjectOf } from 
 import { factsFromIncident, type KnownFacts } from './facts.js';
 import type { PendingApproval, PlannedIncident, PlannerOutput, PlannerStatePort } from './ports.js';
 import { PROBLEMS, runbookProposal } from './problems.js';
-import type { Redactor } from './redact.js';
 
 /**
  * Planning one batch of anomalies: correlate them into incidents; plan each incident once; ask the LLM and
