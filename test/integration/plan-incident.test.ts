@@ -350,7 +350,11 @@ describe('planning incidents against a real Redis', () => {
     });
     const { incidents, outputs } = await planIncidents([eventAnomaly('OOMKilled')], deps({ llm }));
     assert.equal(incidents[0]!.result, 'escalated');
-    assert.equal(alertOf(outputs).summary, 'bad deploy');
+    // Issue 14: what policy decided leads, the model's words follow, labelled as the model's.
+    assert.equal(
+      alertOf(outputs).summary,
+      'No automatic action: a human should decide.\nModel-written diagnosis (unverified; links and mentions disabled): bad deploy',
+    );
   });
 
   it('asks a human while the target cools down, and once automatic plans are spent', async () => {

@@ -22,7 +22,8 @@ import { shortId } from '../../shared/ids.js';
 import type { LoggerPort } from '../../shared/logger.js';
 import type { Redactor } from '../../shared/redaction/redact.js';
 import { type SigningKey, signPlan } from '../../shared/signing.js';
-import { clip } from '../../shared/text.js';
+import { clip, clipCodePoints } from '../../shared/text.js';
+import { neutraliseUntrusted } from '../../shared/untrusted-text.js';
 import type { LlmPlanner } from '../llm/provider.js';
 import { buildContext, type PlanningContext } from './context.js';
 import { groupByIncident, type IncidentKey, type ProblemClass, subjectOf } from './correlate.js';
@@ -346,7 +347,7 @@ async function emit(
   anomalies: Anomaly[],
   context: PlanningContext,
   facts: TargetFacts,
-  choice: Choice,
+  chosen: Choice,
   evaluation: PlanEvaluation | undefined,
   deps: PlannerDeps,
 ): Promise<IncidentOutcome> {
@@ -359,18 +360,40 @@ async function emit(
     ...(choice.fallbackReason ? { fallbackReason: choice.fallbackReason } : {}),
     outputs,
   });
-  const alert = alertFactory(key, anomalies, choice, context, now);
+  // The model's words (and the evidence a runbook quotes) are data: neutralised before they are signed, stored
+  // for approval or shown, and labelled where shown, after what policy made of the proposal in the product's words.
+  const choice = untrustedProposalOf(chosen);
   const { proposal } = choice;
+  const alert = alertFactory(key, anomalies, choice, context, now);
+  const said = `${choice.source === 'llm' ? MODEL_LABEL : RUNBOOK_LABEL}: ${clipCodePoints(proposal.diagnosis, ALERT_DIAGNOSIS_MAX)}`;
 
   if (!evaluation) {
     return proposal.decision === 'observe'
-      ? outcome('observed', [alert('observe', 'info', `Watching ${subjectOf(key)}`, proposal.diagnosis)])
+      ? outcome('observed', [
+          alert(
+            'observe',
+            'info',
+            `Watching ${subjectOf(key)}`,
+            `No action taken: the incident is watched.\n${said}`,
+          ),
+        ])
       : outcome('escalated', [
-          alert('escalate', 'warning', `Needs a human: ${subjectOf(key)}`, proposal.diagnosis),
+          alert(
+            'escalate',
+            'warning',
+            `Needs a human: ${subjectOf(key)}`,
+            `No automatic action: a human should decide.\n${said}`,
+          ),
         ]);
   }
   if (evaluation.verdict === 'refused') {
-    const summary = `${proposal.diagnosis}\nRefused by policy: ${evaluation.reasons.join('; ')}`;
+    const summary = [
+      `Refused by policy: ${evaluation.reasons.join('; ')}`,
+      ...(proposal.actions.length > 0
+        ? [`Proposed and not done: ${proposal.actions.map(describeAction).join('; ')}.`]
+        : []),
+      said,
+    ].join('\n');
     return outcome('refused', [
       alert('refused', 'warning', `Remediation refused for ${subjectOf(key)}`, summary),
     ]);
@@ -392,16 +415,34 @@ async function emit(
 
   const approval = await requestApproval(key, anomalies, signed, scope, reasons, now, deps);
   const summary = [
-    proposal.diagnosis,
-    `Proposed (${choice.source}): ${proposal.actions.map(describeAction).join('; ')}.`,
+    `Proposed (${choice.source}): ${signed.proposal.actions.map(describeAction).join('; ')}.`,
     `Why a human must approve: ${reasons.join('; ')}`,
     `Approval id: ${approval.approvalId}`,
     ...(facts.incident.workload ? [] : ['The incident has no owning workload.']),
+    said,
   ].join('\n');
   return outcome('pending-approval', [
     { kind: 'approval-request', approval },
     alert('approval', 'warning', `Approval needed: ${subjectOf(key)}`, summary),
   ]);
+}
+
+const MODEL_LABEL = 'Model-written diagnosis (unverified; links and mentions disabled)';
+const RUNBOOK_LABEL = 'Runbook diagnosis (quotes cluster evidence; links and mentions disabled)';
+/** An alert leads with what policy decided; the diagnosis after it is bounded so it cannot crowd that out. */
+const ALERT_DIAGNOSIS_MAX = 1000;
+
+/** The proposal with its free text neutralised: redacted again, URLs defanged, mentions inert, bounded. */
+function untrustedProposalOf(choice: Choice): Choice {
+  const { proposal } = choice;
+  return {
+    ...choice,
+    proposal: {
+      ...proposal,
+      diagnosis: neutraliseUntrusted(proposal.diagnosis, 2000),
+      rationale: neutraliseUntrusted(proposal.rationale, 4000),
+    },
+  };
 }
 
 /**
