@@ -54,6 +54,7 @@ export function neutraliseMentions(text: string): string {
 }
 
 /** Control characters other than newline and tab, which clients may render or act on. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is what it is for
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u200B-\u200F\u202A-\u202E\u2066-\u2069]/g;
 
 const BUILT_IN_REDACTOR = createRedactor();
