@@ -1,9 +1,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import type { V1Pod } from '@kubernetes/client-node';
+import type { FailureEventBatch, ShipperMessage } from '../../functions/shared/contracts/index.js';
 import { MAX_LOG_TAIL_BYTES } from '../../functions/shared/contracts/index.js';
+import { createRegistry } from '../../functions/shared/metrics.js';
 import { createRedactor } from '../../functions/shared/redaction/redact.js';
-import { redactedTail } from '../../functions/shipper/core/cluster-reporter.js';
+import { ClusterReporter, redactedTail } from '../../functions/shipper/core/cluster-reporter.js';
+import { createShipperMetrics } from '../../functions/shipper/metrics.js';
+import { RecordingLogger } from '../support/loggers.js';
 
 /**
  * The redaction corpus (test/redteam/fixtures/redaction-*.json): realistic secret formats, each in a log line as
@@ -46,17 +51,17 @@ describe('red team: redaction corpus', () => {
   }
 });
 
-describe('red team: redaction at the cut of a log tail', () => {
-  const filler = (bytes: number) =>
-    Array.from(
-      { length: Math.ceil(bytes / 40) },
-      (_, i) => `INFO request ${String(i).padStart(6, '0')} ok`,
-    ).join('\n');
-  const keyBody = Array.from(
-    { length: 26 },
-    (_, i) => `MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC${String(i).padStart(2, '0')}Zq8mR3tYp6Kv`,
-  );
+const filler = (bytes: number) =>
+  Array.from(
+    { length: Math.ceil(bytes / 40) },
+    (_, i) => `INFO request ${String(i).padStart(6, '0')} ok`,
+  ).join('\n');
+const keyBody = Array.from(
+  { length: 26 },
+  (_, i) => `MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC${String(i).padStart(2, '0')}Zq8mR3tYp6Kv`,
+);
 
+describe('red team: redaction at the cut of a log tail', () => {
   it('a key block whose BEGIN line the 4 KiB cut drops is still redacted', () => {
     // The BEGIN line sits just before where a 4 KiB tail starts: cut first, it would be gone.
     const log = `${filler(2000)}\n-----BEGIN PRIVATE KEY-----\n${keyBody.join('\n')}\n-----END PRIVATE KEY-----\n${filler(2400)}`;
@@ -105,5 +110,70 @@ describe('red team: redaction at the cut of a log tail', () => {
     for (let i = 0; i + 6 <= secret.length; i++)
       assert.equal(tail.includes(secret.slice(i, i + 6)), false, tail);
     assert.match(tail, /retrying $/);
+  });
+});
+
+describe('red team: what the shipper queues', () => {
+  /** A crash-looping pod whose waiting message, newest Warning event and log (4 tails long) carry secrets. */
+  async function shipped(log: string, warning: string, waitingMessage: string): Promise<FailureEventBatch> {
+    const pod: V1Pod = {
+      metadata: { namespace: 'shop', name: 'cart-7d9f8b6c5-x2x4z', uid: 'uid-1' },
+      spec: { containers: [{ name: 'app', image: 'cart:1' }] },
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          {
+            name: 'app',
+            image: 'cart:1',
+            imageID: '',
+            ready: false,
+            restartCount: 5,
+            state: { waiting: { reason: 'CrashLoopBackOff', message: waitingMessage } },
+          },
+        ],
+      },
+    };
+    const queued: ShipperMessage[] = [];
+    const reporter = new ClusterReporter({
+      clusterId: 'prod-eu-1',
+      cache: {
+        pods: () => [pod],
+        nodes: () => [],
+        replicaSetOwner: () => undefined,
+        latestPodWarning: () => warning,
+      },
+      outbox: { enqueue: (message: ShipperMessage) => void queued.push(message) },
+      logs: { tail: async () => log },
+      metrics: createShipperMetrics(createRegistry('shipper')),
+      logger: new RecordingLogger(),
+      now: () => new Date('2026-12-03T10:00:00Z'),
+      podsPerSnapshot: 100,
+      maxRememberedFailures: 100,
+    });
+    await reporter.podChanged(pod);
+    const batch = queued.find((m) => m.kind === 'failure-events');
+    assert.ok(batch, 'a failure event was queued');
+    return batch as FailureEventBatch;
+  }
+
+  it('a failure event carries no secret from its message, its Warning event or its log tail', async () => {
+    const keyLines = keyBody.slice(0, 20);
+    const log = `${filler(3000)}\n-----BEGIN RSA PRIVATE KEY-----\n${keyLines.join('\n')}\n-----END RSA PRIVATE KEY-----\n${filler(2600)}\nERROR WRONGPASS invalid username-password pair AUTH default Rd!s-9xQ2pLm`;
+    const batch = await shipped(
+      log,
+      'Failed to pull image: unauthorized, https://deploy:Zx9mQ2pL@registry.shop.io/v2/',
+      'back-off: connect failed password=Hunter2-S3cret',
+    );
+    const sent = JSON.stringify(batch);
+    for (const secret of [
+      'Rd!s-9xQ2pLm',
+      'Zx9mQ2pL',
+      'Hunter2-S3cret',
+      ...keyLines.map((l) => l.slice(0, 40)),
+    ])
+      assert.equal(sent.includes(secret), false, `${secret} left the cluster`);
+    const [event] = batch.events;
+    assert.ok(Buffer.byteLength(event!.logTail ?? '') <= MAX_LOG_TAIL_BYTES);
+    assert.match(event!.logTail ?? '', /AUTH default \[REDACTED:redis-auth\]$/);
   });
 });
