@@ -17,6 +17,7 @@ import {
   type UnsignedPlan,
   verifyPlan,
 } from '../../functions/shared/signing.js';
+import { sendAll } from '../../functions/shared/sqs-publisher.js';
 import { SqsQueueSender } from '../../functions/shipper/adapters/sqs-sender.js';
 import { localSqsClient } from '../../local/standins/sqs/client.js';
 import { type SqsEmulator, startSqsEmulator } from '../../local/standins/sqs/emulator.js';
@@ -157,5 +158,22 @@ describe('red team: poison text through SQS', () => {
     };
     await sendAlerts(client, sqs.queueUrls.alerts!, [alert]);
     assert.deepEqual(await receiveOne(sqs.queueUrls.alerts!), alert);
+  });
+
+  it('a message attribute with poison in it is accepted by SQS (what it refuses becomes U+FFFD)', async () => {
+    await sendAll(client, sqs.queueUrls.alerts!, [
+      { id: 'attr', body: { ok: true }, attributes: { 'kubepulse-cluster': 'prod\uFFFEeu\u0000' } },
+    ]);
+    const response = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: sqs.queueUrls.alerts!,
+        MessageAttributeNames: ['All'],
+        WaitTimeSeconds: 1,
+      }),
+    );
+    assert.equal(
+      response.Messages?.[0]?.MessageAttributes?.['kubepulse-cluster']?.StringValue,
+      'prod\uFFFDeu\uFFFD',
+    );
   });
 });
