@@ -288,8 +288,8 @@ function secretStatements(who, environment, kmsKeyArn) {
       Condition: {
         StringEquals: {
           'kms:ViaService': [
-            { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' },
-            { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' },
+            { 'Fn::Sub': `secretsmanager.\${AWS::Region}.amazonaws.com` },
+            { 'Fn::Sub': `ssm.\${AWS::Region}.amazonaws.com` },
           ],
         },
       },

@@ -142,3 +142,63 @@ describe('per-cluster queues and principals from the cluster list', () => {
     );
   });
 });
+
+describe('secretStatements: a role reads exactly the secrets its function names', () => {
+  const { secretStatements } = require('./cloudformation.cjs') as {
+    secretStatements: (
+      who: string,
+      env: Record<string, unknown>,
+      kms?: string,
+    ) => Array<Record<string, unknown>>;
+  };
+
+  it('grants GetSecretValue / GetParameter on each reference, nothing for blanks', () => {
+    const statements = secretStatements('planner', {
+      PLAN_SIGNING_KEY_SECRET: 'secretsmanager:kubepulse/prod/plan-signing-key',
+      GEMINI_API_KEY_SECRET: 'ssm:/kubepulse/prod/gemini',
+      SLACK_WEBHOOK_URL_SECRET: '',
+      REDIS_URL: 'redis://cache:6379',
+    });
+    assert.deepEqual(
+      statements.map((s) => [s.Action, JSON.stringify(s.Resource)]),
+      [
+        [
+          'secretsmanager:GetSecretValue',
+          JSON.stringify([
+            {
+              'Fn::Sub':
+                'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:kubepulse/prod/plan-signing-key-??????',
+            },
+          ]),
+        ],
+        [
+          'ssm:GetParameter',
+          JSON.stringify([
+            {
+              'Fn::Sub':
+                'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/kubepulse/prod/gemini',
+            },
+          ]),
+        ],
+      ],
+    );
+    assert.deepEqual(secretStatements('inference', { REDIS_URL_SECRET: '' }), []);
+  });
+
+  it('refuses a value where a reference belongs (packaging fails, the value never reaches the template)', () => {
+    assert.throws(
+      () => secretStatements('notifier', { WEBHOOK_SECRET_SECRET: 'hunter2hunter2hunter2' }),
+      /WEBHOOK_SECRET_SECRET is not a secret reference/,
+    );
+  });
+
+  it('adds kms:Decrypt through Secrets Manager and SSM only when a key is named', () => {
+    const statements = secretStatements(
+      'planner',
+      { PLAN_SIGNING_KEY_SECRET: 'secretsmanager:k' },
+      'arn:aws:kms:eu-west-1:111122223333:key/abc',
+    );
+    const kms = statements.find((s) => s.Action === 'kms:Decrypt');
+    assert.ok(kms?.Condition, 'conditioned on kms:ViaService');
+  });
+});

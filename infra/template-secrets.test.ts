@@ -56,6 +56,16 @@ describe('template secrets check', () => {
       { X: 'https://hooks.slack.com/services/T000/B000/XXXX' },
       /Slack webhook URL/,
     ],
+    [
+      'a Stripe key anywhere',
+      { NOTE: 'sk_live_4eC39HqLyjWDarjtT1zdp7dc51LkD3qZ' },
+      /redaction takes for a secret/,
+    ],
+    [
+      'a password in a JSON blob',
+      { POLICY: '{"user":"svc","password":"p4ss-w0rd-2026"}' },
+      /redaction takes for a secret/,
+    ],
   ];
   for (const [name, variables, reason] of cases) {
     it(`finds ${name}, without printing it`, () => {

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { APPROVER_SECRETS } from '../functions/approver/config.js';
 import { NOTIFIER_SECRETS } from '../functions/notifier/config.js';
 import { PLANNER_SECRETS } from '../functions/planner/config.js';
+import { createRedactor } from '../functions/shared/redaction/redact.js';
 import { parseSecretRef, REDIS_URL_SETTING, type SecretSetting } from '../functions/shared/secrets.js';
 
 const settingName = (setting: SecretSetting) => (typeof setting === 'string' ? setting : setting.name);
@@ -74,6 +75,19 @@ export function findTemplateSecrets(template: Template): Finding[] {
     if (pattern.test(text))
       findings.push({ where: 'template', problem: `holds something shaped like a ${shape}` });
   }
+  // The same redaction that guards prompts and alerts (its corpus: test/redteam/redaction.test.ts), on every string.
+  const redactor = createRedactor();
+  const visit = (value: unknown, where: string): void => {
+    if (typeof value === 'string') {
+      if (redactor.redact(value).count > 0)
+        findings.push({ where, problem: 'holds what redaction takes for a secret' });
+    } else if (Array.isArray(value)) {
+      for (const [index, item] of value.entries()) visit(item, `${where}[${index}]`);
+    } else if (value && typeof value === 'object') {
+      for (const [key, item] of Object.entries(value)) visit(item, `${where}.${key}`);
+    }
+  };
+  visit(template.Resources ?? {}, 'Resources');
   return findings;
 }
 

@@ -3,8 +3,8 @@ import { DEFAULT_POLICY, parsePolicy } from '../shared/actions/index.js';
 import { clusterKeysProblem, parseClusterSigningKeys, signersOf } from '../shared/cluster-keys.js';
 import { clusterBySource, clusterQueuesSchema, sqsArn } from '../shared/clusters.js';
 import { env, readConfig } from '../shared/config.js';
+import { createRedactor } from '../shared/redaction/redact.js';
 import { REDIS_URL_SETTING, resolveSecretEnv, type SecretStore } from '../shared/secrets.js';
-import { createRedactor } from './core/redact.js';
 import { LlmConfigSchema } from './llm/from-config.js';
 
 /** Unset or empty (a deploy parameter left blank) both mean "not configured". */

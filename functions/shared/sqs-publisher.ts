@@ -7,6 +7,9 @@ import {
 import { encodeMessageBody, groupForSendBatch } from './contracts/index.js';
 import { DependencyUnavailableError } from './errors.js';
 
+/** Characters SQS refuses in a string attribute (outside XML 1.0's Char). */
+const NOT_SQS_SAFE_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
 export interface OutgoingMessage {
   /** Becomes the batch entry id; must be unique within one send. */
   id: string;
@@ -67,7 +70,8 @@ function stringAttributes(attributes: Record<string, string>): Record<string, Me
   return Object.fromEntries(
     Object.entries(attributes).map(([name, value]) => [
       name,
-      { DataType: 'String', StringValue: value.slice(0, 1024) },
+      // Attribute values are not JSON, so nothing can be escaped: what SQS refuses becomes U+FFFD.
+      { DataType: 'String', StringValue: value.slice(0, 1024).replace(NOT_SQS_SAFE_CHAR, '\uFFFD') },
     ]),
   );
 }

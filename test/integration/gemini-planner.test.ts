@@ -4,7 +4,6 @@ import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { buildContext } from '../../functions/planner/core/context.js';
 import { incidentKeyOf } from '../../functions/planner/core/correlate.js';
-import { createRedactor } from '../../functions/planner/core/redact.js';
 import {
   LlmBudgetExceededError,
   LlmCircuitOpenError,
@@ -23,6 +22,7 @@ import {
 } from '../../functions/planner/llm/guarded-planner.js';
 import { createLlmMetrics } from '../../functions/planner/llm/metrics.js';
 import type { PlanRequest } from '../../functions/planner/llm/provider.js';
+import { createRedactor } from '../../functions/shared/redaction/redact.js';
 import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
 import { INJECTION_VARIANTS } from '../../local/standins/fake-gemini/replies.js';
 import { type FakeGemini, startFakeGemini } from '../../local/standins/fake-gemini/server.js';

@@ -9,7 +9,6 @@ import {
   planIncidents,
 } from '../../functions/planner/core/plan-incident.js';
 import type { PlannerOutput } from '../../functions/planner/core/ports.js';
-import { createRedactor } from '../../functions/planner/core/redact.js';
 import { LlmUnavailableError } from '../../functions/planner/llm/errors.js';
 import type { LlmPlanner, PlanAnswer, PlanRequest } from '../../functions/planner/llm/provider.js';
 import { parsePolicy, type RemediationPolicyDocument } from '../../functions/shared/actions/index.js';
@@ -19,6 +18,7 @@ import type {
   RemediationPlan,
 } from '../../functions/shared/contracts/index.js';
 import { DependencyUnavailableError } from '../../functions/shared/errors.js';
+import { createRedactor } from '../../functions/shared/redaction/redact.js';
 import { keyringOf, verifyPlan } from '../../functions/shared/signing.js';
 import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
 import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../support/planner-fixtures.js';
@@ -351,7 +351,11 @@ describe('planning incidents against a real Redis', () => {
     });
     const { incidents, outputs } = await planIncidents([eventAnomaly('OOMKilled')], deps({ llm }));
     assert.equal(incidents[0]!.result, 'escalated');
-    assert.equal(alertOf(outputs).summary, 'bad deploy');
+    // Issue 14: what policy decided leads, the model's words follow, labelled as the model's.
+    assert.equal(
+      alertOf(outputs).summary,
+      'No automatic action: a human should decide.\nModel-written diagnosis (unverified; links and mentions disabled): bad deploy',
+    );
   });
 
   it('asks a human while the target cools down, and once automatic plans are spent', async () => {

@@ -1,7 +1,9 @@
 // The red-team suite: every test in test/redteam/ is one attack case, and a failing one is an attack that got
 // through. Run as `node --import tsx test/redteam/run.mjs [files or folders]` (`npm run test:redteam`); the
 // child processes node:test starts inherit the tsx loader. Counts come from node:test's own event stream, not
-// from its human output. The last line is JSON for machines: {"cases":N,"got_through":F,...}.
+// from its human output. The last line is JSON for machines: {"cases":N,"got_through":F,...}, with the
+// redaction corpus's figures (cases named `secret format …` and `innocent line …` in redaction.test.ts), which
+// are also printed alone on the line before: {"secret_formats":N,"leaked":0,"innocent_lines":M,"mangled":0}.
 import { readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { run } from 'node:test';
@@ -37,6 +39,8 @@ const tallyOf = (file) => {
 };
 for (const file of files) tallyOf(file);
 const firstLineOf = (error) => String(error?.cause?.message ?? error?.message ?? error ?? '').split('\n')[0];
+/** The redaction corpus: a failing secret format leaked, a failing innocent line was mangled. */
+const redaction = { secret_formats: 0, leaked: 0, innocent_lines: 0, mangled: 0 };
 /** Cases marked todo that now pass: the integrator can drop their todo. */
 const todoPassing = [];
 
@@ -49,6 +53,13 @@ for await (const event of run({ files, concurrency: 1 })) {
   const tally = tallyOf(data.file);
   const where = `${relative(repo, data.file ?? '')}: ${data.name}`;
   tally.cases += 1;
+  if (data.name.startsWith('secret format ')) {
+    redaction.secret_formats += 1;
+    if (event.type === 'test:fail') redaction.leaked += 1;
+  } else if (data.name.startsWith('innocent line ')) {
+    redaction.innocent_lines += 1;
+    if (event.type === 'test:fail') redaction.mangled += 1;
+  }
   if (data.skip !== undefined) {
     tally.skipped += 1;
     console.log(`  skipped  ${where}`);
@@ -77,9 +88,11 @@ const summary = {
   got_through: total('got_through'),
   todo: total('todo'),
   skipped: total('skipped'),
+  ...redaction,
   by_file: byFile,
 };
 const refused = summary.cases - summary.got_through - summary.todo - summary.skipped;
+console.log(JSON.stringify(redaction));
 console.log(`red-team: ${refused} passed, ${summary.got_through} failed, ${summary.skipped} skipped`);
 console.log(JSON.stringify(summary));
 process.exitCode = summary.got_through > 0 ? 1 : 0;

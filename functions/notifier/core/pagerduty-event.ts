@@ -1,7 +1,7 @@
 import type { Alert } from '../../shared/contracts/index.js';
 import { clipCodePoints } from '../../shared/text.js';
 import { type Destination, JSON_HEADERS } from './destination.js';
-import { workloadLabel } from './text.js';
+import { shownToHumans, workloadLabel } from './text.js';
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 const SUMMARY_MAX = 1024;
@@ -10,7 +10,8 @@ const SUMMARY_MAX = 1024;
  * An Events API v2 event. A firing alert triggers (or updates) the incident under its dedup key; a resolved alert
  * resolves it with the same key, which is all PagerDuty reads from a resolve event.
  */
-export function pagerDutyEvent(alert: Alert, routingKey: string) {
+export function pagerDutyEvent(received: Alert, routingKey: string) {
+  const alert = shownToHumans(received);
   if (alert.status === 'resolved') {
     return { routing_key: routingKey, event_action: 'resolve' as const, dedup_key: alert.dedupKey };
   }

@@ -1,7 +1,7 @@
 import type { Alert } from '../../shared/contracts/index.js';
 import { clipCodePoints } from '../../shared/text.js';
 import { type Destination, JSON_HEADERS } from './destination.js';
-import { workloadLabel } from './text.js';
+import { shownToHumans, workloadLabel } from './text.js';
 
 // Block Kit limits that Slack enforces by refusing the whole message (invalid_blocks).
 const HEADER_MAX = 150;
@@ -27,7 +27,8 @@ const mrkdwn = (text: string, max: number) => ({ type: 'mrkdwn', text: clipCodeP
  * An incoming-webhook message: `text` is what notifications and screen readers show, `blocks` what the channel
  * shows. A resolved alert reads as resolved in both.
  */
-export function slackMessage(alert: Alert) {
+export function slackMessage(received: Alert) {
+  const alert = shownToHumans(received);
   const resolved = alert.status === 'resolved';
   const workload = alert.target ? workloadLabel(alert.target) : undefined;
   const where = workload ? `${alert.clusterId} ${workload}` : alert.clusterId;

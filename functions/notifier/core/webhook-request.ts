@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Alert } from '../../shared/contracts/index.js';
 import { type Destination, JSON_HEADERS } from './destination.js';
+import { shownToHumans } from './text.js';
 
 export const SIGNATURE_HEADER = 'x-kubepulse-signature';
 export const TIMESTAMP_HEADER = 'x-kubepulse-timestamp';
@@ -19,7 +20,8 @@ export function webhookDestination(url: string, secret: string | undefined): Des
   return {
     name: 'webhook',
     request: (alert: Alert, now: Date) => {
-      const body = JSON.stringify(alert);
+      // Receivers show the alert to people too: the same neutralised text as Slack and PagerDuty get.
+      const body = JSON.stringify(shownToHumans(alert));
       const timestamp = Math.floor(now.getTime() / 1000);
       return {
         url,

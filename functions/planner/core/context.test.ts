@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../../../test/support/planner-fixtures.js';
 import type { FailureEvent } from '../../shared/contracts/index.js';
+import { createRedactor } from '../../shared/redaction/redact.js';
 import { buildContext, CONTEXT_LIMITS } from './context.js';
 import { incidentKeyOf } from './correlate.js';
-import { createRedactor } from './redact.js';
 
 const redactor = createRedactor();
 const SECRET_TAIL = [

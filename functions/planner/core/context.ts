@@ -4,8 +4,8 @@ import type {
   PodInventory,
   ResourceQuantities,
 } from '../../shared/contracts/index.js';
+import type { Redactor } from '../../shared/redaction/redact.js';
 import type { IncidentKey } from './correlate.js';
-import type { Redactor } from './redact.js';
 
 /**
  * What the planner knows about one incident, bounded in size and with every string redacted, as a structured

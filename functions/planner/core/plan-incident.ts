@@ -24,15 +24,16 @@ import {
 import { describeError } from '../../shared/errors.js';
 import { shortId } from '../../shared/ids.js';
 import type { LoggerPort } from '../../shared/logger.js';
+import type { Redactor } from '../../shared/redaction/redact.js';
 import { type SigningKey, signPlan } from '../../shared/signing.js';
-import { clip } from '../../shared/text.js';
+import { clip, clipCodePoints } from '../../shared/text.js';
+import { neutraliseUntrusted } from '../../shared/untrusted-text.js';
 import type { LlmPlanner } from '../llm/provider.js';
 import { buildContext, type PlanningContext } from './context.js';
 import { groupByIncident, type IncidentKey, type ProblemClass, subjectOf } from './correlate.js';
 import { factsFromIncident, type KnownFacts } from './facts.js';
 import type { PendingApproval, PlannedIncident, PlannerOutput, PlannerStatePort } from './ports.js';
 import { PROBLEMS, runbookProposal } from './problems.js';
-import type { Redactor } from './redact.js';
 
 /**
  * Planning one batch of anomalies: correlate them into incidents; plan each incident once; ask the LLM and
@@ -354,7 +355,7 @@ async function emit(
   anomalies: Anomaly[],
   context: PlanningContext,
   facts: TargetFacts,
-  choice: Choice,
+  chosen: Choice,
   evaluation: PlanEvaluation | undefined,
   deps: PlannerDeps,
 ): Promise<IncidentOutcome> {
@@ -367,18 +368,40 @@ async function emit(
     ...(choice.fallbackReason ? { fallbackReason: choice.fallbackReason } : {}),
     outputs,
   });
-  const alert = alertFactory(key, anomalies, choice, context, now);
+  // The model's words (and the evidence a runbook quotes) are data: neutralised before they are signed, stored
+  // for approval or shown, and labelled where shown, after what policy made of the proposal in the product's words.
+  const choice = untrustedProposalOf(chosen);
   const { proposal } = choice;
+  const alert = alertFactory(key, anomalies, choice, context, now);
+  const said = `${choice.source === 'llm' ? MODEL_LABEL : RUNBOOK_LABEL}: ${clipCodePoints(proposal.diagnosis, ALERT_DIAGNOSIS_MAX)}`;
 
   if (!evaluation) {
     return proposal.decision === 'observe'
-      ? outcome('observed', [alert('observe', 'info', `Watching ${subjectOf(key)}`, proposal.diagnosis)])
+      ? outcome('observed', [
+          alert(
+            'observe',
+            'info',
+            `Watching ${subjectOf(key)}`,
+            `No action taken: the incident is watched.\n${said}`,
+          ),
+        ])
       : outcome('escalated', [
-          alert('escalate', 'warning', `Needs a human: ${subjectOf(key)}`, proposal.diagnosis),
+          alert(
+            'escalate',
+            'warning',
+            `Needs a human: ${subjectOf(key)}`,
+            `No automatic action: a human should decide.\n${said}`,
+          ),
         ]);
   }
   if (evaluation.verdict === 'refused') {
-    const summary = `${proposal.diagnosis}\nRefused by policy: ${evaluation.reasons.join('; ')}`;
+    const summary = [
+      `Refused by policy: ${evaluation.reasons.join('; ')}`,
+      ...(proposal.actions.length > 0
+        ? [`Proposed and not done: ${proposal.actions.map(describeAction).join('; ')}.`]
+        : []),
+      said,
+    ].join('\n');
     return outcome('refused', [
       alert('refused', 'warning', `Remediation refused for ${subjectOf(key)}`, summary),
     ]);
@@ -400,18 +423,36 @@ async function emit(
 
   const approval = await requestApproval(key, anomalies, signed, scope, facts, reasons, now, deps);
   const summary = [
-    proposal.diagnosis,
-    `Proposed (${choice.source}): ${proposal.actions.map(describeAction).join('; ')}.`,
+    `Proposed (${choice.source}): ${signed.proposal.actions.map(describeAction).join('; ')}.`,
     `Why a human must approve: ${reasons.join('; ')}`,
     `Approval id: ${approval.approvalId}`,
     // The digest of exactly what would be signed: approving with it refuses anything else.
     `To approve exactly this: npx kubepulse approve ${approval.approvalId} --digest ${shownDigestOf(approval)}`,
     ...(facts.incident.workload ? [] : ['The incident has no owning workload.']),
+    said,
   ].join('\n');
   return outcome('pending-approval', [
     { kind: 'approval-request', approval },
     alert('approval', 'warning', `Approval needed: ${subjectOf(key)}`, summary),
   ]);
+}
+
+const MODEL_LABEL = 'Model-written diagnosis (unverified; links and mentions disabled)';
+const RUNBOOK_LABEL = 'Runbook diagnosis (quotes cluster evidence; links and mentions disabled)';
+/** An alert leads with what policy decided; the diagnosis after it is bounded so it cannot crowd that out. */
+const ALERT_DIAGNOSIS_MAX = 1000;
+
+/** The proposal with its free text neutralised: redacted again, URLs defanged, mentions inert, bounded. */
+function untrustedProposalOf(choice: Choice): Choice {
+  const { proposal } = choice;
+  return {
+    ...choice,
+    proposal: {
+      ...proposal,
+      diagnosis: neutraliseUntrusted(proposal.diagnosis, 2000),
+      rationale: neutraliseUntrusted(proposal.rationale, 4000),
+    },
+  };
 }
 
 /**

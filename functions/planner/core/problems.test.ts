@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 import { eventAnomaly, podInventory, usageAnomaly } from '../../../test/support/planner-fixtures.js';
 import { DEFAULT_POLICY } from '../../shared/actions/index.js';
 import type { Anomaly } from '../../shared/contracts/index.js';
+import { createRedactor } from '../../shared/redaction/redact.js';
 import { buildContext } from './context.js';
 import { incidentKeyOf, PROBLEM_CLASSES } from './correlate.js';
 import { factsFromIncident } from './facts.js';
 import { PROBLEMS, runbookProposal } from './problems.js';
-import { createRedactor } from './redact.js';
 
 const redactor = createRedactor();
 

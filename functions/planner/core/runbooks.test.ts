@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 import { eventAnomaly, MIB, podInventory, usageAnomaly } from '../../../test/support/planner-fixtures.js';
 import { DEFAULT_POLICY, evaluatePlan, parsePolicy } from '../../shared/actions/index.js';
 import type { Anomaly } from '../../shared/contracts/index.js';
+import { createRedactor } from '../../shared/redaction/redact.js';
 import { buildContext } from './context.js';
 import { incidentKeyOf } from './correlate.js';
 import { factsFromIncident, type KnownFacts } from './facts.js';
 import { runbookProposal } from './problems.js';
-import { createRedactor } from './redact.js';
 import { summariseLog } from './runbooks.js';
 
 const redactor = createRedactor();

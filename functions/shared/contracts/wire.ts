@@ -23,8 +23,34 @@ interface CompressedEnvelope {
   data: string;
 }
 
+/**
+ * What SQS accepts in a body (XML 1.0's Char): #x9 | #xA | #xD | #x20-#xD7FF | #xE000-#xFFFD | #x10000-#x10FFFF.
+ * JSON.stringify escapes control characters and lone surrogates but leaves U+FFFE and U+FFFF raw, which SQS
+ * refuses (or, through some paths, alters, breaking a plan's signature).
+ */
+const NOT_SQS_SAFE = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
+
+/**
+ * JSON text with every character SQS refuses written as a `\uXXXX` escape. Outside strings JSON is ASCII, so
+ * such a character can only be inside a string, where the escape decodes to the same character: the parsed value,
+ * and so a signature over it, is unchanged.
+ */
+export function sqsSafeJson(json: string): string {
+  return json.replace(NOT_SQS_SAFE, (char) =>
+    Array.from(
+      { length: char.length },
+      (_, i) => `\\u${char.charCodeAt(i).toString(16).padStart(4, '0')}`,
+    ).join(''),
+  );
+}
+
+/** True when SQS would accept `text` as a body or attribute value. */
+export function isSqsSafe(text: string): boolean {
+  return !new RegExp(NOT_SQS_SAFE.source, 'u').test(text);
+}
+
 export function encodeMessageBody(message: unknown): string {
-  const json = JSON.stringify(message);
+  const json = sqsSafeJson(JSON.stringify(message));
   const jsonBytes = Buffer.byteLength(json);
   if (jsonBytes <= COMPRESS_ABOVE_BYTES) return json;
   const envelope: CompressedEnvelope = {

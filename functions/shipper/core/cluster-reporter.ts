@@ -12,6 +12,7 @@ import {
 import { describeError } from '../../shared/errors.js';
 import { shortId } from '../../shared/ids.js';
 import type { LoggerPort } from '../../shared/logger.js';
+import { createRedactor, type Redactor } from '../../shared/redaction/redact.js';
 import type { ShipperMetrics } from '../metrics.js';
 import { detectFailures, type FailureOccurrence } from './failure-detector.js';
 import { nodeInventory, podInventory } from './inventory.js';
@@ -43,7 +44,11 @@ export interface ClusterReporterDeps {
   podsPerSnapshot: number;
   /** Dedupe keys remembered; the oldest are forgotten beyond this. */
   maxRememberedFailures: number;
+  /** Removes secrets from event messages and log tails before they leave the cluster; the built-in rules by default. */
+  redactor?: Redactor;
 }
+
+const BUILT_IN_REDACTOR = createRedactor();
 
 /**
  * Turns what the informers see into messages: inventory snapshots (complete ones periodically, partial ones for
@@ -152,7 +157,8 @@ export class ClusterReporter {
   ): Promise<FailureEvent> {
     const inventory = podInventory(pod, this.deps.cache.replicaSetOwner, this.deps.cache.replicaSetReplicas);
     const warning = this.deps.cache.latestPodWarning(namespace, name);
-    const message = [occurrence.message, warning].filter(Boolean).join(' | ').slice(0, 1024);
+    // Redacted whole before it is cut, so a cut cannot separate a secret from the key that gives it away.
+    const message = this.redact([occurrence.message, warning].filter(Boolean).join(' | ')).slice(0, 1024);
     const logTail = occurrence.container ? await this.logTail(namespace, name, occurrence) : undefined;
     return {
       eventId: `fe-${shortId(`${this.deps.clusterId}|${occurrence.dedupeKey}`, 32)}`,
@@ -184,11 +190,15 @@ export class ClusterReporter {
         previous: occurrence.previousLog,
         reason: occurrence.reason,
       });
-      return text ? lastBytes(text, MAX_LOG_TAIL_BYTES) : undefined;
+      return text ? redactedTail(text, MAX_LOG_TAIL_BYTES, (t) => this.redact(t)) : undefined;
     } catch (error) {
       logger.debug('no log tail for a failure event', { namespace, pod, error: describeError(error) });
       return undefined;
     }
+  }
+
+  private redact(text: string): string {
+    return (this.deps.redactor ?? BUILT_IN_REDACTOR).redact(text).text;
   }
 
   private remember(key: string): void {
@@ -198,6 +208,21 @@ export class ClusterReporter {
       if (oldest !== undefined) this.reported.delete(oldest);
     }
   }
+}
+
+/**
+ * The end of a log within maxBytes, with nothing secret in it: the whole text is redacted before the cut (a key
+ * block whose BEGIN line the cut would drop is recognised while it is whole), the partial first line a cut leaves
+ * is dropped (it may be a secret's value without its key; in a single long line, up to its first blank), and what remains is redacted again, for text that
+ * arrived already cut (the API server's own byte limit).
+ */
+export function redactedTail(text: string, maxBytes: number, redact: (text: string) => string): string {
+  const whole = redact(text);
+  const tail = lastBytes(whole, maxBytes);
+  if (tail === whole) return whole;
+  // One long line has no line to drop: drop up to its first blank instead.
+  const boundary = tail.search(/\n/) >= 0 ? tail.indexOf('\n') : tail.search(/\s/);
+  return redact(boundary >= 0 ? tail.slice(boundary + 1) : '');
 }
 
 /** The end of a text within maxBytes of UTF-8, never starting in the middle of a character. */

@@ -6,6 +6,7 @@ import { PAGERDUTY_ENQUEUE_PATH, startPagerDutyReceiver } from './pagerduty.js';
 import { startSlackReceiver } from './slack.js';
 import { startWebhookReceiver } from './webhook.js';
 
+export { type LiveContent, liveIn } from './clickable.js';
 export type { ReceivedRequest, Receiver } from './http-receiver.js';
 
 export interface AlertReceivers {

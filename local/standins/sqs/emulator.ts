@@ -14,11 +14,12 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { CreateQueueCommand, ListQueuesCommand } from '@aws-sdk/client-sqs';
 import { createRequestHandler } from 'local-aws-sqs';
@@ -178,6 +179,81 @@ function toCreateQueueInput(resource: CfnQueueResource, resources: Record<string
   return { QueueName, Attributes, ...(Tags?.length ? { tags } : {}) };
 }
 
+/** The characters SQS accepts in a message body and string attribute values (XML 1.0's Char production). */
+const INVALID_CONTENT = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+const INVALID_CONTENTS_MESSAGE =
+  'Invalid binary character was found in the message body, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF';
+
+/** Every message body and string attribute value of a SendMessage or SendMessageBatch request, either protocol. */
+function sentTexts(req: IncomingMessage, body: string): string[] {
+  const target = String(req.headers['x-amz-target'] ?? '');
+  if (target) {
+    if (!/\.SendMessage(Batch)?$/.test(target)) return [];
+    let parsed: { Entries?: unknown[] } & Record<string, unknown>;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      return [];
+    }
+    const entries = (Array.isArray(parsed.Entries) ? parsed.Entries : [parsed]) as Array<{
+      MessageBody?: unknown;
+      MessageAttributes?: Record<string, { StringValue?: unknown }>;
+    }>;
+    return entries.flatMap((e) => [
+      String(e.MessageBody ?? ''),
+      ...Object.values(e.MessageAttributes ?? {}).map((a) => String(a?.StringValue ?? '')),
+    ]);
+  }
+  const form = new URLSearchParams(body);
+  if (!/^SendMessage(Batch)?$/.test(form.get('Action') ?? '')) return [];
+  return [...form.entries()]
+    .filter(([name]) => name.endsWith('MessageBody') || name.endsWith('StringValue'))
+    .map(([, value]) => value);
+}
+
+/**
+ * local-aws-sqs stores any body; real SQS refuses one with a character outside XML's Char (U+FFFE, U+FFFF,
+ * control characters, lone surrogates) with InvalidMessageContents, failing the whole request. The emulator does
+ * the same, so a sender that does not escape them fails here as it would in AWS.
+ */
+async function refuseInvalidContents(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handle: (req: IncomingMessage, res: ServerResponse) => unknown,
+): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  const raw = Buffer.concat(chunks);
+  const body = raw.toString('utf8');
+  if (sentTexts(req, body).some((text) => INVALID_CONTENT.test(text))) {
+    res.statusCode = 400;
+    if (req.headers['x-amz-target']) {
+      res.setHeader('content-type', 'application/x-amz-json-1.0');
+      res.setHeader('x-amzn-query-error', 'InvalidMessageContents;Sender');
+      res.end(
+        JSON.stringify({
+          __type: 'com.amazonaws.sqs#InvalidMessageContents',
+          message: INVALID_CONTENTS_MESSAGE,
+        }),
+      );
+    } else {
+      res.setHeader('content-type', 'text/xml');
+      res.end(
+        `<?xml version="1.0"?><ErrorResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/"><Error><Type>Sender</Type><Code>InvalidMessageContents</Code><Message>${INVALID_CONTENTS_MESSAGE}</Message><Detail/></Error><RequestId>local</RequestId></ErrorResponse>`,
+      );
+    }
+    return;
+  }
+  // The handler reads the request as a stream: hand it the same bytes again.
+  const replay = Object.assign(Readable.from([raw]), {
+    headers: req.headers,
+    method: req.method,
+    url: req.url,
+    socket: req.socket,
+  }) as unknown as IncomingMessage;
+  await handle(replay, res);
+}
+
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const onError = (err: Error) => reject(err);
@@ -214,7 +290,7 @@ export async function startSqsEmulator(options: SqsEmulatorOptions = {}): Promis
     emulateQueueCreationLifecycle: false,
   });
   const server = createServer((req, res) => {
-    void requestHandler(req, res);
+    void refuseInvalidContents(req, res, requestHandler);
   });
   const port = await listen(server, options.port ?? 0, host);
   service.PORT = port; // queue URLs are built from it

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError } from '../../shared/errors.js';
+import { ConfigError } from '../errors.js';
 import { createRedactor, looksRandom } from './redact.js';
 
 // Each line carries a secret (the second element) that must not survive redaction.
