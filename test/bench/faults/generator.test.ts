@@ -47,7 +47,10 @@ describe('fault suite generator', () => {
       assert.ok(Math.max(...u) < 1, `${s.id}: never at the limit before the failure`);
       // A chunk that does not fit can be loaded within one sample: the last sample is then its plateau.
       const closeBy = s.shape === 'cache_chunks_plateau' ? 0.6 : 0.85;
-      assert.ok(u[u.length - 1]! > closeBy, `${s.id}: close to the limit just before the failure (${u.at(-1)})`);
+      assert.ok(
+        u[u.length - 1]! > closeBy,
+        `${s.id}: close to the limit just before the failure (${u.at(-1)})`,
+      );
       assert.equal(s.resource, s.shape === 'cpu_ramp' ? 'cpu' : 'memory', s.id);
     }
   });
