@@ -6,9 +6,11 @@ import { linearTrend } from './trend.js';
  * the models at the first full window.
  *
  * Its uncertainty is honest about how little it has seen: per horizon h (in steps), the band's standard deviation
- * is sqrt(s² (1 + 1/m) + (h · se)²) with s the residual spread of the fit, m its samples and se the slope's standard
- * error, floored at the models' own residual spread at that horizon (a line through ten samples is never surer
- * than the models are on a full window). It widens with the horizon and narrows as samples come in.
+ * is the larger of the line's own, sqrt(s² (1 + 1/m) + (h · se)²) with s the residual spread of the fit, m its
+ * samples and se the slope's standard error, and the models' residual spread at that horizon widened by
+ * sqrt(window / n) for n samples seen (a line through ten samples is never surer than the models are on a full
+ * window, and whether the series keeps its pace is a doubt no fit statistic measures). It widens with the horizon,
+ * narrows as samples come in, and meets the models' band as the window fills.
  *
  * The line only becomes evidence (a forecast breach) when it is a claim worth paging on this early: the limit
  * within `SHORT_ALERT_SECONDS` (a pod's first minutes are a warm-up, and a warm-up's first slope points at the
@@ -32,16 +34,18 @@ export interface ShortForecast {
 
 /**
  * `recent` holds the series' normalised values, oldest first, the row's value last (at least SHORT_MIN of them);
- * `horizons` are in steps; `floor` is the models' residual spread per horizon.
+ * `horizons` are in steps; `floor` is the models' residual spread per horizon on a full `window`.
  */
 export function shortForecast(
   recent: ArrayLike<number>,
   horizons: readonly number[],
   floor: readonly number[],
+  window: number,
   stepSeconds: number,
   level: number,
 ): ShortForecast {
   const n = recent.length;
+  const widen = Math.sqrt(Math.max(1, window / n));
   const m = Math.min(n, SHORT_FIT);
   const fit = Array.from({ length: m }, (_, i) => recent[n - m + i]!);
   const { mean, slope } = linearTrend(fit);
@@ -57,7 +61,7 @@ export function shortForecast(
   const end = mean + slope * (m - 1 - meanIndex);
   const forecast = Float32Array.from(horizons, (h) => end + slope * h);
   const spread = horizons.map((h, k) =>
-    Math.max(floor[k] ?? 0, Math.sqrt(s * s * (1 + 1 / m) + (h * se) ** 2)),
+    Math.max((floor[k] ?? 0) * widen, Math.sqrt(s * s * (1 + 1 / m) + (h * se) ** 2)),
   );
   const half = m >> 1;
   const early = linearTrend(fit.slice(0, half)).slope;

@@ -214,7 +214,14 @@ function shortEvidenceOf(judging: Judging, row: ScoredRow): RowEvidence {
   const { denominator, basis } = row.normalisation;
   const recent = Array.from(row.values.subarray(0, row.end + 1), (v) => v / denominator);
   const exhaustionLevel = EXHAUSTION_LEVEL[row.series.signal!];
-  const line = shortForecast(recent, metadata.horizons, residualStd, row.series.stepSeconds, exhaustionLevel);
+  const line = shortForecast(
+    recent,
+    metadata.horizons,
+    residualStd,
+    metadata.window,
+    row.series.stepSeconds,
+    exhaustionLevel,
+  );
   if (basis !== 'limit') return { ...none, forecast: line.forecast, spread: line.spread };
   const toLimit = secondsToLimit(row.last, line.forecast, horizonsSeconds, exhaustionLevel);
   const forecastBreach = line.claims && toLimit !== null && toLimit <= deps.policy.timeToLimitAlertSeconds;
