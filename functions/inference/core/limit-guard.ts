@@ -163,7 +163,8 @@ export function habituated(state: GuardState, level: number, at: number): boolea
 /**
  * Reads `level` (usage as a share of the limit `denominator`) at `at` against the series' state and returns the
  * state that includes it. The reading is taken before the sample is learnt: a level is never its own proof of
- * harmlessness. `stored` is not modified.
+ * harmlessness. `stored` is not modified unless `owned` says the caller owns it (the scoring path keeps one working
+ * copy per series and batch: copying three arrays per sample cost as much as the rest of the guard).
  */
 export function observeGuard(
   stored: GuardState | null,
@@ -171,6 +172,7 @@ export function observeGuard(
   at: number,
   denominator: number,
   exhaustionLevel: number,
+  owned = false,
 ): { state: GuardState; reading: GuardReading } {
   const killed =
     stored !== null &&
@@ -180,14 +182,18 @@ export function observeGuard(
   const fresh = stored === null || stored.denominator !== denominator || killed;
   const state: GuardState = fresh
     ? initialGuard(denominator, at, level)
-    : {
-        ...stored,
-        dwell: [...stored.dwell],
-        firstAt: [...stored.firstAt],
-        visits: [...stored.visits],
-        step: { ...stored.step, ups: stored.step.ups.filter(([, t]) => at - t <= STEP_MEMORY_SECONDS) },
-      };
+    : owned
+      ? stored
+      : {
+          ...stored,
+          dwell: [...stored.dwell],
+          firstAt: [...stored.firstAt],
+          visits: [...stored.visits],
+          step: { ...stored.step, ups: [...stored.step.ups] },
+        };
   const step = state.step;
+  if (step.ups.length > 0 && at - step.ups[0]![1] > STEP_MEMORY_SECONDS)
+    step.ups = step.ups.filter(([, t]) => at - t <= STEP_MEMORY_SECONDS);
   if (!fresh) updateSteps(step, level, at);
 
   let nextStepLevel: number | null = null;

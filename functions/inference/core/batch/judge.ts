@@ -91,7 +91,9 @@ function judgeRow(judging: Judging, i: number): void {
   // One working copy per series, updated row by row, rather than a new state per row.
   let state = judging.nextStates.get(key);
   if (!state) {
-    state = { ...judging.states.get(key)! };
+    const loaded = judging.states.get(key)!;
+    // The guard is updated in place row by row: the working copy owns a copy of it.
+    state = { ...loaded, guard: loaded.guard && structuredClone(loaded.guard) };
     judging.nextStates.set(key, state);
   }
   const evidence = evidenceOf(judging, row, i);
@@ -116,6 +118,7 @@ function judgeRow(judging: Judging, i: number): void {
       row.at,
       row.normalisation.denominator,
       EXHAUSTION_LEVEL[row.series.signal!],
+      true,
     );
     state.guard = observed.state;
     guard = observed.reading.reason;
