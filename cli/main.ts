@@ -5,10 +5,13 @@ import { LABEL_USAGE, runLabelCommand } from './label.js';
 import { PLANS_USAGE, runPlansCommand } from './plans.js';
 import { scoreFiles } from './score.js';
 
-const USAGE = `usage: kubepulse score --input <csv|dir> [--input …] --out <dir> [--redis-url redis://…] [--models <dir>]
+const USAGE = `usage: kubepulse score --input <csv|dir> [--input …] --out <dir> [--limit <n>] [--signal memory|cpu]
+                       [--step <seconds>] [--redis-url redis://…] [--models <dir>]
 
-  score   stream timestamp,value series row by row through the production scoring core and write per-row
-          anomaly scores in NAB's results layout (<out>/kubepulse/<category>/kubepulse_<file>.csv)
+  score   stream timestamp,value[,limit] series row by row through the production scoring core and write per row
+          anomaly_score, incident, forecast, seconds_to_limit and reason in NAB's results layout
+          (<out>/kubepulse/<category>/kubepulse_<file>.csv); --limit is the limit for rows without a limit column
+          value (bytes for memory, cores for cpu), --step the sampling step (default: the median interval)
 
 ${PLANS_USAGE}
 
@@ -48,9 +51,21 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       'redis-url': { type: 'string' },
       models: { type: 'string' },
+      limit: { type: 'string' },
+      signal: { type: 'string' },
+      step: { type: 'string' },
     },
   });
-  if (!values.input?.length || !values.out) {
+  const limit = values.limit === undefined ? undefined : Number(values.limit);
+  const step = values.step === undefined ? undefined : Number(values.step);
+  const signal = values.signal ?? 'memory';
+  if (
+    !values.input?.length ||
+    !values.out ||
+    (limit !== undefined && !(Number.isFinite(limit) && limit > 0)) ||
+    (step !== undefined && !(Number.isInteger(step) && step > 0)) ||
+    (signal !== 'memory' && signal !== 'cpu')
+  ) {
     console.error(USAGE);
     return 2;
   }
@@ -59,6 +74,9 @@ async function main(argv: string[]): Promise<number> {
     outDir: values.out,
     redisUrl: values['redis-url'],
     modelDir: values.models,
+    limit,
+    signal,
+    stepSeconds: step,
     onProgress: (done, total) => process.stderr.write(`\r\x1b[2Kscored ${done}/${total} rows`),
   });
   process.stderr.write('\n');

@@ -88,4 +88,54 @@ describe('kubepulse score', () => {
     assert.ok(scores[250]! > 0.9, `spike scored ${scores[250]}`);
     assert.ok(steady.at(-1)! < 0.3, `steady rows scored up to ${steady.at(-1)}`);
   });
+
+  it('scores time to a limit from a limit column or --limit, through the same core, and writes every column', async () => {
+    // A container at 40 % of a 1 GiB limit that starts leaking at row 150 and would reach the limit near row 290,
+    // sampled every 30 s; the limit column is empty on some rows, where --limit (the same 1 GiB) applies.
+    const GiB = 1024 ** 3;
+    const lines = ['timestamp,value,limit'];
+    for (let i = 0; i < 280; i++) {
+      const ts = new Date(Date.UTC(2026, 0, 1) + i * 30_000).toISOString();
+      const share = 0.4 + 0.003 * Math.sin(i * 1.3) + (i >= 150 ? (0.6 * (i - 150)) / 140 : 0);
+      lines.push(`${ts},${Math.round(share * GiB)},${i % 7 === 0 ? '' : GiB}`);
+    }
+    const input = join(dir, 'limit', 'pods');
+    mkdirSync(input, { recursive: true });
+    writeFileSync(join(input, 'leak.csv'), `${lines.join('\n')}\n`);
+
+    await scoreFiles({
+      inputs: [join(dir, 'limit')],
+      outDir: join(dir, 'out-limit'),
+      redisUrl: redis.url,
+      limit: GiB,
+    });
+    const text = readFileSync(join(dir, 'out-limit', 'kubepulse', 'pods', 'kubepulse_leak.csv'), 'utf8');
+    const [header, ...rows] = text.trim().split('\n');
+    assert.equal(header, 'timestamp,value,anomaly_score,incident,forecast,seconds_to_limit,reason');
+    const cells = rows.map((r) => r.split(','));
+    assert.equal(cells.length, 280);
+    const opened = cells.map((c, i) => (c[3] === '1' ? i : -1)).filter((i) => i >= 0);
+    assert.ok(opened.length >= 1, 'an incident opens');
+    assert.ok(
+      opened.every((i) => i >= 150),
+      `none before the leak: ${opened}`,
+    );
+    assert.ok(opened[0]! < 270, `opened before the limit (row ${opened[0]})`);
+    const first = cells[opened[0]!]!;
+    assert.ok(first[6]!.length > 0, 'the row that opened says why');
+    assert.ok(
+      cells.slice(0, 100).every((c) => c[5] === ''),
+      'no time to the limit while steady',
+    );
+    const ttl = cells.slice(250).map((c) => Number(c[5]));
+    assert.ok(
+      ttl.some((t) => t > 0 && t < 1800),
+      `a time to the limit near the end: ${ttl.slice(0, 5)}`,
+    );
+    assert.ok(
+      cells.slice(9).every((c) => c[4] !== ''),
+      'a forecast from the tenth row on',
+    );
+    assert.ok(Number(cells[200]![4]) > Number(cells[200]![1]), 'the forecast of a leak lies above its value');
+  });
 });

@@ -167,6 +167,7 @@ describe('secretStatements: a role reads exactly the secrets its function names'
           JSON.stringify([
             {
               'Fn::Sub':
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not JS
                 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:kubepulse/prod/plan-signing-key-??????',
             },
           ]),
@@ -176,6 +177,7 @@ describe('secretStatements: a role reads exactly the secrets its function names'
           JSON.stringify([
             {
               'Fn::Sub':
+                // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub syntax, not JS
                 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/kubepulse/prod/gemini',
             },
           ]),

@@ -2,7 +2,8 @@
 // its first alert, kubepulse's incidents, the static_90 and predict_linear alerts, the failure), drawn from a
 // `npm run bench:faults -- --out DIR` directory as SVG (the demo report's plot types, local/scenarios/demo/report/) and
 // rendered to PNG by Debian's chromium.
-//   node --import tsx models/plots.ts --from DIR [--out models/docs]
+//   node --import tsx models/plots.ts --from DIR [--out models/docs] [--only a.png,b.png] [--svg]
+// --svg writes the SVG itself (no chromium needed) next to where the PNG would go, as <name>.svg.
 // kubepulse's forecasts are not in the suite's output: each picked series is replayed through the production
 // inference core as the suite feeds it (messages of 10 samples, an inventory snapshot when the pod is first seen
 // and when its limit changes), and the replay must open its first incident when the suite's run did.
@@ -108,11 +109,31 @@ const PICTURES: Picture[] = [
       ofShape(all, 'cpu_ramp').find((s) => detected(s) && leadOf(s, 'static_90') === null) ??
       medianBy(ofShape(all, 'cpu_ramp').filter(detected), (s) => leadOf(s, 'kubepulse')!),
   },
+  {
+    file: 'cache-plateau.png',
+    title: 'a cache growing in chunks until one does not fit (cache_chunks_plateau, median kubepulse lead)',
+    pick: (all) =>
+      medianBy(ofShape(all, 'cache_chunks_plateau').filter(detected), (s) => leadOf(s, 'kubepulse')!),
+  },
+  {
+    file: 'dies-young.png',
+    title: 'a pod that dies young (leak_at_start, the fastest): a forecast from its tenth sample',
+    pick: (all) =>
+      ofShape(all, 'leak_at_start')
+        .filter(detected)
+        .sort((a, b) => a.failureAt! - a.onsetAt! - (b.failureAt! - b.onsetAt!))[0],
+  },
 ];
 
 const { values: args } = parseArgs({
-  options: { from: { type: 'string' }, out: { type: 'string', default: 'models/docs' } },
+  options: {
+    from: { type: 'string' },
+    out: { type: 'string', default: 'models/docs' },
+    only: { type: 'string' },
+    svg: { type: 'boolean', default: false },
+  },
 });
+const only = args.only ? new Set(args.only.split(',')) : null;
 if (!args.from) {
   console.error(
     'usage: node --import tsx models/plots.ts --from <bench:faults --out dir> [--out models/docs]',
@@ -133,6 +154,7 @@ const redis = new Redis(redisServer.url);
 const workDir = mkdtempSync(join(tmpdir(), 'kubepulse-plots-'));
 try {
   for (const picture of PICTURES) {
+    if (only && !only.has(picture.file)) continue;
     const series = picture.pick(suite);
     if (!series) throw new Error(`${picture.file}: no series in ${from} fits`);
     const openings = await replay(redis, series);
@@ -143,11 +165,17 @@ try {
       );
     }
     const plot = plotOf(picture.title, series, openings);
-    const html = join(workDir, `${series.id}.html`);
-    writeFileSync(html, `<!doctype html><body style="margin:0">${svgOf(plot, series.failureAt)}</body>`);
-    screenshot(html, join(outDir, picture.file));
-    const bytes = statSync(join(outDir, picture.file)).size;
-    console.log(`${picture.file}: ${series.id} (${(bytes / 1024).toFixed(0)} KB)`);
+    const svg = svgOf(plot, series.failureAt);
+    const file = args.svg ? picture.file.replace(/\.png$/, '.svg') : picture.file;
+    if (args.svg) {
+      writeFileSync(join(outDir, file), svg);
+    } else {
+      const html = join(workDir, `${series.id}.html`);
+      writeFileSync(html, `<!doctype html><body style="margin:0">${svg}</body>`);
+      screenshot(html, join(outDir, file));
+    }
+    const bytes = statSync(join(outDir, file)).size;
+    console.log(`${file}: ${series.id} (${(bytes / 1024).toFixed(0)} KB)`);
   }
 } finally {
   redis.disconnect();

@@ -112,4 +112,49 @@ describe('incident hysteresis', () => {
     assert.equal(transition, null);
     assert.equal(state.breachStreak, 1);
   });
+
+  it('opens at the limit guard’s first sample, and a quiet one teaches no higher bar for it', () => {
+    let state = INITIAL_INCIDENT_STATE;
+    const openings: number[] = [];
+    const feed = (guard: boolean, level: number, at: number) => {
+      const result = observe(
+        state,
+        { forecastBreach: false, classified: false, guard, level },
+        at,
+        policy,
+        (o) => `inc-${o}`,
+      );
+      state = result.state;
+      if (result.transition?.kind === 'opened') openings.push(at);
+    };
+    let at = 0;
+    for (let k = 0; k < 3; k++) {
+      feed(true, 0.92, at++);
+      for (let q = 0; q < 5; q++) feed(false, 0.5, at++);
+    }
+    assert.deepEqual(openings, [0, 6, 12], 'each episode opens at once, however quiet the ones before');
+  });
+
+  it('resolves an open incident when the container is killed, as one that came true', () => {
+    let state = INITIAL_INCIDENT_STATE;
+    const transitions: IncidentTransition[] = [];
+    const levels = [0.9, 0.95, 0.98, 0.03, 0.2, 0.3];
+    levels.forEach((level, at) => {
+      const breach = level > 0.5;
+      const result = observe(
+        state,
+        { forecastBreach: breach, classified: breach, level },
+        at,
+        policy,
+        (o) => `inc-${o}`,
+      );
+      state = result.state;
+      if (result.transition) transitions.push(result.transition);
+    });
+    assert.deepEqual(transitions, [
+      { kind: 'opened', incidentId: 'inc-1', at: 1 },
+      { kind: 'resolved', incidentId: 'inc-1', at: 3 },
+    ]);
+    assert.equal(state.learntBreachOpenAfter, 0, 'a kill is no false alarm to learn from');
+  });
 });

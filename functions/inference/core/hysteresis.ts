@@ -9,6 +9,15 @@
  * An incident the classifier opened is superseded when the forecast then reaches the limit: the old one is
  * resolved and a new one opens for the breach, so an incident that is already open (a restart, a warm-up)
  * cannot hide a leak that follows it.
+ *
+ * The limit guard's evidence (limit-guard.ts: a level near the limit the series has not shown it lives at, or a
+ * step history one more step of which reaches the limit) has its own `for` (the static rule's two minutes) and
+ * opens at its first sample, and never learns a higher bar from quiet incidents: the static 90 % rule it stands in for does not either, and
+ * only the guard's own habituation may silence it.
+ *
+ * A container killed while its incident is open (usage falling from near its limit to a fresh process's level)
+ * resolves the incident at once, as one that came true: the next leak after the restart opens a new incident
+ * rather than hiding in the old one, and the kill teaches no higher bar.
  */
 /**
  * An incident during which the usage never reached this share of its limit was a false alarm in hindsight: the
@@ -19,6 +28,9 @@ export const QUIET_PEAK = 1;
 export const LEARNT_BAR_FACTOR = 3;
 /** So a series can never learn to ignore a real breach entirely (30 minutes at a 30 s step). */
 export const MAX_LEARNT_OPEN_AFTER = 60;
+/** An open incident whose peak reached KILLED_FROM and whose usage then fell below KILLED_BELOW was a kill. */
+export const KILLED_FROM = 0.85;
+export const KILLED_BELOW = 0.1;
 
 export interface HysteresisPolicy {
   openAfter: number;
@@ -32,6 +44,8 @@ export interface IncidentPolicy extends HysteresisPolicy {
 export interface Evidence {
   forecastBreach: boolean;
   classified: boolean;
+  /** The limit guard's evidence (limit-guard.ts); absent counts as false. */
+  guard?: boolean;
   /** The usage as a share of its limit. */
   level: number;
 }
@@ -46,6 +60,7 @@ export interface IncidentState {
   /** Consecutive samples with any evidence, and with a forecast breach, in either phase. */
   anomalousStreak: number;
   breachStreak: number;
+  guardStreak: number;
   incidentId: string | null;
   openedAt: number | null;
   openedBy: IncidentCause | null;
@@ -63,6 +78,7 @@ export const INITIAL_INCIDENT_STATE: IncidentState = {
   streak: 0,
   anomalousStreak: 0,
   breachStreak: 0,
+  guardStreak: 0,
   incidentId: null,
   openedAt: null,
   openedBy: null,
@@ -92,17 +108,20 @@ export function observe(
 ): { state: IncidentState; transition: IncidentTransition | null } {
   // States stored by an earlier version lack the newer fields: they start from their initial values.
   const state: IncidentState = { ...INITIAL_INCIDENT_STATE, ...stored };
-  const anomalous = evidence.forecastBreach || evidence.classified;
+  const guard = evidence.guard === true;
+  const anomalous = evidence.forecastBreach || evidence.classified || guard;
   const anomalousStreak = anomalous ? state.anomalousStreak + 1 : 0;
   const breachStreak = evidence.forecastBreach ? state.breachStreak + 1 : 0;
-  const breachOpens = breachStreak >= Math.max(policy.openAfter, state.learntBreachOpenAfter);
+  const guardStreak = guard ? state.guardStreak + 1 : 0;
+  const breachOpens =
+    breachStreak >= Math.max(policy.openAfter, state.learntBreachOpenAfter) || guardStreak >= 1;
   // Each new state is spread from `state` with the streaks set in it, in one object (this runs once per sample).
   if (state.phase === 'normal') {
     const opens =
       breachOpens || anomalousStreak >= Math.max(policy.classifierOpenAfter, state.learntOpenAfter);
     if (!opens) {
       return {
-        state: { ...state, anomalousStreak, breachStreak, streak: anomalousStreak },
+        state: { ...state, anomalousStreak, breachStreak, guardStreak, streak: anomalousStreak },
         transition: null,
       };
     }
@@ -112,6 +131,7 @@ export function observe(
         ...state,
         anomalousStreak,
         breachStreak,
+        guardStreak,
         phase: 'open',
         streak: 0,
         incidentId,
@@ -124,10 +144,19 @@ export function observe(
       transition: { kind: 'opened', incidentId, at },
     };
   }
+  if (state.peak >= KILLED_FROM && evidence.level < KILLED_BELOW) {
+    const incidentId = state.incidentId ?? newIncidentId(state.openedAt ?? at);
+    const { learntOpenAfter, learntBreachOpenAfter } = state;
+    return {
+      state: { ...INITIAL_INCIDENT_STATE, learntOpenAfter, learntBreachOpenAfter },
+      transition: { kind: 'resolved', incidentId, at },
+    };
+  }
   const open: IncidentState = {
     ...state,
     anomalousStreak,
     breachStreak,
+    guardStreak,
     peak: Math.max(state.peak, evidence.level),
     longestAnomalous: Math.max(state.longestAnomalous, anomalousStreak),
     longestBreach: Math.max(state.longestBreach, breachStreak),

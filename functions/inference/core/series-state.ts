@@ -1,5 +1,6 @@
 import { Anomaly } from '../../shared/contracts/index.js';
 import { INITIAL_INCIDENT_STATE, type IncidentState } from './hysteresis.js';
+import type { GuardState } from './limit-guard.js';
 import type { SurpriseState } from './surprise.js';
 
 /**
@@ -13,6 +14,8 @@ export interface SeriesState {
   incident: IncidentState;
   /** The series' own history for surprise; null until its first full window. */
   surprise: SurpriseState | null;
+  /** The limit guard's habituation and step history; null until the first sample scored against a limit. */
+  guard: GuardState | null;
   outbox: Anomaly[];
 }
 
@@ -24,10 +27,18 @@ export function decodeSeriesState(fields: Record<string, string>): SeriesState {
   const version = Number(fields.v ?? 0);
   const lastScoredAt = Number(fields.t ?? -1);
   if (!fields.s)
-    return { version, lastScoredAt, incident: INITIAL_INCIDENT_STATE, surprise: null, outbox: [] };
+    return {
+      version,
+      lastScoredAt,
+      incident: INITIAL_INCIDENT_STATE,
+      surprise: null,
+      guard: null,
+      outbox: [],
+    };
   const stored = JSON.parse(fields.s) as {
     incident: IncidentState;
     surprise?: SurpriseState;
+    guard?: GuardState;
     outbox?: unknown[];
   };
   const outbox: Anomaly[] = [];
@@ -35,13 +46,23 @@ export function decodeSeriesState(fields: Record<string, string>): SeriesState {
     const parsed = Anomaly.safeParse(raw);
     if (parsed.success) outbox.push(parsed.data);
   }
-  return { version, lastScoredAt, incident: stored.incident, surprise: stored.surprise ?? null, outbox };
+  return {
+    version,
+    lastScoredAt,
+    incident: stored.incident,
+    surprise: stored.surprise ?? null,
+    guard: stored.guard ?? null,
+    outbox,
+  };
 }
 
-export function encodeSeriesState(state: Omit<SeriesState, 'version'>): Record<string, string> {
-  const { lastScoredAt, incident, surprise, outbox } = state;
+export function encodeSeriesState(
+  state: Omit<SeriesState, 'version' | 'guard'> & { guard?: GuardState | null },
+): Record<string, string> {
+  const { lastScoredAt, incident, surprise, guard, outbox } = state;
   const document: Record<string, unknown> = { incident };
   if (surprise) document.surprise = surprise;
+  if (guard) document.guard = guard;
   if (outbox.length > 0) document.outbox = outbox;
   return { t: String(lastScoredAt), s: JSON.stringify(document) };
 }

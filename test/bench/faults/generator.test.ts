@@ -36,12 +36,21 @@ describe('fault suite generator', () => {
   it('labels faulty series: normal before onset, failure right after the last sample, near the limit by then', () => {
     for (const s of small.filter((x) => x.faulty)) {
       const u = normalised(s);
-      assert.ok(s.onsetIndex! >= 240, `${s.id}: at least 2 h of normal behaviour before the fault`);
+      // A pod that dies young has no history; a restart storm's history holds its earlier kills; a JVM sized
+      // close to its limit peaks near it while healthy.
+      if (s.shape !== 'leak_at_start')
+        assert.ok(s.onsetIndex! >= 240, `${s.id}: at least 2 h of normal behaviour before the fault`);
       assert.ok(s.onsetIndex! < s.failureIndex!, s.id);
       assert.equal(s.values.length, s.failureIndex, `${s.id}: the series ends at the failure`);
-      assert.ok(Math.max(...u.slice(0, s.onsetIndex!)) < 0.8, `${s.id}: healthy before onset`);
+      const healthyMax = s.shape === 'restart_storm' ? 1 : s.shape === 'jvm_xmx_near_limit' ? 0.9 : 0.8;
+      assert.ok(Math.max(...u.slice(0, s.onsetIndex!)) < healthyMax, `${s.id}: healthy before onset`);
       assert.ok(Math.max(...u) < 1, `${s.id}: never at the limit before the failure`);
-      assert.ok(u[u.length - 1]! > 0.85, `${s.id}: close to the limit just before the failure (${u.at(-1)})`);
+      // A chunk that does not fit can be loaded within one sample: the last sample is then its plateau.
+      const closeBy = s.shape === 'cache_chunks_plateau' ? 0.6 : 0.85;
+      assert.ok(
+        u[u.length - 1]! > closeBy,
+        `${s.id}: close to the limit just before the failure (${u.at(-1)})`,
+      );
       assert.equal(s.resource, s.shape === 'cpu_ramp' ? 'cpu' : 'memory', s.id);
     }
   });

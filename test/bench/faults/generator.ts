@@ -40,6 +40,11 @@ export const FAULT_SHAPES = [
   'leak_after_restart',
   'deploy_then_leak',
   'cpu_ramp',
+  'cache_chunks_plateau',
+  'jvm_xmx_near_limit',
+  'offheap_growth',
+  'restart_storm',
+  'leak_at_start',
 ] as const;
 export const BENIGN_SHAPES = [
   'gc_sawtooth_high',
@@ -48,7 +53,23 @@ export const BENIGN_SHAPES = [
   'warmup_after_restart',
   'limit_raised',
   'deploy_shift',
+  'cache_full',
+  'diurnal_high',
+  'batch_high',
+  'warmup_at_start',
 ] as const;
+/** Shapes added for issue 15 (after the suite's first report): the figures are given for the old and new apart too. */
+export const ADDED_SHAPES: ReadonlySet<string> = new Set([
+  'cache_chunks_plateau',
+  'jvm_xmx_near_limit',
+  'offheap_growth',
+  'restart_storm',
+  'leak_at_start',
+  'cache_full',
+  'diurnal_high',
+  'batch_high',
+  'warmup_at_start',
+]);
 export type FaultShape = (typeof FAULT_SHAPES)[number];
 export type BenignShape = (typeof BENIGN_SHAPES)[number];
 export type Shape = FaultShape | BenignShape;
@@ -290,6 +311,126 @@ function buildFault(shape: FaultShape, rng: Rng, pre: number): Fault {
       }
       return { u, onset: pre, resource: 'cpu', failureLevel: cap };
     }
+    // Shapes added for issue 15, written from how workloads fail rather than from what the detector handles.
+    case 'cache_chunks_plateau': {
+      // An in-process cache (or a loaded data set) that grows in large chunks of about the same size (8..20 % of
+      // the limit, each within +-30 %), each loaded in 1..5 samples, with plateaus of 1..6 h between them, until
+      // a chunk no longer fits: the last plateau (1..12 h) sits wherever the chunks left it, often above 90 %,
+      // sometimes below. Nothing moves on a plateau, so a slope sees nothing there.
+      const chunk = rng.uniform(0.08, 0.2);
+      const base = rng.uniform(0.2, Math.min(0.45, 1 - 2.6 * chunk));
+      const sizes: number[] = [];
+      let level = base;
+      for (;;) {
+        const size = chunk * rng.uniform(0.7, 1.3);
+        sizes.push(size);
+        if (level + size >= 1.01) break;
+        level += size;
+      }
+      // Chunk k lands at steps[k] over loads[k] samples; the last one is the one that does not fit.
+      const loads = sizes.map(() => rng.int(1, 5));
+      const steps = [pre];
+      for (let k = 1; k < sizes.length - 1; k++)
+        steps.push(steps[k - 1]! + Math.round(rng.logUniform(1, 6) * STEPS_PER_HOUR));
+      steps.push(steps.at(-1)! + Math.round(rng.logUniform(1, 12) * STEPS_PER_HOUR));
+      const n = steps.at(-1)! + 10;
+      const u = levelAround(rng, n, base, 'memory');
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < sizes.length; k++) {
+          if (i >= steps[k]!) u[i]! += sizes[k]! * Math.min(1, (i - steps[k]! + 1) / loads[k]!);
+        }
+      }
+      return memory(u, pre);
+    }
+    case 'jvm_xmx_near_limit': {
+      // A JVM whose -Xmx plus its non-heap (metaspace, threads, code cache: 5..10 % of the limit) is above the
+      // container limit. Healthy, the heap saws between its live set and a GC trigger 20..35 % above it, peaking
+      // at 0.75..0.88 of the limit; then the live set grows (1..16 h) and each collection frees less, cycles get
+      // shorter as the headroom shrinks, and a peak crosses the limit.
+      const nonHeap = rng.uniform(0.05, 0.1);
+      const amplitude = rng.uniform(0.2, 0.35);
+      const live = rng.uniform(0.75, 0.88) - nonHeap - amplitude;
+      const fill = rng.logUniform(1, 16) * STEPS_PER_HOUR;
+      const rate = (1 - nonHeap - amplitude - live) / fill;
+      const basePeriod = rng.uniform(6, 40);
+      const n = pre + Math.ceil(fill * 1.3);
+      const u = levelAround(rng, n, nonHeap, 'memory');
+      let cycleStart = 0;
+      let length = Math.round(basePeriod);
+      for (let i = 0; i < n; i++) {
+        const floor = live + (i >= pre ? rate * (i - pre) : 0);
+        if (i - cycleStart >= length) {
+          cycleStart = i;
+          // Allocation runs at the same pace; a collection comes sooner when a larger live set leaves less room.
+          const room = Math.max(0.15, (1 - nonHeap - floor) / (1 - nonHeap - live));
+          length = Math.max(2, Math.round(basePeriod * room * rng.uniform(0.8, 1.2)));
+        }
+        u[i]! += floor + (amplitude * (i - cycleStart)) / Math.max(1, length - 1);
+      }
+      return memory(u, pre);
+    }
+    case 'offheap_growth': {
+      // Native memory (direct buffers, malloc arenas, a leaking JNI library) growing in 16..64 MiB-like
+      // increments at irregular times under a steady heap sawtooth (cycles of 5..60 min), 2..24 h to the limit.
+      const floor = rng.uniform(0.3, 0.45);
+      const amplitude = rng.uniform(0.1, 0.25);
+      const fill = rng.logUniform(2, 24) * STEPS_PER_HOUR;
+      const increment = rng.uniform(0.01, 0.04);
+      const count = Math.ceil((1 - floor - amplitude) / increment);
+      const meanGap = fill / count;
+      const n = pre + Math.ceil(fill * 3);
+      const gc = sawtooth(rng, n, rng.uniform(10, 120));
+      const u = levelAround(rng, n, floor, 'memory');
+      let native = 0;
+      let next = pre;
+      for (let i = 0; i < n; i++) {
+        if (i === next) {
+          native += increment * rng.uniform(0.5, 1.5);
+          next = i + 1 + Math.round(-meanGap * Math.log(1 - rng.next()));
+        }
+        u[i]! += amplitude * gc[i]! + native;
+      }
+      return memory(u, pre);
+    }
+    case 'restart_storm': {
+      // OOMKilled, restarted, leaking again: 2..4 cycles of warm-up and a leak of 20 min .. 3 h into the limit
+      // (each kill visible as the drop to a fresh process), the failure predicted being the last one. Earlier
+      // kills are history: an alert before them counts as "before onset", though it was right.
+      const base = rng.uniform(0.25, 0.5);
+      const fill = rng.logUniform(1 / 3, 3) * STEPS_PER_HOUR;
+      const cycles = rng.int(2, 4);
+      const n = pre + Math.ceil((cycles + 1) * (fill * 1.5 + 200));
+      const u = levelAround(rng, n, base, 'memory');
+      let start = pre;
+      let onset = pre;
+      for (let c = 0; c < cycles; c++) {
+        onset = start;
+        const thisFill = fill * rng.uniform(0.7, 1.3);
+        for (let i = start; i < n; i++) u[i]! += ((1.02 - base) * (i - start)) / thisFill;
+        if (c === cycles - 1) break;
+        let kill = start;
+        while (kill < n && u[kill]! < 1) kill++;
+        start = restart(rng, u, kill);
+        // The warm-up undid the leak: restart() brings usage back towards the level before it, leak included.
+        for (let i = kill; i < n; i++) u[i]! -= ((1.02 - base) * (i - onset)) / thisFill;
+        for (let i = kill; i < n; i++) u[i] = Math.max(0.01, u[i]!);
+      }
+      return memory(u, onset);
+    }
+    case 'leak_at_start': {
+      // A pod that dies young: a heap sized above the limit or a bad config, filling from its first sample,
+      // warm-up included, into the limit in 8..60 min. No history at all before the fault.
+      const level = rng.uniform(0.2, 0.5);
+      const tau = rng.uniform(2, 10);
+      const fill = rng.logUniform(8, 60) * (60 / STEP_SECONDS);
+      const power = rng.uniform(1, 1.6);
+      const n = Math.ceil(fill * 1.3) + 10;
+      const u = levelAround(rng, n, 0, 'memory');
+      for (let i = 0; i < n; i++)
+        u[i]! +=
+          0.03 + (level - 0.03) * (1 - Math.exp(-(i + 1) / tau)) + (1.02 - level) * (i / fill) ** power;
+      return memory(u, 0);
+    }
   }
 }
 
@@ -382,6 +523,65 @@ function benignSeries(shape: BenignShape, rng: Rng, id: string, n: number): PodS
         u[i]! += previous + (level - previous) * Math.min(1, (since + 1) / 3);
       }
       return finish(id, shape, rng, resource, u, null, null, null);
+    }
+    case 'cache_full': {
+      // A cache that fills (smoothly or in chunks) within 1..6 h to 0.89..0.93 of the limit, its configured
+      // size, and stays there for days: at the level a static 90 % rule pages on, and harmless.
+      const top = rng.uniform(0.89, 0.93);
+      const start = rng.uniform(0.2, 0.4);
+      const fillEnd = Math.round(rng.uniform(1, 6) * STEPS_PER_HOUR);
+      const chunked = rng.next() < 0.5;
+      const chunks = rng.int(3, 8);
+      const u = arNoise(rng, n, rng.uniform(0.001, 0.004), rng.uniform(0.5, 0.9));
+      for (let i = 0; i < n; i++) {
+        const x = Math.min(1, i / fillEnd);
+        const fillShare = chunked ? Math.floor(x * chunks) / chunks : 1 - (1 - x) ** 2;
+        u[i] = Math.min(0.945, u[i]! + start + (top - start) * fillShare);
+      }
+      return finish(id, shape, rng, 'memory', u, null, null, null);
+    }
+    case 'diurnal_high': {
+      // Daily load peaking near the static rule's line, 0.86..0.93 of the limit, every day alike.
+      const resource: Resource = rng.next() < 0.5 ? 'memory' : 'cpu';
+      const low = rng.uniform(0.3, 0.5);
+      const peak = rng.uniform(0.86, 0.93);
+      const day = dailyCycle(rng, n);
+      const u = arNoise(rng, n, rng.uniform(0.002, 0.006), rng.uniform(0.3, 0.9));
+      for (let i = 0; i < n; i++) u[i] = Math.min(0.945, u[i]! + low + (peak - low) * day[i]!);
+      return finish(id, shape, rng, resource, u, null, null, null);
+    }
+    case 'batch_high': {
+      // Jobs every 2..8 h for 10..60 min that take the pod to 0.9..0.945 of its limit and end (memory freed, CPU
+      // idle again): benign bursts above the static rule's line.
+      const resource: Resource = rng.next() < 0.5 ? 'memory' : 'cpu';
+      const base = rng.uniform(0.15, 0.35);
+      const every = rng.uniform(2, 8) * STEPS_PER_HOUR;
+      const u = levelAround(rng, n, base, resource);
+      for (let t = rng.int(0, Math.round(every)); t < n; t += Math.round(every * rng.uniform(0.7, 1.3))) {
+        const length = rng.int(20, 120);
+        const peak = rng.uniform(0.9, 0.945);
+        const rise = rng.int(2, 20);
+        for (let k = 0; k < length && t + k < n; k++) {
+          const ramp = Math.min(1, (k + 1) / rise);
+          const level = resource === 'memory' ? peak * (0.8 + (0.2 * k) / length) : peak;
+          u[t + k] = Math.min(0.945, ramp * level + 0.3 * (u[t + k]! - base));
+        }
+      }
+      return finish(id, shape, rng, resource, u, null, null, null);
+    }
+    case 'warmup_at_start': {
+      // A new pod: from a few MiB to its working level (0.4..0.8) in 1..30 min (class loading, JIT, pools),
+      // sometimes overshooting by up to 10 %, then steady for days. What a leak right after start looks like
+      // for its first minutes.
+      const level = rng.uniform(0.4, 0.8);
+      const tau = rng.uniform(2, 60);
+      const overshoot = rng.next() < 0.5 ? rng.uniform(0, 0.1) : 0;
+      const u = levelAround(rng, n, 0, 'memory');
+      for (let i = 0; i < n; i++) {
+        const x = (i + 1) / tau;
+        u[i]! += 0.03 + (level - 0.03) * (1 - Math.exp(-x)) + overshoot * x * Math.exp(1 - x);
+      }
+      return finish(id, shape, rng, 'memory', u, null, null, null);
     }
   }
 }

@@ -6,6 +6,7 @@ import type {
   SeriesPrediction,
   ShipperMessage,
 } from '../../../shared/contracts/index.js';
+import type { GuardReason } from '../limit-guard.js';
 import type { ModelMetadata } from '../model-metadata.js';
 import type { Normalisation } from '../normalise.js';
 import type { InferenceDeps } from '../ports.js';
@@ -33,11 +34,21 @@ export interface RowScore {
   /** How unusual the value is against the series' own history (see surprise.ts), and that at onsets only. */
   surprise: number;
   surpriseOnset: number;
-  /** Whether the row counted as anomalous (classifier or forecast breach), before hysteresis. */
+  /** Whether the row counted as anomalous (classifier, forecast breach or the limit guard), before hysteresis. */
   anomalous: boolean;
+  /** Which evidence the row had, before hysteresis. */
+  forecastBreach: boolean;
+  classified: boolean;
+  /** The limit guard's reason, if it raised evidence (limit-guard.ts). */
+  guard: GuardReason | null;
+  /** The window was shorter than the models' (a young series): no classifier, a short-window forecast. */
+  short: boolean;
   secondsToLimit: number | null;
-  /** Normalised forecast at each horizon. */
+  /** Normalised forecast at each horizon, and what normalised values are multiplied by to get the series' units. */
   forecast: number[];
+  scale: number;
+  /** Whether an incident opened at this row (a superseding one included). */
+  opened: boolean;
 }
 
 export interface BatchOutcome {
@@ -139,5 +150,10 @@ export interface ScoredRow {
   /** The stored values the row's window ends in, at index `end`, and what they are divided by. */
   values: Float64Array;
   end: number;
+  /**
+   * Fewer than a window of samples behind it (a young series): its window is padded with its first value for the
+   * models, whose outputs are then not used (see judge.ts).
+   */
+  short: boolean;
   normalisation: Normalisation;
 }

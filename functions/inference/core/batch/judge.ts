@@ -1,9 +1,11 @@
 import type { Anomaly, PodInventory, SeriesPrediction } from '../../../shared/contracts/index.js';
 import { type IncidentPolicy, type IncidentTransition, observe } from '../hysteresis.js';
+import { type GuardReason, observeGuard } from '../limit-guard.js';
 import { EXHAUSTION_LEVEL, secondsToLimit, secondsToLimitAtPeaks } from '../normalise.js';
 import type { WindowScores } from '../ports.js';
 import { incidentIdOf, type PodRef, podRefOf } from '../series-keys.js';
 import type { SeriesState } from '../series-state.js';
+import { SHORT_MIN, shortForecast } from '../short-forecast.js';
 import { observeSurprise, seedSurprise } from '../surprise.js';
 import type { Batch, ScoredRow } from './context.js';
 import { messagesOf, predictionOf, usageAnomaly } from './messages.js';
@@ -39,7 +41,12 @@ interface RowEvidence {
   toLimit: number | null;
   forecastBreach: boolean;
   classified: boolean;
+  /** The forecast band's standard deviation per horizon: the models' residual spread, or the short line's. */
+  spread: readonly number[];
 }
+
+/** The surprise of a row that has none (a short row: surprise starts with the first full window). */
+const NO_SURPRISE = { level: 0, onset: 0 };
 
 /** Hysteresis per series, in time order (rows were built in time order per series). */
 export function judgeRows(
@@ -84,52 +91,84 @@ function judgeRow(judging: Judging, i: number): void {
   // One working copy per series, updated row by row, rather than a new state per row.
   let state = judging.nextStates.get(key);
   if (!state) {
-    state = { ...judging.states.get(key)! };
+    const loaded = judging.states.get(key)!;
+    // The guard is updated in place row by row: the working copy owns a copy of it.
+    state = { ...loaded, guard: loaded.guard && structuredClone(loaded.guard) };
     judging.nextStates.set(key, state);
   }
   const evidence = evidenceOf(judging, row, i);
   const { forecastBreach, classified } = evidence;
   // Surprise reads raw values: it is about the series' own behaviour, whatever its limit.
   const width = judging.width;
-  const surprise = observeSurprise(
-    state.surprise ?? seedSurprise(row.values.subarray(row.end - width + 1, row.end + 1)),
-    row.values[row.end]!,
-  );
-  state.surprise = surprise.state;
-  if (judging.batch.deps.collectScores) {
-    judging.batch.scores.push({
-      seriesKey: key,
-      at: row.at,
-      probability: evidence.probability,
-      surprise: surprise.reading.level,
-      surpriseOnset: surprise.reading.onset,
-      anomalous: forecastBreach || classified,
-      secondsToLimit: evidence.toLimit,
-      forecast: Array.from(evidence.forecast),
-    });
+  let surpriseReading = NO_SURPRISE;
+  if (!row.short) {
+    const surprise = observeSurprise(
+      state.surprise ?? seedSurprise(row.values.subarray(row.end - width + 1, row.end + 1)),
+      row.values[row.end]!,
+    );
+    state.surprise = surprise.state;
+    surpriseReading = surprise.reading;
+  }
+  // The limit guard needs a limit: without one there is no level to be near.
+  let guard: GuardReason | null = null;
+  if (row.normalisation.basis === 'limit') {
+    const observed = observeGuard(
+      state.guard,
+      row.last,
+      row.at,
+      row.normalisation.denominator,
+      EXHAUSTION_LEVEL[row.series.signal!],
+      true,
+    );
+    state.guard = observed.state;
+    guard = observed.reading.reason;
   }
   const { state: incidentState, transition } = observe(
     state.incident,
     // Without a limit there is no way to tell an incident was a false alarm: such a series learns nothing.
-    { forecastBreach, classified, level: row.normalisation.basis === 'limit' ? row.last : 1 },
+    {
+      forecastBreach,
+      classified,
+      guard: guard !== null,
+      level: row.normalisation.basis === 'limit' ? row.last : 1,
+    },
     row.at,
     judging.incidentPolicy,
     (openedAt) => incidentIdOf(key, openedAt),
   );
   state.lastScoredAt = row.at;
   state.incident = incidentState;
+  if (judging.batch.deps.collectScores) {
+    judging.batch.scores.push({
+      seriesKey: key,
+      at: row.at,
+      probability: evidence.probability,
+      surprise: surpriseReading.level,
+      surpriseOnset: surpriseReading.onset,
+      anomalous: forecastBreach || classified || guard !== null,
+      forecastBreach,
+      classified,
+      guard,
+      short: row.short,
+      secondsToLimit: evidence.toLimit,
+      forecast: Array.from(evidence.forecast),
+      scale: row.normalisation.denominator,
+      opened: transition !== null && transition.kind !== 'resolved',
+    });
+  }
   // Rows are in time order per series: only a series' last row makes its prediction.
   if (row.series.signal && judging.rows[i + 1]?.series !== row.series) {
     const incidentOpen = incidentState.phase === 'open';
     judging.latest.set(
       key,
-      predictionOf({ ...evidence, row, surprise: surprise.reading.level, incidentOpen }),
+      predictionOf({ ...evidence, row, surprise: surpriseReading.level, incidentOpen }),
     );
   }
-  if (transition) raiseAnomalies(judging, row, i, evidence, transition);
+  if (transition) raiseAnomalies(judging, row, i, evidence, guard, transition);
 }
 
 function evidenceOf(judging: Judging, row: ScoredRow, i: number): RowEvidence {
+  if (row.short) return shortEvidenceOf(judging, row);
   const { width, horizons } = judging;
   const { normalisation } = row;
   const forecast = judging.scores.forecast.subarray(i * horizons, (i + 1) * horizons);
@@ -152,7 +191,44 @@ function evidenceOf(judging: Judging, row: ScoredRow, i: number): RowEvidence {
       : null;
   const forecastBreach = toLimit !== null && toLimit <= judging.batch.deps.policy.timeToLimitAlertSeconds;
   const classified = probability >= judging.batch.metadata.classifier.incident.threshold;
-  return { forecast, probability, horizonsSeconds, toLimit, forecastBreach, classified };
+  const spread = judging.batch.metadata.forecaster.residualStd;
+  return { forecast, probability, horizonsSeconds, toLimit, forecastBreach, classified, spread };
+}
+
+/**
+ * A short row's evidence: the models saw a padded window, so their outputs say nothing and the classifier does not
+ * speak. From SHORT_MIN samples on, a line through the recent samples forecasts, with its own wider band
+ * (short-forecast.ts); before that the forecast holds the last value and only the limit guard speaks.
+ */
+function shortEvidenceOf(judging: Judging, row: ScoredRow): RowEvidence {
+  const { metadata, deps } = judging.batch;
+  const horizonsSeconds = judging.horizonsSecondsOf(row.series.stepSeconds);
+  const residualStd = metadata.forecaster.residualStd;
+  const none = {
+    probability: 0,
+    horizonsSeconds,
+    toLimit: null,
+    forecastBreach: false,
+    classified: false,
+    spread: residualStd,
+  };
+  if (row.end + 1 < SHORT_MIN)
+    return { ...none, forecast: new Float32Array(judging.horizons).fill(row.last) };
+  const { denominator, basis } = row.normalisation;
+  const recent = Array.from(row.values.subarray(0, row.end + 1), (v) => v / denominator);
+  const exhaustionLevel = EXHAUSTION_LEVEL[row.series.signal!];
+  const line = shortForecast(
+    recent,
+    metadata.horizons,
+    residualStd,
+    metadata.window,
+    row.series.stepSeconds,
+    exhaustionLevel,
+  );
+  if (basis !== 'limit') return { ...none, forecast: line.forecast, spread: line.spread };
+  const toLimit = secondsToLimit(row.last, line.forecast, horizonsSeconds, exhaustionLevel);
+  const forecastBreach = line.claims && toLimit !== null && toLimit <= deps.policy.timeToLimitAlertSeconds;
+  return { ...none, forecast: line.forecast, spread: line.spread, toLimit, forecastBreach };
 }
 
 /** The anomaly messages of an incident transition, kept per series for its outbox. */
@@ -161,6 +237,7 @@ function raiseAnomalies(
   row: ScoredRow,
   i: number,
   evidence: RowEvidence,
+  guard: GuardReason | null,
   transition: IncidentTransition,
 ): void {
   const { metadata } = judging.batch;
@@ -177,12 +254,14 @@ function raiseAnomalies(
       inventory,
       probability: evidence.probability,
       threshold: metadata.classifier.incident.threshold,
+      // The guard's evidence is a claim that the limit is at risk, as a forecast breach is: the wire contract
+      // carries it as one (the row scores, `kubepulse score` and the bench keep the guard's own reason).
       reasons: [
-        ...(forecastBreach ? (['forecast-limit-breach'] as const) : []),
+        ...(forecastBreach || guard !== null ? (['forecast-limit-breach'] as const) : []),
         ...(classified ? (['classifier'] as const) : []),
       ],
       forecast: evidence.forecast,
-      residualStd: metadata.forecaster.residualStd,
+      residualStd: evidence.spread,
       horizonsSeconds: evidence.horizonsSeconds,
       toLimit: evidence.toLimit,
       normalisation: row.normalisation,

@@ -29,10 +29,13 @@ export function buildRows(batch: Batch, series: Map<string, SeriesInput>, loaded
     const { timestamps, values } = stored;
     const inventory = loaded.inventory.get(podRefOf(input.clusterId, input.namespace, input.pod)) ?? null;
     const normalisation = chooseNormalisation(input.signal, input.container, inventory, values);
-    for (let i = width - 1; i < values.length; i++) {
+    // A young series is judged from its first sample (the limit guard and the short-window forecast need no
+    // full window); fewer than a window of stored samples before an unscored one only happens while it is young.
+    for (let i = 0; i < values.length; i++) {
       if (timestamps[i]! <= state.lastScoredAt) continue;
       const last = values[i]! / normalisation.denominator;
-      rows.push({ series: input, at: timestamps[i]!, last, values, end: i, normalisation });
+      const short = i < width - 1;
+      rows.push({ series: input, at: timestamps[i]!, last, values, end: i, normalisation, short });
     }
   }
   return { rows, states, windows: new Float32Array(rows.length * width) };
@@ -45,7 +48,8 @@ export async function scoreRows(batch: Batch, { rows, windows }: Rows): Promise<
     const { values, end, normalisation } = rows[r]!;
     const { denominator } = normalisation;
     const offset = r * width - (end - width + 1);
-    for (let j = end - width + 1; j <= end; j++) windows[offset + j] = values[j]! / denominator;
+    // A short row's window starts with its first value repeated (the models need a full window).
+    for (let j = end - width + 1; j <= end; j++) windows[offset + j] = values[Math.max(0, j)]! / denominator;
   }
   const scores = await batch.deps.scorer.score(windows, rows.length);
   batch.stats.windowsScored = rows.length;

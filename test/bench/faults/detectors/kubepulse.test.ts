@@ -74,4 +74,60 @@ describe('kubepulse on the fault suite (production core, real Redis)', () => {
     assert.ok(opened.at <= atLimit.startAt + 151 * 30, 'opened by the second sample at the limit');
     assert.equal(opened.predictedSecondsToLimit, 0);
   });
+
+  it('opens on a plateau near the limit after steps, on a pod dying young, and on every leak of a restart storm', async () => {
+    // Chunks of 0.2 every 2 hours from 0.3: flat at 0.9 for the last 2 hours, nothing moving.
+    const plateau = memorySeries(
+      'plateau-0',
+      (i) => 0.3 + 0.2 * Math.min(3, Math.floor(i / 240)) + 0.003 * Math.sin(i * 1.7),
+      () => GiB,
+      960,
+    );
+    // A pod that dies 15 minutes after its start: from 0.1, 0.03 of the limit per sample.
+    const young = memorySeries(
+      'young-0',
+      (i) => Math.min(0.99, 0.1 + 0.03 * i),
+      () => GiB,
+      30,
+    );
+    // Three leaks of 100 samples into the limit, each killed and restarted from 5 %.
+    const storm = memorySeries(
+      'storm-0',
+      (i) => {
+        if (i < 200) return 0.4 + 0.002 * Math.sin(i);
+        const k = (i - 200) % 110;
+        return k < 10 ? 0.05 + 0.035 * k : Math.min(0.99, 0.4 + (0.6 * (k - 10)) / 100);
+      },
+      () => GiB,
+      200 + 3 * 110,
+    );
+    const results = await runKubepulse([plateau, young, storm], {
+      redisUrl: redis.url,
+      samplesPerMessage: 10,
+    });
+
+    const p = results.get('plateau-0')!;
+    // The limit guard: near the limit, or one step like the last ones from it (whichever holds first).
+    const guarded = p.openings.find((o) => o.reasons.some((r) => r === 'near-limit' || r === 'step-growth'));
+    assert.ok(guarded, `the plateau at 0.9 pages: ${JSON.stringify(p.openings)}`);
+    assert.ok(guarded.at <= plateau.startAt + (720 + 10) * 30, 'within minutes of the last step');
+
+    const y = results.get('young-0')!;
+    assert.ok(
+      y.openings.length > 0 && y.openings[0]!.at < young.startAt + 25 * 30,
+      'predicted before it dies',
+    );
+    assert.ok(Number.isFinite(y.secondsToLimit[12]!), 'a time to the limit from the short-window forecast');
+    assert.ok(Number.isNaN(y.probability[12]!), 'no classifier before a full window');
+
+    const st = results.get('storm-0')!;
+    const leaks = [0, 1, 2].map((c) => storm.startAt + (200 + c * 110) * 30);
+    for (const [c, start] of leaks.entries()) {
+      const end = start + 110 * 30;
+      assert.ok(
+        st.openings.some((o) => o.at >= start && o.at < end),
+        `leak ${c} opens its own incident: ${st.openings.map((o) => (o.at - storm.startAt) / 30)}`,
+      );
+    }
+  });
 });

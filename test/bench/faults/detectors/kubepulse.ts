@@ -31,6 +31,7 @@ export interface KubepulseOptions {
 
 export interface IncidentOpening {
   at: number;
+  /** The anomaly's reasons, and the limit guard's own reason at that sample if it spoke ('near-limit', …). */
   reasons: string[];
   predictedSecondsToLimit: number | null;
 }
@@ -41,6 +42,8 @@ export interface KubepulseSeriesResult {
   probability: Float32Array;
   /** Per sample, NaN when the forecast stays under the limit. */
   secondsToLimit: Float32Array;
+  /** Per sample, the limit guard's reason, if it spoke. */
+  guard: Array<string | null>;
 }
 
 const CLUSTER = 'bench-faults';
@@ -66,6 +69,7 @@ export async function runKubepulse(
       openings: [],
       probability: new Float32Array(s.values.length).fill(Number.NaN),
       secondsToLimit: new Float32Array(s.values.length).fill(Number.NaN),
+      guard: new Array(s.values.length).fill(null),
     });
     byKey.set(seriesKeyOf(CLUSTER, NAMESPACE, podName(s), CONTAINER, metricOf(s)), s);
     byPod.set(podName(s), s);
@@ -125,10 +129,19 @@ export async function runKubepulse(
         const s = byKey.get(row.seriesKey)!;
         const i = (row.at - s.startAt) / s.stepSeconds;
         const result = results.get(s.id)!;
-        result.probability[i] = row.probability;
+        // A short row (a window not yet full) has no classifier probability.
+        result.probability[i] = row.short ? Number.NaN : row.probability;
         result.secondsToLimit[i] = row.secondsToLimit ?? Number.NaN;
+        result.guard[i] = row.guard;
       }
       if (round % 20 === 0 || done === total) options.onProgress?.(done, total);
+    }
+    for (const s of suite) {
+      const result = results.get(s.id)!;
+      for (const o of result.openings) {
+        const guard = result.guard[(o.at - s.startAt) / s.stepSeconds];
+        if (guard) o.reasons.push(guard);
+      }
     }
     return results;
   } finally {
