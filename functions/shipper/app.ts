@@ -185,6 +185,7 @@ function createClusterWatch({ config, deps, metrics, core, outbox }: Wiring) {
     cache: informers,
     outbox,
     ...(logSource ? { logs: logSource } : {}),
+    logTailScope: config.logTailScope,
     metrics,
     logger,
     now: () => new Date(),

@@ -15,6 +15,19 @@ const metricList = z
 
 const optionalQuery = z.string().min(1).optional();
 
+/** Comma-separated namespace names or `*` globs, as the remediation policy writes them. */
+const namespaceList = (defaultValue: string) =>
+  z
+    .string()
+    .default(defaultValue)
+    .transform((raw) =>
+      raw
+        .split(',')
+        .map((name) => name.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.string().regex(/^[a-z0-9*][a-z0-9*-]{0,62}$/, 'namespace names or * globs')));
+
 export const ShipperConfigSchema = z
   .object({
     CLUSTER_ID: ClusterId,
@@ -55,6 +68,13 @@ export const ShipperConfigSchema = z
     PODS_PER_SNAPSHOT: env.integer(200, 1, 5000),
     /** Lines of log attached to a failure event; 0 attaches none. */
     LOG_TAIL_LINES: env.integer(40, 0, 1000),
+    /**
+     * Namespaces whose pods' logs may leave the cluster with a failure event (comma-separated, `*` globs), and
+     * those whose never do, whatever the first list says. Keep the second in step with the remediation policy's
+     * denied namespaces: nobody acts there, so nothing from their logs needs to reach the planner or a human.
+     */
+    LOG_TAIL_NAMESPACES: namespaceList('*'),
+    LOG_TAIL_EXCLUDED_NAMESPACES: namespaceList('kube-*,kubepulse'),
     BACKOFF_INITIAL_MS: env.integer(500, 10),
     BACKOFF_MAX_MS: env.integer(30_000, 100),
     SHUTDOWN_FLUSH_MS: env.integer(10_000, 0, 120_000),
@@ -101,6 +121,7 @@ export const ShipperConfigSchema = z
       podsPerSnapshot: raw.PODS_PER_SNAPSHOT,
     },
     logTailLines: raw.LOG_TAIL_LINES,
+    logTailScope: { allow: raw.LOG_TAIL_NAMESPACES, deny: raw.LOG_TAIL_EXCLUDED_NAMESPACES },
     backoff: { initialMs: raw.BACKOFF_INITIAL_MS, maxMs: raw.BACKOFF_MAX_MS },
     shutdownFlushMs: raw.SHUTDOWN_FLUSH_MS,
     http: { host: raw.HTTP_HOST, port: raw.HTTP_PORT },

@@ -1,4 +1,5 @@
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
+import { namespaceMatches } from '../../shared/actions/policy.js';
 import {
   type FailureEvent,
   type FailureEventBatch,
@@ -37,6 +38,8 @@ export interface ClusterReporterDeps {
   outbox: Pick<Outbox, 'enqueue'>;
   /** Absent: failure events carry no log tail. */
   logs?: LogSource;
+  /** Where a log tail may be read at all (deny wins); unset: everywhere. */
+  logTailScope?: { allow: readonly string[]; deny: readonly string[] };
   metrics: ShipperMetrics;
   logger: LoggerPort;
   now: () => Date;
@@ -180,8 +183,10 @@ export class ClusterReporter {
     pod: string,
     occurrence: FailureOccurrence,
   ): Promise<string | undefined> {
-    const { logs, logger } = this.deps;
+    const { logs, logger, logTailScope } = this.deps;
     if (!logs || !occurrence.container) return undefined;
+    // Not read, so it cannot leave the cluster: the event still reports what happened, without the log.
+    if (logTailScope && !logTailAllowed(namespace, logTailScope)) return undefined;
     try {
       const text = await logs.tail({
         namespace,
@@ -232,4 +237,13 @@ export function lastBytes(text: string, maxBytes: number): string {
   let start = bytes.length - maxBytes;
   while (start < bytes.length && (bytes[start]! & 0xc0) === 0x80) start++;
   return bytes.subarray(start).toString('utf8');
+}
+
+/** Deny wins; then the namespace must match an allowed name or glob. */
+export function logTailAllowed(
+  namespace: string,
+  scope: { allow: readonly string[]; deny: readonly string[] },
+): boolean {
+  if (scope.deny.some((pattern) => namespaceMatches(namespace, pattern))) return false;
+  return scope.allow.some((pattern) => namespaceMatches(namespace, pattern));
 }
