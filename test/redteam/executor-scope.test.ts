@@ -7,9 +7,11 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  ApiextensionsV1Api,
   AppsV1Api,
   AutoscalingV2Api,
   CoreV1Api,
+  CustomObjectsApi,
   type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
@@ -245,6 +247,136 @@ describe('red team: the executor on a real API server refuses what its signed sc
     const after = await apps.readNamespacedDeployment({ name: 'autoscaled', namespace: SHOP });
     assert.equal(after.metadata?.annotations?.['kubepulse.io/last-remediation'], undefined);
     assert.equal(after.metadata?.generation, before.metadata?.generation);
+  });
+
+  describe('a VerticalPodAutoscaler owns the resources it sets', () => {
+    const VPA_CRD = 'verticalpodautoscalers.autoscaling.k8s.io';
+    const MIB = 1024 * 1024;
+    let createdCrd = false;
+
+    before(async () => {
+      // The VPA's API as the autoscaler installs it (schema left open: only targetRef and updatePolicy are read).
+      const extensions = admin.makeApiClient(ApiextensionsV1Api);
+      try {
+        await extensions.createCustomResourceDefinition({
+          body: {
+            // *.k8s.io groups need this annotation; the autoscaler's own CRD carries it the same way.
+            metadata: {
+              name: VPA_CRD,
+              annotations: {
+                'api-approved.kubernetes.io': 'https://github.com/kubernetes/kubernetes/pull/63797',
+              },
+            },
+            spec: {
+              group: 'autoscaling.k8s.io',
+              scope: 'Namespaced',
+              names: {
+                plural: 'verticalpodautoscalers',
+                singular: 'verticalpodautoscaler',
+                kind: 'VerticalPodAutoscaler',
+                shortNames: ['vpa'],
+              },
+              versions: [
+                {
+                  name: 'v1',
+                  served: true,
+                  storage: true,
+                  schema: {
+                    openAPIV3Schema: { type: 'object', x_kubernetes_preserve_unknown_fields: true },
+                  },
+                },
+              ],
+            },
+          },
+        });
+        createdCrd = true;
+      } catch (error) {
+        if ((error as { code?: number }).code !== 409) throw error;
+      }
+      await eventually('the VPA API served', async () => {
+        const crd = await extensions.readCustomResourceDefinition({ name: VPA_CRD });
+        return (
+          crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True') || undefined
+        );
+      });
+    });
+    after(async () => {
+      // Other suites' executors should meet a cluster without the VPA API, as most are.
+      if (createdCrd) {
+        await admin
+          .makeApiClient(ApiextensionsV1Api)
+          .deleteCustomResourceDefinition({ name: VPA_CRD })
+          .catch(() => undefined);
+      }
+    });
+
+    const sized = (name: string): V1Deployment => {
+      const body = deploymentOf(name, 1);
+      body.spec!.template.spec!.containers[0]!.resources = { limits: { memory: '256Mi' } };
+      return body;
+    };
+    const vpa = (name: string, target: string, updateMode: string) =>
+      eventually(`VPA ${name} created`, async () => {
+        await admin.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
+          group: 'autoscaling.k8s.io',
+          version: 'v1',
+          namespace: SHOP,
+          plural: 'verticalpodautoscalers',
+          body: {
+            apiVersion: 'autoscaling.k8s.io/v1',
+            kind: 'VerticalPodAutoscaler',
+            metadata: { name },
+            spec: {
+              targetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: target },
+              updatePolicy: { updateMode },
+            },
+          },
+        });
+        return true;
+      });
+    const raise = (name: string): RemediationAction => ({
+      action: 'set-resources',
+      namespace: SHOP,
+      kind: 'Deployment',
+      name,
+      container: 'app',
+      limits: { memoryBytes: 384 * MIB },
+      fromLimits: { memoryBytes: 256 * MIB },
+    });
+
+    it('a raised memory limit on a Deployment a VPA sets (Auto) is refused; the template untouched', async () => {
+      const before = await createDeployment(SHOP, sized('vpa-auto'));
+      await vpa('vpa-auto-vpa', 'vpa-auto', 'Auto');
+      await refused(
+        plan(scopeOf('vpa-auto'), [raise('vpa-auto')]),
+        /VerticalPodAutoscaler vpa-auto-vpa owns the resources of Deployment\/vpa-auto/,
+      );
+      const after = await apps.readNamespacedDeployment({ name: 'vpa-auto', namespace: SHOP });
+      assert.equal(after.metadata?.generation, before.metadata?.generation);
+    });
+
+    it('a VPA in Initial mode owns them too (it rewrites every new pod); refused', async () => {
+      await createDeployment(SHOP, sized('vpa-initial'));
+      await vpa('vpa-initial-vpa', 'vpa-initial', 'Initial');
+      await refused(
+        plan(scopeOf('vpa-initial'), [raise('vpa-initial')]),
+        /VerticalPodAutoscaler vpa-initial-vpa owns the resources/,
+      );
+    });
+
+    it('a VPA in Off mode only recommends: the raise is not refused for it', async () => {
+      await createDeployment(SHOP, sized('vpa-off'));
+      await vpa('vpa-off-vpa', 'vpa-off', 'Off');
+      const outcome = await executePlanMessage(
+        JSON.stringify(plan(scopeOf('vpa-off'), [raise('vpa-off')])),
+        deps,
+      );
+      assert.equal(outcome.kind, 'result');
+      if (outcome.kind !== 'result') return;
+      assert.doesNotMatch(outcome.result.error ?? '', /VerticalPodAutoscaler/);
+      const after = await apps.readNamespacedDeployment({ name: 'vpa-off', namespace: SHOP });
+      assert.equal(after.spec?.template.spec?.containers[0]?.resources?.limits?.memory, String(384 * MIB));
+    });
   });
 
   it('a signed plan with confidence 0.05 is refused by the executor; nothing restarted', async () => {

@@ -16,6 +16,7 @@ import type {
 import type { RemediationPlan, ResourceQuantities } from '../../shared/contracts/index.js';
 import { parseQuantity } from '../../shared/quantity.js';
 import { topController } from './controller.js';
+import { KubernetesRequestError } from './errors.js';
 import type { ClusterPort, UsageProbe } from './ports.js';
 import type { Workload, WorkloadKind } from './rollout.js';
 
@@ -50,6 +51,7 @@ export async function gatherFacts(
           namespace,
           known,
           plan.actions.some((a) => a.action === 'scale'),
+          plan.actions.some((a) => a.action === 'set-resources'),
         )
       : undefined,
     nodeNames.length > 0 ? nodeFacts(cluster) : undefined,
@@ -84,10 +86,13 @@ async function workloadFacts(
   { kind, name }: { kind: WorkloadKind; name: string },
   /** Whether the plan scales: only then does it matter who else sets the replica count. */
   scales: boolean,
+  /** Whether the plan sets resources: only then does it matter who else sets them. */
+  setsResources: boolean,
 ): Promise<{ facts: WorkloadFacts; selector: V1LabelSelector | undefined } | undefined> {
-  const [workload, autoscaler] = await Promise.all([
+  const [workload, autoscaler, resourcesAutoscaler] = await Promise.all([
     cluster.read<Workload>({ apiVersion: 'apps/v1', kind, name, namespace }),
     scales && kind !== 'DaemonSet' ? autoscalerOf(cluster, namespace, kind, name) : undefined,
+    setsResources ? verticalAutoscalerOf(cluster, namespace, kind, name) : undefined,
   ]);
   if (!workload) return undefined;
   const containers = workload.spec?.template.spec?.containers ?? [];
@@ -100,6 +105,7 @@ async function workloadFacts(
     namespace,
     ...(replicas !== undefined ? { replicas } : {}),
     ...(autoscaler ? { autoscaler } : {}),
+    ...(resourcesAutoscaler ? { resourcesAutoscaler } : {}),
     readyReplicas: status?.readyReplicas ?? status?.numberReady ?? 0,
     labels: workload.metadata?.labels ?? {},
     annotations: workload.metadata?.annotations ?? {},
@@ -128,6 +134,42 @@ async function autoscalerOf(
   const owner = autoscalers.find(({ spec }) => {
     const ref = spec?.scaleTargetRef;
     return ref?.kind === kind && ref.name === name && (ref.apiVersion ?? 'apps/v1').startsWith('apps/');
+  });
+  return owner ? (owner.metadata?.name ?? '(unnamed)') : undefined;
+}
+
+/** What the executor reads of a VerticalPodAutoscaler: whom it targets and whether it writes resources. */
+interface VerticalAutoscaler extends KubernetesObject {
+  spec?: {
+    targetRef?: { apiVersion?: string; kind?: string; name?: string };
+    updatePolicy?: { updateMode?: string };
+  };
+}
+
+/**
+ * The VerticalPodAutoscaler (autoscaling.k8s.io/v1) that sets the workload's container resources, if any: one
+ * targeting it in any mode but `Off` (`Initial` too rewrites every new pod's resources). A cluster that does not
+ * serve the VPA API (404 on its discovery) has none; any other failure to read is not taken as "none".
+ */
+async function verticalAutoscalerOf(
+  cluster: ClusterPort,
+  namespace: string,
+  kind: WorkloadKind,
+  name: string,
+): Promise<string | undefined> {
+  let autoscalers: VerticalAutoscaler[];
+  try {
+    autoscalers = await cluster.list<VerticalAutoscaler>('autoscaling.k8s.io/v1', 'VerticalPodAutoscaler', {
+      namespace,
+    });
+  } catch (error) {
+    if (error instanceof KubernetesRequestError && error.status === 404) return undefined;
+    throw error;
+  }
+  const owner = autoscalers.find(({ spec }) => {
+    const ref = spec?.targetRef;
+    const mode = spec?.updatePolicy?.updateMode ?? 'Auto';
+    return ref?.kind === kind && ref.name === name && mode !== 'Off';
   });
   return owner ? (owner.metadata?.name ?? '(unnamed)') : undefined;
 }

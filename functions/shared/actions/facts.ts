@@ -30,6 +30,8 @@ export interface WorkloadFacts extends WorkloadRef {
   containers: readonly ContainerFacts[];
   /** The HorizontalPodAutoscaler that owns the replica count, when one targets the workload. */
   autoscaler?: string;
+  /** The VerticalPodAutoscaler that sets the containers' resources, when one targets the workload (not `Off`). */
+  resourcesAutoscaler?: string;
 }
 
 export interface PodFacts {

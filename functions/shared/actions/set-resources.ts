@@ -56,6 +56,13 @@ export const setResourcesSpec = defineAction({
   check(action, facts, bounds) {
     const { reasons, workload } = incidentWorkload(action, facts);
     if (!workload) return reasons;
+    // Fighting a VPA is no remedy: it rewrites the resources on the next pod it admits.
+    if (workload.resourcesAutoscaler) {
+      return [
+        ...reasons,
+        `VerticalPodAutoscaler ${workload.resourcesAutoscaler} owns the resources of ${workload.kind}/${workload.name}`,
+      ];
+    }
     const container = workload.containers.find((c) => c.name === action.container);
     if (!container)
       return [...reasons, `container ${action.container} is not in ${workload.kind}/${workload.name}`];
