@@ -415,4 +415,19 @@ describe('red team: approvals', () => {
       /set-resources is not enabled by policy/,
     );
   });
+
+  it('a sealed approval for a cluster this approver does not sign for is refused, and stays undecided', async () => {
+    const elsewhere = await startApprover({
+      CLUSTER_QUEUES: JSON.stringify({
+        'other-cluster': { remediationsQueueUrl: h.emulator.queueUrls.remediations! },
+      }),
+    });
+    await assertRefused(
+      await call(iam(approve(original)), elsewhere),
+      'unknown-cluster',
+      new RegExp(`is for cluster ${original.clusterId}, which is not served here`),
+    );
+    const [after] = await state.listApprovals();
+    assert.equal(after?.status, 'pending', 'not marked decided');
+  });
 });
