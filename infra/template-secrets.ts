@@ -10,7 +10,11 @@ import { APPROVER_SECRETS } from '../functions/approver/config.js';
 import { NOTIFIER_SECRETS } from '../functions/notifier/config.js';
 import { PLANNER_SECRETS } from '../functions/planner/config.js';
 import { createRedactor } from '../functions/shared/redaction/redact.js';
-import { parseSecretRef, REDIS_URL_SETTING, type SecretSetting } from '../functions/shared/secrets.js';
+import {
+  parseSecretRef,
+  redisUrlWithoutCredentials,
+  type SecretSetting,
+} from '../functions/shared/secrets.js';
 
 const settingName = (setting: SecretSetting) => (typeof setting === 'string' ? setting : setting.name);
 const ALWAYS_SECRET = new Set(
@@ -57,7 +61,7 @@ export function findTemplateSecrets(template: Template): Finding[] {
         name === 'REDIS_URL' &&
         typeof value === 'string' &&
         value !== '' &&
-        !REDIS_URL_SETTING_FINE(value)
+        !redisUrlWithoutCredentials(value)
       ) {
         findings.push({ where, problem: 'a Redis URL with credentials; give REDIS_URL_SECRET instead' });
       }
@@ -89,10 +93,6 @@ export function findTemplateSecrets(template: Template): Finding[] {
   };
   visit(template.Resources ?? {}, 'Resources');
   return findings;
-}
-
-function REDIS_URL_SETTING_FINE(value: string): boolean {
-  return typeof REDIS_URL_SETTING !== 'string' && REDIS_URL_SETTING.plainIsFine(value);
 }
 
 if (process.argv[1]?.endsWith('template-secrets.ts')) {

@@ -2,23 +2,9 @@ import { z } from 'zod';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/actions/index.js';
 import { clusterKeysProblem, parseClusterSigningKeys, signersOf } from '../shared/cluster-keys.js';
 import { clusterQueuesSchema } from '../shared/clusters.js';
-import { env, readConfig } from '../shared/config.js';
+import { blankAsUnset, env, parsedWith, readConfig } from '../shared/config.js';
 import { REDIS_URL_SETTING, resolveSecretEnv, type SecretStore } from '../shared/secrets.js';
 import { keyringOf, parsePublicKeyring } from '../shared/signing.js';
-
-const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
-
-/** Turns what a parser throws into a config issue (key parsers name key ids, never key material). */
-const parsedWith =
-  <T>(parse: (text: string) => T) =>
-  (text: string, ctx: z.RefinementCtx): T => {
-    try {
-      return parse(text);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  };
 
 const SLACK_USER_ID = /^[UW][A-Z0-9]{2,20}$/;
 

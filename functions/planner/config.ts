@@ -2,25 +2,10 @@ import { z } from 'zod';
 import { DEFAULT_POLICY, parsePolicy } from '../shared/actions/index.js';
 import { clusterKeysProblem, parseClusterSigningKeys, signersOf } from '../shared/cluster-keys.js';
 import { clusterBySource, clusterQueuesSchema, sqsArn } from '../shared/clusters.js';
-import { env, readConfig } from '../shared/config.js';
+import { blankAsUnset, env, parsedWith, readConfig } from '../shared/config.js';
 import { createRedactor } from '../shared/redaction/redact.js';
 import { REDIS_URL_SETTING, resolveSecretEnv, type SecretStore } from '../shared/secrets.js';
 import { LlmConfigSchema } from './llm/from-config.js';
-
-/** Unset or empty (a deploy parameter left blank) both mean "not configured". */
-const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
-
-/** Turns what a parser throws into a config issue (the keyring's messages name key ids, never key material). */
-const parsedWith =
-  <T>(parse: (text: string) => T) =>
-  (text: string, ctx: z.RefinementCtx): T => {
-    try {
-      return parse(text);
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: (error as Error).message });
-      return z.NEVER;
-    }
-  };
 
 const parseJson = (text: string): unknown => JSON.parse(text);
 

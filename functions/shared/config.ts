@@ -19,6 +19,24 @@ export function readConfig<Schema extends z.ZodType>(
   return result.data;
 }
 
+/** Unset or empty (a deploy parameter left blank) both mean "not configured": for z.preprocess. */
+export const blankAsUnset = (value: unknown) => (value === '' ? undefined : value);
+
+/**
+ * Turns what a parser throws into a config issue, for a zod transform. The parsers it wraps (keyrings, policies)
+ * name key ids in their messages, never key material.
+ */
+export const parsedWith =
+  <T>(parse: (text: string) => T) =>
+  (text: string, ctx: z.RefinementCtx): T => {
+    try {
+      return parse(text);
+    } catch (error) {
+      ctx.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  };
+
 /** Helpers for environment variables, which are always strings. */
 export const env = {
   url: () => z.url(),

@@ -120,16 +120,18 @@ export function awsSecretStore(): SecretStore {
 export type SecretSetting = string | { name: string; plainIsFine: (value: string) => boolean };
 
 /** A Redis URL without a password in it is not a secret. */
+export function redisUrlWithoutCredentials(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return url.password === '' && url.username === '';
+  } catch {
+    return false;
+  }
+}
+
 export const REDIS_URL_SETTING: SecretSetting = {
   name: 'REDIS_URL',
-  plainIsFine: (value) => {
-    try {
-      const url = new URL(value);
-      return url.password === '' && url.username === '';
-    } catch {
-      return false;
-    }
-  },
+  plainIsFine: redisUrlWithoutCredentials,
 };
 
 /**
