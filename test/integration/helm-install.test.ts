@@ -193,6 +193,35 @@ describe('Helm chart installed into the local API server', { skip }, () => {
     await patch({ spec: { replicas: 2 } });
   });
 
+  it('a policy change by helm upgrade: refused while the immutable ConfigMap exists, applied once it is deleted', async () => {
+    const upgrade = () =>
+      helmAt([
+        'upgrade',
+        RELEASE,
+        CHART_DIR,
+        '--namespace',
+        RELEASE_NAMESPACE,
+        ...VALUES,
+        '--set',
+        'executor.policy.dryRun=false',
+      ]);
+    // The pod template's config checksum: a new one rolls the executor onto the new policy.
+    const checksum = async () =>
+      (
+        await admin
+          .makeApiClient(AppsV1Api)
+          .readNamespacedDeployment({ namespace: NAMESPACE, name: EXECUTOR })
+      ).spec?.template.metadata?.annotations?.['checksum/config'];
+    const before = await checksum();
+    await assert.rejects(upgrade(), /field is immutable/);
+    await core.deleteNamespacedConfigMap({ namespace: NAMESPACE, name: EXECUTOR });
+    await upgrade();
+    const config = await core.readNamespacedConfigMap({ namespace: NAMESPACE, name: EXECUTOR });
+    assert.equal(JSON.parse(config.data?.EXECUTOR_POLICY ?? '{}').dryRun, false);
+    assert.match(before ?? '', /^[0-9a-f]{64}$/);
+    assert.notEqual(await checksum(), before);
+  });
+
   it('uninstalls: the cluster-wide objects are gone', async () => {
     await helmAt(['uninstall', RELEASE, '--namespace', RELEASE_NAMESPACE]);
     installed = false;
