@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command README gives and .ci/run calls: sets up what the tests need (idempotently, caches outside
 # the repo) and runs the supply-chain check, lint, type check, model reproducibility, packaging + CloudFormation
-# lint, every test, then the red-team suite.
+# lint, helm lint and template of the chart, every test, then the red-team suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +27,9 @@ bash infra/check-package.sh
 
 step "local Kubernetes control plane (built by set-up; start it, or reuse the running one)"
 bash local/standins/control-plane/cluster.sh up
+
+step "helm chart: helm built from the Go module proxy (cached), lint --strict and template (infra/helm)"
+bash infra/helm/check.sh
 
 step "unit and integration tests (node:test, real Redis, SQS emulator, API server, Prometheus)"
 node test/run-tests.mjs

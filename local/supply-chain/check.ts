@@ -1,6 +1,6 @@
 /**
  * The supply-chain check local/test.sh runs (so .ci/run does): install scripts off and reviewed, node packages
- * only from the lock, pip locks with hashes, images by digest, the control-plane build on committed go.sum files.
+ * only from the lock, pip locks with hashes, images by digest, the control-plane and helm builds on committed go.sum files.
  * Prints one line per problem (and per note), then a JSON line; exits 1 if anything regressed.
  *   node --import tsx local/supply-chain/check.ts
  */
@@ -85,6 +85,13 @@ const goSums = Object.fromEntries(
   readdirSync(join(root, goDir)).map((component) => [component, readIfThere(`${goDir}/${component}/go.sum`)]),
 );
 check(goBuildRule(read('local/standins/control-plane/build.sh'), goSums));
+check(
+  goBuildRule(
+    read('local/tools/helm/build.sh'),
+    { helm: readIfThere('local/tools/helm/go.sum') },
+    { script: 'local/tools/helm/build.sh', sumFile: () => 'local/tools/helm/go.sum' },
+  ),
+);
 
 for (const note of notes) console.log(`supply chain: note: ${note}`);
 for (const problem of problems)

@@ -18,7 +18,7 @@ const SHA = 'a'.repeat(64);
 const H1 = `h1:${'A'.repeat(43)}=`;
 
 describe('supply-chain rules: the repository as committed passes', () => {
-  it('npmrc, lock, pip locks, Dockerfile and the control-plane build', () => {
+  it('npmrc, lock, pip locks, Dockerfile, the control-plane and the helm builds', () => {
     assert.deepEqual(npmrcRule(read('.npmrc')), []);
     assert.deepEqual(packageLockRule(read('package-lock.json')), []);
     assert.deepEqual(pipLockRule('models', read('models/requirements.txt')), []);
@@ -29,6 +29,11 @@ describe('supply-chain rules: the repository as committed passes', () => {
       kubernetes: read('local/standins/control-plane/go/kubernetes/go.sum'),
     };
     assert.deepEqual(goBuildRule(read('local/standins/control-plane/build.sh'), sums), []);
+    const helmBuild = { script: 'local/tools/helm/build.sh', sumFile: () => 'local/tools/helm/go.sum' };
+    assert.deepEqual(
+      goBuildRule(read(helmBuild.script), { helm: read('local/tools/helm/go.sum') }, helmBuild),
+      [],
+    );
     assert.deepEqual(shellInstallRule('setup.sh', read('local/setup.sh')), []);
   });
 });
@@ -145,6 +150,16 @@ const regressions: { name: string; problems: () => { rule: string; message: stri
     name: 'go commands without -mod=readonly',
     problems: () => goBuildRule('export GOFLAGS="-buildvcs=false"\n', { etcd: `x v1 ${H1}\n` }),
     reason: /-mod=readonly/,
+  },
+  {
+    name: "helm's go.sum missing (named by its own path)",
+    problems: () =>
+      goBuildRule(
+        'GOFLAGS="-mod=readonly"\n',
+        { helm: undefined },
+        { script: 'local/tools/helm/build.sh', sumFile: () => 'local/tools/helm/go.sum' },
+      ).map((problem) => ({ ...problem, message: `${problem.file}: ${problem.message}` })),
+    reason: /local\/tools\/helm\/go\.sum: missing or empty/,
   },
 ];
 

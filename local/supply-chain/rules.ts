@@ -192,23 +192,31 @@ export function manifestImagesRule(
   return { problems, notes };
 }
 
+/** Where a Go build script and its committed go.sum files live (by default the control plane's). */
+export interface GoBuildPaths {
+  script: string;
+  sumFile(component: string): string;
+}
+
+const CONTROL_PLANE_BUILD: GoBuildPaths = {
+  script: 'local/standins/control-plane/build.sh',
+  sumFile: (component) => `local/standins/control-plane/go/${component}/go.sum`,
+};
+
 /**
- * The control-plane build uses the committed module graph: a go.sum beside every go.mod, -mod=readonly for every
- * go command, and `go mod tidy` only in the explicit relock path.
+ * A build from the Go module proxy (the control plane, helm) uses the committed module graph: a go.sum beside
+ * every go.mod, -mod=readonly for every go command, and `go mod tidy` only in the explicit relock path.
  */
 export function goBuildRule(
   buildScript: string,
   goSums: Readonly<Record<string, string | undefined>>,
+  paths: GoBuildPaths = CONTROL_PLANE_BUILD,
 ): Problem[] {
-  const file = 'local/standins/control-plane/build.sh';
+  const file = paths.script;
   const problems: Problem[] = [];
   for (const [component, sum] of Object.entries(goSums)) {
     if (!sum || !/ h1:[A-Za-z0-9+/=]{44}$/m.test(sum)) {
-      problems.push({
-        rule: 'go-sums',
-        file: `local/standins/control-plane/go/${component}/go.sum`,
-        message: 'missing or empty',
-      });
+      problems.push({ rule: 'go-sums', file: paths.sumFile(component), message: 'missing or empty' });
     }
   }
   if (!/GOFLAGS="[^"]*-mod=readonly/.test(buildScript)) {
