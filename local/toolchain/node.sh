@@ -7,14 +7,14 @@
 # The tarball comes from the npm registry with npm's own client (`npm pack node-linux-<arch>@<version>`, so the
 # user's registry settings apply), is checked against the integrity pinned in node.env before anything is
 # unpacked, and is never run at install time. Needs a bootstrap node + npm (any version) the first time only.
-# Platforms the registry serves no current build for (macOS, Windows) use the Node on PATH if it is >= 22, and say
-# so; KUBEPULSE_NODE=system does the same anywhere.
+# Platforms the registry serves no current build for (macOS, Windows) use the Node on PATH if it is >= 22.19 (what
+# @kubernetes/client-node 2's undici needs), and say so; KUBEPULSE_NODE=system does the same anywhere.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source-path=SCRIPTDIR source=node.env
 source "$HERE/node.env"
-MIN_SYSTEM_MAJOR=22
+MIN_SYSTEM_NODE=22.19
 
 say() { echo "node toolchain: $*" >&2; }
 die() {
@@ -30,12 +30,15 @@ case "$(uname -s)-$(uname -m)" in
 esac
 
 use_system_node() {
-  local why="$1" node major
+  local why="$1" node
   node="$(command -v node || true)"
-  [ -n "$node" ] || die "$why, and no node on PATH; install Node.js >= $MIN_SYSTEM_MAJOR (24 preferred)"
-  major="$("$node" -p 'process.versions.node.split(".")[0]')"
-  [ "$major" -ge "$MIN_SYSTEM_MAJOR" ] ||
-    die "$why, and the node on PATH is $("$node" --version); install Node.js >= $MIN_SYSTEM_MAJOR (24 preferred)"
+  [ -n "$node" ] || die "$why, and no node on PATH; install Node.js >= $MIN_SYSTEM_NODE (24 preferred)"
+  # shellcheck disable=SC2016 # JavaScript, not shell
+  "$node" -e '
+    const [major, minor] = process.versions.node.split(".").map(Number);
+    const [wantMajor, wantMinor] = process.argv[1].split(".").map(Number);
+    process.exit(major > wantMajor || (major === wantMajor && minor >= wantMinor) ? 0 : 1);' "$MIN_SYSTEM_NODE" ||
+    die "$why, and the node on PATH is $("$node" --version); install Node.js >= $MIN_SYSTEM_NODE (24 preferred)"
   say "$why; using $("$node" --version) from $node (pinned: v$NODE_VERSION)"
   dirname "$node"
 }
