@@ -25,6 +25,14 @@ describe('the pinned Node toolchain', () => {
       assert.match(env, new RegExp(`^NODE_INTEGRITY_${platform}=sha512-[A-Za-z0-9+/]{86}==$`, 'm'));
   });
 
+  it("types the oldest Node it supports, so tsc refuses APIs that Node lacks (engines' major = @types/node's)", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    const oldest = /^>=(\d+)(\.\d+)*$/.exec(pkg.engines.node)?.[1];
+    assert.ok(oldest, `engines.node is >=<version>: ${pkg.engines.node}`);
+    assert.match(pkg.devDependencies['@types/node'], new RegExp(`^\\^${oldest}\\.`));
+    assert.ok(Number(oldest) <= pinnedNode().major, 'the pinned Node satisfies engines');
+  });
+
   it('runs a sandbox on the pinned binary when its major is the runtime major', () => {
     const pinned = { version: '24.22.3', major: 24, binary: installed };
     assert.equal(
