@@ -2,6 +2,7 @@
 # The one idempotent set-up for local runs, tests and the demo. Fast (well under 2 s) when everything is there.
 #   - Node deps: `npm ci` only if node_modules is missing or package-lock.json changed since the last install
 #     (sha256 stamp in $KUBEPULSE_CACHE/setup/), with install scripts off (.npmrc) and no fallback outside the lock.
+#   - Node.js: the version pinned in local/toolchain/node.env, from the npm registry into $KUBEPULSE_CACHE/toolchain.
 #   - redis-server and prometheus: installed with apt if missing.
 #   - the local Kubernetes control plane: built from Go modules once, cached by version (local/standins/control-plane/).
 # It starts nothing: local/standins/services/redis.sh up and `npx tsx local/standins/sqs/emulator.ts up` do that.
@@ -20,9 +21,10 @@ die() { echo "setup: $*" >&2; exit 1; }
 cd "$ROOT"
 
 # --- Node ---------------------------------------------------------------------------------------------------
-command -v node >/dev/null 2>&1 || die "node is missing; install Node.js >= 20"
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-[ "$node_major" -ge 20 ] || die "Node.js >= 20 required, found $(node --version)"
+# The pinned Node (local/toolchain/node.env) from the npm registry into $CACHE/toolchain, first on PATH from here on.
+# shellcheck source=toolchain/use-node.sh
+source "$ROOT/local/toolchain/use-node.sh" || die "could not install the pinned Node.js (local/toolchain/node.sh)"
+say "node: $(node --version) ($(command -v node))"
 
 # True if every direct dependency in package-lock.json is installed at the locked version (used once, to adopt
 # a node_modules that was installed before this script kept a stamp).

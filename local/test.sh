@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "set-up (node modules, redis-server, python venv for the models)"
+step "set-up (Node.js, node modules, redis-server, python venv for the models)"
+# Everything below runs on the pinned Node (local/toolchain/node.env), whatever node was on PATH before.
+# shellcheck source=toolchain/use-node.sh
+source local/toolchain/use-node.sh
 bash local/setup.sh
 
 step "supply chain: install scripts off, installs only from locks, hashes and digests (local/supply-chain)"

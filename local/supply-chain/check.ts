@@ -1,6 +1,7 @@
 /**
  * The supply-chain check local/test.sh runs (so .ci/run does): install scripts off and reviewed, node packages
- * only from the lock, pip locks with hashes, images by digest, the control-plane and helm builds on committed go.sum files.
+ * only from the lock, pip locks with hashes, images by digest, the control-plane and helm builds on committed go.sum
+ * files, the Node toolchain by version and integrity.
  * Prints one line per problem (and per note), then a JSON line; exits 1 if anything regressed.
  *   node --import tsx local/supply-chain/check.ts
  */
@@ -10,6 +11,7 @@ import {
   dockerfileRule,
   goBuildRule,
   manifestImagesRule,
+  nodeToolchainRule,
   npmrcRule,
   type Problem,
   packageLockRule,
@@ -92,6 +94,7 @@ check(
     { script: 'local/tools/helm/build.sh', sumFile: () => 'local/tools/helm/go.sum' },
   ),
 );
+check(nodeToolchainRule(readIfThere('local/toolchain/node.env'), readIfThere('local/toolchain/node.sh')));
 
 for (const note of notes) console.log(`supply chain: note: ${note}`);
 for (const problem of problems)

@@ -6,6 +6,7 @@ import {
   dockerfileRule,
   goBuildRule,
   manifestImagesRule,
+  nodeToolchainRule,
   npmrcRule,
   packageLockRule,
   pipLockRule,
@@ -16,6 +17,7 @@ const root = join(import.meta.dirname, '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const SHA = 'a'.repeat(64);
 const H1 = `h1:${'A'.repeat(43)}=`;
+const NODE_SH = read('local/toolchain/node.sh');
 
 describe('supply-chain rules: the repository as committed passes', () => {
   it('npmrc, lock, pip locks, Dockerfile, the control-plane and the helm builds', () => {
@@ -35,6 +37,10 @@ describe('supply-chain rules: the repository as committed passes', () => {
       [],
     );
     assert.deepEqual(shellInstallRule('setup.sh', read('local/setup.sh')), []);
+    assert.deepEqual(
+      nodeToolchainRule(read('local/toolchain/node.env'), read('local/toolchain/node.sh')),
+      [],
+    );
   });
 });
 
@@ -145,6 +151,26 @@ const regressions: { name: string; problems: () => { rule: string; message: stri
         etcd: `x v1 ${H1}\n`,
       }),
     reason: /go mod tidy outside the relock path/,
+  },
+  {
+    name: 'the Node toolchain pinned by a range instead of a version',
+    problems: () =>
+      nodeToolchainRule(`NODE_VERSION=24\nNODE_INTEGRITY_linux_x64=sha512-${'A'.repeat(86)}==\n`, NODE_SH),
+    reason: /exact x\.y\.z/,
+  },
+  {
+    name: 'the Node toolchain without an integrity, or with a sha1 one',
+    problems: () => nodeToolchainRule('NODE_VERSION=24.22.3\nNODE_INTEGRITY_linux_x64=sha1-AAAA\n', NODE_SH),
+    reason: /not a sha512 integrity/,
+  },
+  {
+    name: 'the Node install no longer checking the tarball',
+    problems: () =>
+      nodeToolchainRule(
+        `NODE_VERSION=24.22.3\nNODE_INTEGRITY_linux_x64=sha512-${'A'.repeat(86)}==\n`,
+        'tar -xzf x\n',
+      ),
+    reason: /compare the tarball integrity/,
   },
   {
     name: 'go commands without -mod=readonly',

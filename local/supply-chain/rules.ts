@@ -236,3 +236,35 @@ export function goBuildRule(
   }
   return problems;
 }
+
+/**
+ * The Node toolchain (local/toolchain/node.env) is pinned by exact version and by a sha512 integrity per platform
+ * build, and node.sh refuses a tarball whose integrity differs before unpacking it.
+ */
+export function nodeToolchainRule(nodeEnv: string | undefined, installScript: string | undefined): Problem[] {
+  const file = 'local/toolchain/node.env';
+  const rule = 'node-toolchain-pinned';
+  if (nodeEnv === undefined) return [{ rule, file, message: 'missing: set-up has no pinned Node' }];
+  const problems: Problem[] = [];
+  const values = new Map(
+    [...nodeEnv.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.trim()] as const),
+  );
+  if (!/^\d+\.\d+\.\d+$/.test(values.get('NODE_VERSION') ?? '')) {
+    problems.push({ rule, file, message: 'NODE_VERSION must be an exact x.y.z' });
+  }
+  const integrities = [...values].filter(([name]) => name.startsWith('NODE_INTEGRITY_'));
+  if (integrities.length === 0) problems.push({ rule, file, message: 'no NODE_INTEGRITY_<platform> pin' });
+  for (const [name, value] of integrities) {
+    if (!/^sha512-[A-Za-z0-9+/]{86}==$/.test(value)) {
+      problems.push({ rule, file, message: `${name}: not a sha512 integrity (sha512-<base64>)` });
+    }
+  }
+  if (!installScript || !/\[ "\$got_integrity" = "\$want_integrity" \]/.test(installScript)) {
+    problems.push({
+      rule,
+      file: 'local/toolchain/node.sh',
+      message: 'must compare the tarball integrity with the pinned one before unpacking',
+    });
+  }
+  return problems;
+}

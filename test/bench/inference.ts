@@ -229,7 +229,6 @@ async function measureColdStart(
     await build({
       ...DEPLOYED_BUNDLE_OPTIONS,
       entryPoints: ['functions/inference/handler.ts'],
-      target: 'node20',
       outfile: join(dir, 'handler.mjs'),
     });
     const ortDist = dirname(
