@@ -31,7 +31,7 @@ bash infra/check-package.sh
 step "local Kubernetes control plane (built by set-up; start it, or reuse the running one)"
 bash local/standins/control-plane/cluster.sh up
 
-step "unit and integration tests (node:test, real Redis, SQS emulator, API server, Prometheus)"
+step "unit and integration tests (node:test, real Redis, SQS emulator, API server, Prometheus; the in-cluster images are built, unpacked and run here too)"
 node test/run-tests.mjs
 
 step "red-team suite: every attack case refused (last line: JSON with cases and got_through)"

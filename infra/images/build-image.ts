@@ -96,11 +96,20 @@ export function debianTrees(lock: DebianLock): Map<string, string> {
       const work = join(DEBIAN_CACHE, `.download-${process.pid}-${pkg.name}`);
       rmSync(work, { recursive: true, force: true });
       mkdirSync(work);
-      try {
+      const download = () =>
         execFileSync('apt-get', ['download', `${pkg.name}:${lock.architecture}=${pkg.version}`], {
           cwd: work,
           stdio: ['ignore', 'ignore', 'pipe'],
         });
+      try {
+        try {
+          download();
+        } catch (error) {
+          // A fresh machine's apt lists may be empty or old: refresh them once (as root only) and try again.
+          if (process.getuid?.() !== 0) throw error;
+          execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'ignore', 'pipe'] });
+          download();
+        }
       } catch (error) {
         throw new Error(
           `apt-get download ${pkg.name}=${pkg.version} failed (run apt-get update; a version the archive no longer serves needs a new pin in debian-packages.json): ${(error as { stderr?: Buffer }).stderr ?? error}`,

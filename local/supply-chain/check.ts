@@ -85,6 +85,14 @@ const goSums = Object.fromEntries(
   readdirSync(join(root, goDir)).map((component) => [component, readIfThere(`${goDir}/${component}/go.sum`)]),
 );
 check(goBuildRule(read('local/standins/control-plane/build.sh'), goSums));
+check(
+  goBuildRule(
+    read('local/toolchain/ocibuild.sh'),
+    { ocibuild: readIfThere('infra/images/ocibuild/go.sum') },
+    'local/toolchain/ocibuild.sh',
+    () => 'infra/images/ocibuild/go.sum',
+  ),
+);
 
 for (const note of notes) console.log(`supply chain: note: ${note}`);
 for (const problem of problems)

@@ -193,20 +193,21 @@ export function manifestImagesRule(
 }
 
 /**
- * The control-plane build uses the committed module graph: a go.sum beside every go.mod, -mod=readonly for every
+ * The control-plane build (and, called with its script and go.sum, the images' ocibuild) uses the committed module graph: a go.sum beside every go.mod, -mod=readonly for every
  * go command, and `go mod tidy` only in the explicit relock path.
  */
 export function goBuildRule(
   buildScript: string,
   goSums: Readonly<Record<string, string | undefined>>,
+  file = 'local/standins/control-plane/build.sh',
+  goSumPath = (component: string) => `local/standins/control-plane/go/${component}/go.sum`,
 ): Problem[] {
-  const file = 'local/standins/control-plane/build.sh';
   const problems: Problem[] = [];
   for (const [component, sum] of Object.entries(goSums)) {
     if (!sum || !/ h1:[A-Za-z0-9+/=]{44}$/m.test(sum)) {
       problems.push({
         rule: 'go-sums',
-        file: `local/standins/control-plane/go/${component}/go.sum`,
+        file: goSumPath(component),
         message: 'missing or empty',
       });
     }
