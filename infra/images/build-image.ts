@@ -167,7 +167,9 @@ function debianEntries(tree: string): LayerEntry[] {
         if (stat.isSymbolicLink()) {
           entries.push({ path, type: 'symlink', target: readlinkSync(full), mode: 0o777, uid: 0, gid: 0 });
         } else if (stat.isFile()) {
-          entries.push({ path, type: 'file', source: full, mode: stat.mode & 0o755, uid: 0, gid: 0 });
+          // 0755 or 0644 by the execute bit only: the unpacked tree's modes may carry the host's umask.
+          const mode = stat.mode & 0o111 ? 0o755 : 0o644;
+          entries.push({ path, type: 'file', source: full, mode, uid: 0, gid: 0 });
         }
       }
     }
