@@ -260,7 +260,7 @@ export async function buildImage(
   const project = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     name: string;
     version: string;
-    license: string;
+    license?: string;
   };
   const appFile = (path: string, source: string): LayerEntry => ({
     path,
@@ -283,7 +283,7 @@ export async function buildImage(
     labels: {
       'org.opencontainers.image.title': `kubepulse-${component}`,
       'org.opencontainers.image.version': project.version,
-      'org.opencontainers.image.licenses': project.license,
+      ...(project.license ? { 'org.opencontainers.image.licenses': project.license } : {}),
       'org.opencontainers.image.source': 'https://github.com/kubepulse/kubepulse',
     },
     layers: [
