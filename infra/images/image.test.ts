@@ -280,6 +280,13 @@ describe('in-cluster images (OCI layouts built here, no container engine)', () =
       ]) {
         assert.equal(existsSync(join(rootfs, absent)), false, `${absent} is in the image`);
       }
+      // Every Debian package the SBOM names left its licence in the image.
+      for (const pkg of readDebianLock().packages) {
+        assert.ok(
+          existsSync(join(rootfs, 'usr/share/doc', pkg.name, 'copyright')),
+          `${pkg.name}: no copyright file`,
+        );
+      }
       mkdirSync(join(scratch, 'kube'));
       copyFileSync(KUBECONFIG, join(scratch, 'kube', 'config'));
       chmodSync(join(scratch, 'kube', 'config'), 0o444); // a Secret volume's default mode
