@@ -34,7 +34,7 @@ bash local/standins/control-plane/cluster.sh up
 step "helm chart: helm built from the Go module proxy (cached), lint --strict and template (infra/helm)"
 bash infra/helm/check.sh
 
-step "unit and integration tests (node:test, real Redis, SQS emulator, API server, Prometheus)"
+step "unit and integration tests (node:test, real Redis, SQS emulator, API server, Prometheus; the in-cluster images are built, unpacked and run here too)"
 node test/run-tests.mjs
 
 step "red-team suite: every attack case refused (last line: JSON with cases and got_through)"

@@ -227,8 +227,8 @@ describe('Helm chart infra/helm/kubepulse', { skip }, () => {
       )
       .map((spec) => spec.template.spec.containers[0]?.image);
     assert.deepEqual(images.sort(), [
-      `ghcr.io/kubepulse/executor@${digest}`,
-      `ghcr.io/kubepulse/shipper@${digest}`,
+      `ghcr.io/kubepulse/executor:0.1.0@${digest}`,
+      `ghcr.io/kubepulse/shipper:0.1.0@${digest}`,
     ]);
   });
 

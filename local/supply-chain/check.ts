@@ -95,6 +95,13 @@ check(
   ),
 );
 check(nodeToolchainRule(readIfThere('local/toolchain/node.env'), readIfThere('local/toolchain/node.sh')));
+check(
+  goBuildRule(
+    read('local/toolchain/ocibuild.sh'),
+    { ocibuild: readIfThere('infra/images/ocibuild/go.sum') },
+    { script: 'local/toolchain/ocibuild.sh', sumFile: () => 'infra/images/ocibuild/go.sum' },
+  ),
+);
 
 for (const note of notes) console.log(`supply chain: note: ${note}`);
 for (const problem of problems)

@@ -140,6 +140,12 @@ const regressions: { name: string; problems: () => { rule: string; message: stri
     reason: /own images carry an exact version/,
   },
   {
+    name: 'our own image by version but without a digest',
+    problems: () =>
+      manifestImagesRule('d.yaml', '          image: ghcr.io/kubepulse/executor:0.1.0\n').problems,
+    reason: /own images carry an exact version and a digest/,
+  },
+  {
     name: 'a control-plane go.sum missing',
     problems: () => goBuildRule('GOFLAGS="-mod=readonly"\n', { etcd: undefined, kubernetes: `x v1 ${H1}\n` }),
     reason: /missing or empty/,

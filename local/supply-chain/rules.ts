@@ -162,9 +162,9 @@ export function dockerfileRule(file: string, text: string): Problem[] {
 }
 
 /**
- * Images in Kubernetes manifests: third-party ones by digest. kubepulse's own images are tagged with the release
- * version and get their digest when a release is pushed (infra/images/build.sh --push prints it); they are
- * reported as notes, not problems, and must carry an exact version, never `latest`.
+ * Images in Kubernetes manifests: every image by digest. kubepulse's own images also carry their exact release
+ * version as the tag (`ghcr.io/kubepulse/executor:0.1.0@sha256:…`, written by infra/images/build.sh --pin), so a
+ * reader sees which release the digest is.
  */
 export function manifestImagesRule(
   file: string,
@@ -175,18 +175,18 @@ export function manifestImagesRule(
   const notes: string[] = [];
   for (const match of text.matchAll(/^\s*-?\s*image:\s*["']?([^\s"']+)/gm)) {
     const image = match[1] ?? '';
-    if (DIGEST.test(image)) continue;
     if (image.startsWith(ownRegistry)) {
-      if (/:\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(image))
-        notes.push(`${file}: ${image} (own image, pinned at release)`);
-      else
+      if (!/:\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?@/.test(image))
         problems.push({
           rule: 'images-by-digest',
           file,
-          message: `${image}: own images carry an exact version`,
+          message: `${image}: own images carry an exact version and a digest (infra/images/build.sh --pin)`,
         });
+      else if (!DIGEST.test(image))
+        problems.push({ rule: 'images-by-digest', file, message: `${image}: pin it by digest (@sha256:…)` });
       continue;
     }
+    if (DIGEST.test(image)) continue;
     problems.push({ rule: 'images-by-digest', file, message: `${image}: pin it by digest (@sha256:…)` });
   }
   return { problems, notes };
@@ -204,8 +204,9 @@ const CONTROL_PLANE_BUILD: GoBuildPaths = {
 };
 
 /**
- * A build from the Go module proxy (the control plane, helm) uses the committed module graph: a go.sum beside
- * every go.mod, -mod=readonly for every go command, and `go mod tidy` only in the explicit relock path.
+ * A build from the Go module proxy (the control plane, helm, the images' ocibuild) uses the committed module graph:
+ * a go.sum beside every go.mod, -mod=readonly for every go command, and `go mod tidy` only in the explicit relock
+ * path.
  */
 export function goBuildRule(
   buildScript: string,

@@ -25,10 +25,10 @@ app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end }}
 
-{{/* repository@digest when a digest is given (what to run in production), else repository:tag. */}}
+{{/* repository:tag@digest when a digest is given (pulled by digest; the tag is for people), else repository:tag. */}}
 {{- define "kubepulse.image" -}}
 {{- if .digest -}}
-{{ .repository }}@{{ .digest }}
+{{ .repository }}:{{ .tag }}@{{ .digest }}
 {{- else -}}
 {{ .repository }}:{{ .tag }}
 {{- end -}}
