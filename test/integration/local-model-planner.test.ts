@@ -135,7 +135,10 @@ describe('planner with an OpenAI-compatible provider: a real small model served 
       assert.equal(sent.length, 1, 'the runbook acted');
       assert.equal(sent[0]!.plan.source, 'runbook');
     } else {
-      assert.ok(['planned', 'escalated', 'observed'].includes(incident!.result), incident!.result);
+      assert.ok(
+        ['planned', 'pending-approval', 'escalated', 'observed'].includes(incident!.result),
+        incident!.result,
+      );
       for (const { plan } of sent) assert.equal(plan.source, 'llm');
     }
 
