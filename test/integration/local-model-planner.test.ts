@@ -107,7 +107,7 @@ describe('planner with an OpenAI-compatible provider: a real small model served 
 
     for (const answer of model.answers.slice(before)) {
       t.diagnostic(
-        `model answered in ${answer.ms} ms, ${answer.completionTokens} tokens, ${answer.finishReason}: ${answer.text}`,
+        `model answered in ${answer.ms} ms (${answer.promptTokens} prompt, ${answer.completionTokens} answer tokens, ${answer.finishReason}): ${answer.text}`,
       );
     }
     const [incident, ...others] = container.outcomes.flatMap((outcome) => outcome.incidents);

@@ -25,7 +25,7 @@ const MAX_REPLY_BYTES = 1_000_000;
 type ChatMessage = { role: 'system' | 'user' | 'assistant'; content: string };
 
 /**
- * A planner for any server speaking OpenAI's chat completions (OpenAI, Azure OpenAI, vLLM, Ollama, llama.cpp's
+ * A planner for any server speaking OpenAI's chat completions (OpenAI, vLLM, Ollama, llama.cpp's
  * server, LM Studio, LiteLLM…) with strict JSON-schema structured output, over plain fetch. It follows the same
  * protocol as the Gemini planner (one-repair.ts) and leaves every failure as a typed `LlmError`, so the guarded
  * planner wraps it with the same cache, budgets, circuit and retries.

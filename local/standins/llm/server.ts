@@ -26,13 +26,21 @@ export interface LocalModelServerOptions {
   threads?: number;
 }
 
+export interface ModelAnswer {
+  text: string;
+  finishReason: string;
+  promptTokens: number;
+  completionTokens: number;
+  ms: number;
+}
+
 export interface LocalModelServer {
   readonly url: string;
   readonly model: string;
   /** Completions served (not counting refused requests). */
   readonly completions: number;
   /** What the model answered, in order, with how long each took: for a test to print. */
-  readonly answers: readonly { text: string; finishReason: string; completionTokens: number; ms: number }[];
+  readonly answers: readonly ModelAnswer[];
   close(): Promise<void>;
 }
 
@@ -58,7 +66,7 @@ export async function startLocalModelServer(
   const sequence = context.getSequence();
   const ceiling = options.maxTokensCeiling ?? 512;
   let completions = 0;
-  const answers: { text: string; finishReason: string; completionTokens: number; ms: number }[] = [];
+  const answers: ModelAnswer[] = [];
   let queue: Promise<unknown> = Promise.resolve();
 
   async function complete(body: ChatRequest): Promise<unknown> {
@@ -95,6 +103,7 @@ export async function startLocalModelServer(
       answers.push({
         text: result.responseText,
         finishReason,
+        promptTokens: used.usedInputTokens,
         completionTokens: used.usedOutputTokens,
         ms: Date.now() - started,
       });
