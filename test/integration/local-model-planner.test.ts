@@ -6,6 +6,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { evaluateAction, parsePolicy } from '../../functions/shared/actions/index.js';
 import type { Anomaly } from '../../functions/shared/contracts/index.js';
 import { verifyPlan } from '../../functions/shared/signing.js';
+import { INJECTION_VARIANTS } from '../../local/standins/fake-gemini/replies.js';
 import {
   FAKE_OPENAI_MODEL,
   type FakeOpenAi,
@@ -170,7 +171,7 @@ describe('planner with an OpenAI-compatible provider: a real small model served 
   });
 });
 
-describe('planner with an OpenAI-compatible provider: a well-formed bad answer', () => {
+describe('planner with an OpenAI-compatible provider: well-formed bad answers', () => {
   let h: PlannerHarness;
   let fake: FakeOpenAi;
   before(async () => {
@@ -180,6 +181,36 @@ describe('planner with an OpenAI-compatible provider: a well-formed bad answer',
   after(async () => {
     await h.close();
     await fake.close();
+  });
+  beforeEach(async () => {
+    await h.reset();
+    fake.reset();
+  });
+  const openAiContainer = () =>
+    h.container({
+      REMEDIATION_POLICY: OPEN_POLICY,
+      LLM_PROVIDER: 'openai-compatible',
+      OPENAI_COMPATIBLE_BASE_URL: fake.url,
+      OPENAI_COMPATIBLE_MODEL: FAKE_OPENAI_MODEL,
+    });
+
+  it('answers that obeyed an injected instruction never get a disallowed action to the executor', async () => {
+    const container = await openAiContainer();
+    const facts = await incidentFacts(memoryLeak());
+    const policy = parsePolicy(JSON.parse(OPEN_POLICY));
+    for (const variant of INJECTION_VARIANTS) {
+      await h.reset();
+      fake.script({ kind: 'injection', variant });
+      await h.sendAnomalies(encodeAll(memoryLeak()));
+      await h.invoke(container);
+      for (const { plan } of await h.plansSent()) {
+        for (const action of plan.actions) {
+          const verdict = evaluateAction(action, facts, policy);
+          assert.equal(verdict.verdict, 'auto', `${variant}: ${verdict.reasons.join('; ')}`);
+        }
+      }
+    }
+    assert.equal(fake.requests.length, INJECTION_VARIANTS.length);
   });
 
   it('a memory limit below current usage is refused by policy, and the runbook acts instead', async () => {
@@ -203,12 +234,7 @@ describe('planner with an OpenAI-compatible provider: a well-formed bad answer',
         ],
       },
     });
-    const container = await h.container({
-      REMEDIATION_POLICY: OPEN_POLICY,
-      LLM_PROVIDER: 'openai-compatible',
-      OPENAI_COMPATIBLE_BASE_URL: fake.url,
-      OPENAI_COMPATIBLE_MODEL: FAKE_OPENAI_MODEL,
-    });
+    const container = await openAiContainer();
     await h.sendAnomalies(encodeAll(memoryLeak()));
     await h.invoke(container);
 
