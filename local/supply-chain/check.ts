@@ -48,6 +48,9 @@ const check = (found: Problem[]) => {
 
 check(npmrcRule(readIfThere('.npmrc')));
 check(packageLockRule(read('package-lock.json')));
+// The local model server's runtime: installed by local/standins/llm/setup.sh into the cache, from this lock.
+const modelRuntimeLock = 'local/standins/llm/runtime/package-lock.json';
+check(packageLockRule(read(modelRuntimeLock), modelRuntimeLock));
 
 const scripts = [
   '.ci/run',
@@ -61,7 +64,7 @@ const packageScripts = Object.values(
 );
 check(shellInstallRule('package.json scripts', packageScripts.join('\n')));
 
-for (const lock of ['models', 'test'].flatMap((dir) =>
+for (const lock of ['models', 'test', 'local'].flatMap((dir) =>
   filesUnder(dir, (name) => name === 'requirements.txt'),
 )) {
   check(pipLockRule(lock, read(lock)));

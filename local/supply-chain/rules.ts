@@ -23,6 +23,9 @@ export const REVIEWED_INSTALL_SCRIPTS: Readonly<Record<string, string>> = {
   '@parcel/watcher':
     'install builds from source only when no prebuilt @parcel/watcher-<platform> package is installed; the prebuilt one is in the lock',
   'es5-ext': 'postinstall only prints a message; the library works without it',
+  // In local/standins/llm/runtime/package-lock.json only (the local model server's runtime, installed in the cache).
+  'node-llama-cpp':
+    'postinstall loads, or else builds, llama.cpp for this machine; the prebuilt @node-llama-cpp/<platform> package in the lock is loaded at run time instead (getLlama with build: never)',
 };
 
 const NPM_REGISTRY = 'https://registry.npmjs.org/';
@@ -55,8 +58,7 @@ interface LockEntry {
 }
 
 /** Every locked package has an integrity hash and no other source than the npm registry; install scripts are all reviewed. */
-export function packageLockRule(lockText: string): Problem[] {
-  const file = 'package-lock.json';
+export function packageLockRule(lockText: string, file = 'package-lock.json'): Problem[] {
   const lock = JSON.parse(lockText) as { lockfileVersion?: number; packages?: Record<string, LockEntry> };
   if (!lock.packages || (lock.lockfileVersion ?? 0) < 2) {
     return [{ rule: 'npm-lock', file, message: 'must be a lockfileVersion 2 or 3 lock with a packages map' }];
