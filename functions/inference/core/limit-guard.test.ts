@@ -4,6 +4,7 @@ import {
   type GuardReason,
   type GuardState,
   HABIT_LONG_DWELL_SECONDS,
+  inLimitRaiseGrace,
   observeGuard,
   STEP_MEMORY_SECONDS,
 } from './limit-guard.js';
@@ -62,11 +63,15 @@ describe('limit guard', () => {
     assert.equal(starts.length, 1);
   });
 
-  it('learns a burst it came back down from twice over hours (a batch job), and forgets it after a kill', () => {
+  it('learns a burst it came back down from, hours later (a batch job), and forgets it after a kill', () => {
     const burst = [...flat(0.3, hours(3)), ...flat(0.93, 40)];
-    const twice = feed([...burst, ...burst, ...flat(0.3, hours(1))]);
+    const first = feed(burst);
+    assert.ok(first.reasons.includes('near-limit'), 'the first burst pages');
+    const soon = feed(burst, first.state, first.end);
+    assert.ok(soon.reasons.includes('near-limit'), 'a second burst 3 hours on: not yet shown harmless');
+    const twice = feed(flat(0.3, hours(1)), soon.state, soon.end);
     const third = feed(burst, twice.state, twice.end);
-    assert.ok(!third.reasons.includes('near-limit'), 'a third burst after two it lived through');
+    assert.ok(!third.reasons.includes('near-limit'), 'a burst more than 4 hours after one it lived through');
     const killed = feed([0.97, 0.03, ...flat(0.3, 100), ...flat(0.93, 40)], third.state, third.end);
     assert.ok(killed.reasons.includes('near-limit'), 'after a kill the level is not harmless any more');
   });
@@ -126,6 +131,14 @@ describe('limit guard', () => {
       reason = observed.reading.reason;
     }
     assert.equal(reason, 'near-limit', 'habituation against the old limit does not carry over');
+    assert.ok(
+      inLimitRaiseGrace(changed, end + hours(1) * STEP),
+      'a raised limit: growth into it is expected',
+    );
+    assert.ok(!inLimitRaiseGrace(changed, end + hours(2.5) * STEP), 'for two hours');
+    const lowered = observeGuard(changed, 0.5, end + hours(3) * STEP, LIMIT, 1).state;
+    assert.equal(lowered.limitRaisedAt, changed!.limitRaisedAt, 'a lowered limit is no raise');
+    assert.ok(!inLimitRaiseGrace(state, end), 'no raise, no grace');
     assert.ok(JSON.stringify(state).length < 1024, `${JSON.stringify(state).length} bytes`);
   });
 });

@@ -47,7 +47,7 @@ export const HABIT_MARGIN = 0.02;
 export const HABIT_DWELL_SECONDS = 3600;
 export const HABIT_SPAN_SECONDS = 20 * 3600;
 export const HABIT_LONG_DWELL_SECONDS = 12 * 3600;
-export const HABIT_VISITS = 2;
+export const HABIT_VISITS = 1;
 export const HABIT_VISIT_SPAN_SECONDS = 4 * 3600;
 export const KILLED_FROM = 0.85;
 export const KILLED_BELOW = 0.1;
@@ -68,6 +68,17 @@ const BAND_NOISE = 5;
 /** Samples over which the plateau's level and noise average. */
 const PLATEAU_MEMORY = 30;
 const MAX_STEPS_KEPT = 4;
+
+/**
+ * For this long after its limit was raised, a series' growth is what the raise was for (a heap sized as a share of
+ * the limit grows into it): the classifier's shape evidence alone does not open an incident then (a forecast
+ * reaching the new limit and the guard still do).
+ */
+export const LIMIT_RAISE_GRACE_SECONDS = 2 * 3600;
+
+export function inLimitRaiseGrace(state: GuardState | null, at: number): boolean {
+  return state?.limitRaisedAt !== undefined && at - state.limitRaisedAt < LIMIT_RAISE_GRACE_SECONDS;
+}
 
 export type GuardReason = 'near-limit' | 'step-growth';
 
@@ -104,6 +115,8 @@ export interface GuardState {
   nearPeak: number;
   stepSince: number;
   step: StepState;
+  /** When the limit was last raised (absent: not while this state was kept), see LIMIT_RAISE_GRACE_SECONDS. */
+  limitRaisedAt?: number;
 }
 
 export interface GuardReading {
@@ -180,8 +193,16 @@ export function observeGuard(
     level < KILLED_BELOW &&
     stored.denominator === denominator;
   const fresh = stored === null || stored.denominator !== denominator || killed;
+  const raised = stored !== null && denominator > stored.denominator;
   const state: GuardState = fresh
-    ? initialGuard(denominator, at, level)
+    ? {
+        ...initialGuard(denominator, at, level),
+        ...(raised
+          ? { limitRaisedAt: at }
+          : stored?.limitRaisedAt !== undefined
+            ? { limitRaisedAt: stored.limitRaisedAt }
+            : {}),
+      }
     : owned
       ? stored
       : {
