@@ -48,7 +48,7 @@ export const HABIT_DWELL_SECONDS = 3600;
 export const HABIT_SPAN_SECONDS = 20 * 3600;
 export const HABIT_LONG_DWELL_SECONDS = 12 * 3600;
 export const HABIT_VISITS = 1;
-export const HABIT_VISIT_SPAN_SECONDS = 4 * 3600;
+export const HABIT_VISIT_SPAN_SECONDS = 2 * 3600;
 export const KILLED_FROM = 0.85;
 export const KILLED_BELOW = 0.1;
 export const HABIT_HALF_LIFE_SECONDS = 7 * 86_400;
@@ -59,6 +59,8 @@ export const MIN_STEPS = 2;
 export const MIN_STEP = 0.04;
 export const STEP_MEMORY_SECONDS = 24 * 3600;
 export const FALL_RESET = 0.05;
+/** Once `step-growth` holds, it holds while one more step would come this close to the exhaustion level. */
+export const STEP_RISK_DEADBAND = 0.03;
 /** A departure from the plateau is a step once this many samples in a row agree on a new level. */
 export const SETTLE_SAMPLES = 4;
 /** The smallest departure from the plateau that can be a step, whatever the noise. */
@@ -241,7 +243,10 @@ export function observeGuard(
   if (near) state.nearPeak = Math.max(state.nearPeak, level);
   // An episode is judged by its highest level: its troughs are not what it risks.
   const isHabituated = habituated(state, near ? state.nearPeak : level, at);
-  const stepRisk = nextStepLevel !== null && nextStepLevel >= exhaustionLevel;
+  // Once at risk, it stays so within a deadband: a plateau's noise must not turn one risk into many incidents.
+  const stepRisk =
+    nextStepLevel !== null &&
+    nextStepLevel >= exhaustionLevel - (state.stepSince > 0 ? STEP_RISK_DEADBAND : 0);
   state.stepSince = stepRisk ? state.stepSince || at : 0;
   const reason: GuardReason | null =
     near && !isHabituated && state.nearSeconds >= GUARD_FOR_SECONDS
