@@ -153,6 +153,8 @@ function judgeRow(judging: Judging, i: number): void {
       short: row.short,
       secondsToLimit: evidence.toLimit,
       forecast: Array.from(evidence.forecast),
+      spread: [...evidence.spread],
+      forecaster: row.short ? (row.end + 1 < SHORT_MIN ? 'none' : 'short') : 'models',
       scale: row.normalisation.denominator,
       opened: transition !== null && transition.kind !== 'resolved',
     });
