@@ -454,8 +454,9 @@ function firstMinutesSvg(title: string, s: SuiteSeries, openings: UsageAnomaly[]
     markers.push({ t: firstModels.at, kind: 'verified', label: `window full, the models: sample ${index(firstModels.at)}` });
   for (const o of openings.filter((o) => o.asOf <= t1))
     markers.push({ t: o.asOf, kind: 'detected', label: `kubepulse incident: sample ${index(o.asOf)}` });
-  if (s.failureAt !== null && s.failureAt <= t1)
-    markers.push({ t: s.failureAt, kind: 'failure', label: 'OOMKilled' });
+  // A faulty series ends at the sample before its failure: the failure is in view when the series is.
+  const failureShown = s.failureAt !== null && s.failureAt <= t1 + (s.times[1]! - s.times[0]!);
+  if (failureShown) markers.push({ t: s.failureAt!, kind: 'failure', label: 'OOMKilled' });
   markers.sort((a, b) => a.t - b.t);
   const plot: SeriesPlot = {
     title: `${s.id}: ${title}`,
@@ -465,7 +466,7 @@ function firstMinutesSvg(title: string, s: SuiteSeries, openings: UsageAnomaly[]
     forecasts: [],
     markers,
   };
-  return svgOf(plot, s.failureAt !== null && s.failureAt <= t1 ? s.failureAt : null, { label: '', points }, [
+  return svgOf(plot, failureShown ? s.failureAt : null, { label: '', points }, [
     ['#1c7ed6', '', 'usage'],
     ['#c92a2a', '', 'limit'],
     ['#fd7e14', '5 3', 'forecast made 5 min earlier (90% band)'],
