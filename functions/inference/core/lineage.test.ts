@@ -55,7 +55,7 @@ describe('lineage', () => {
 
   it('hands the predecessor’s habituation, surprise and learnt bar to its successor, marked as inherited', () => {
     const before = predecessorState();
-    const { inherited } = inherit(lineageDocumentOf(before, 'web-7d9-abc'), 'web-5f1-xyz');
+    const { inherited } = inherit(lineageDocumentOf(before, 'web-7d9-abc'));
     assert.ok(inherited);
     assert.deepEqual(inherited.guard, before.guard);
     assert.deepEqual(inherited.surprise, before.surprise);
@@ -71,7 +71,7 @@ describe('lineage', () => {
   it('never inherits an open incident, nor what a predecessor whose last word was an alarm had learnt', () => {
     const before = predecessorState();
     before.incident = { ...before.incident, phase: 'open', incidentId: 'inc-1', openedAt: 2_400, streak: 0 };
-    const { inherited } = inherit(lineageDocumentOf(before, 'web-7d9-abc'), 'web-5f1-xyz');
+    const { inherited } = inherit(lineageDocumentOf(before, 'web-7d9-abc'));
     assert.ok(inherited);
     assert.deepEqual(inherited.incident, INITIAL_INCIDENT_STATE, 'no open incident, no learnt bar');
     assert.equal(inherited.guard, null, 'no habituation');
@@ -79,15 +79,15 @@ describe('lineage', () => {
     assert.equal(inherited.inheritedFrom?.partial, true);
   });
 
-  it('refuses what it cannot read whole, and a pod’s own lineage', () => {
+  it('refuses what it cannot read whole', () => {
     const good = lineageDocumentOf(predecessorState(), 'web-7d9-abc');
-    assert.equal(inherit(undefined, 'b').inherited, null);
-    assert.equal(inherit('{not json', 'b').inherited, null);
-    assert.equal(inherit(JSON.stringify({ ...JSON.parse(good), v: 2 }), 'b').inherited, null);
+    assert.equal(inherit(undefined).inherited, null);
+    assert.equal(inherit('{not json').inherited, null);
+    assert.equal(inherit(JSON.stringify({ ...JSON.parse(good), v: 2 })).inherited, null);
     const shortBins = JSON.parse(good);
     shortBins.guard.dwell = [1, 2, 3];
-    assert.equal(inherit(JSON.stringify(shortBins), 'b').inherited, null);
-    assert.equal(inherit(good, 'web-7d9-abc').inherited, null);
+    assert.equal(inherit(JSON.stringify(shortBins)).inherited, null);
+    assert.notEqual(inherit(good).inherited, null);
   });
 
   it('stays about the size of one series’ state', () => {

@@ -124,9 +124,10 @@ export type Inheritance =
 
 /**
  * What a new series (no state of its own yet) inherits from its lineage's document: null, with why, when there
- * is nothing to inherit (a document this version cannot read is refused, not half used).
+ * is nothing to inherit (a document this version cannot read is refused, not half used). The document may be the
+ * pod's own (a series whose state expired while its pod lived on): its own history is as good a start.
  */
-export function inherit(raw: string | undefined, pod: string): Inheritance {
+export function inherit(raw: string | undefined): Inheritance {
   if (raw === undefined) return { inherited: null, reason: 'no lineage' };
   let json: unknown;
   try {
@@ -138,7 +139,6 @@ export function inherit(raw: string | undefined, pod: string): Inheritance {
   if (!parsed.success)
     return { inherited: null, reason: `lineage document refused: ${parsed.error.message}` };
   const document = parsed.data;
-  if (document.pod === pod) return { inherited: null, reason: 'the lineage is this pod’s own' };
   const inheritedFrom = { pod: document.pod, at: document.at, partial: document.openIncident };
   if (document.openIncident)
     return {

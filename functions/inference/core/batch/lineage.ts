@@ -19,7 +19,7 @@ export async function inheritLineages(
   loaded: LoadResult,
 ): Promise<Lineages> {
   const lineages: Lineages = new Map();
-  const newcomers: Array<{ seriesKey: string; key: string; pod: string }> = [];
+  const newcomers: Array<{ seriesKey: string; key: string }> = [];
   for (const input of series.values()) {
     if (!input.signal) continue;
     const inventory = loaded.inventory.get(podRefOf(input.clusterId, input.namespace, input.pod)) ?? null;
@@ -28,14 +28,14 @@ export async function inheritLineages(
     lineages.set(input.seriesKey, { key, pod: input.pod });
     const stored = loaded.series.get(input.seriesKey)!.state;
     if (stored.s === undefined && Number(stored.v ?? 0) === 0)
-      newcomers.push({ seriesKey: input.seriesKey, key, pod: input.pod });
+      newcomers.push({ seriesKey: input.seriesKey, key });
   }
   if (newcomers.length === 0) return lineages;
   batch.stats.redisRoundTrips++;
   const documents = await batch.deps.store.loadLineages([...new Set(newcomers.map((n) => n.key))]);
-  for (const { seriesKey, key, pod } of newcomers) {
+  for (const { seriesKey, key } of newcomers) {
     const raw = documents.get(key);
-    const inheritance = inherit(raw, pod);
+    const inheritance = inherit(raw);
     if (inheritance.inherited === null) {
       if (raw !== undefined)
         batch.deps.logger.warn('series not started from its lineage', {
