@@ -17,6 +17,11 @@ export interface SeriesState {
   /** The limit guard's habituation and step history; null until the first sample scored against a limit. */
   guard: GuardState | null;
   outbox: Anomaly[];
+  /**
+   * Set when the series started from its lineage (lineage.ts): the predecessor pod and its last scored time;
+   * `partial` when only surprise was taken (the predecessor's incident was open).
+   */
+  inheritedFrom?: { pod: string; at: number; partial: boolean };
 }
 
 /**
@@ -40,6 +45,7 @@ export function decodeSeriesState(fields: Record<string, string>): SeriesState {
     surprise?: SurpriseState;
     guard?: GuardState;
     outbox?: unknown[];
+    inheritedFrom?: SeriesState['inheritedFrom'];
   };
   const outbox: Anomaly[] = [];
   for (const raw of stored.outbox ?? []) {
@@ -53,16 +59,18 @@ export function decodeSeriesState(fields: Record<string, string>): SeriesState {
     surprise: stored.surprise ?? null,
     guard: stored.guard ?? null,
     outbox,
+    ...(stored.inheritedFrom ? { inheritedFrom: stored.inheritedFrom } : {}),
   };
 }
 
 export function encodeSeriesState(
   state: Omit<SeriesState, 'version' | 'guard'> & { guard?: GuardState | null },
 ): Record<string, string> {
-  const { lastScoredAt, incident, surprise, guard, outbox } = state;
+  const { lastScoredAt, incident, surprise, guard, outbox, inheritedFrom } = state;
   const document: Record<string, unknown> = { incident };
   if (surprise) document.surprise = surprise;
   if (guard) document.guard = guard;
+  if (inheritedFrom) document.inheritedFrom = inheritedFrom;
   if (outbox.length > 0) document.outbox = outbox;
   return { t: String(lastScoredAt), s: JSON.stringify(document) };
 }
