@@ -107,8 +107,9 @@ describe('packaged functions run from the osls artefacts with Lambda semantics',
       reports.every((r) => r.outcome === 'success'),
       JSON.stringify(reports.map((r) => r.outcome)),
     );
-    // The leak ends with one open incident on the forecast: a classifier incident opened earlier is handed over
-    // (resolved, then a forecast-breach incident opened), never two open at once.
+    // The leak ends with one open incident, never two open at once: a forecast breach within the hour of a
+    // classifier incident stays in that episode (models/README.md, "one episode, one incident"); a later one
+    // hands it over (resolved, then a forecast-breach incident opened).
     const ids = JSON.stringify(anomalies.map((a) => a.anomalyId));
     assert.ok(anomalies.length >= 1 && anomalies.every((a) => a.target.pod === 'cart-6f7d9-zz1'), ids);
     let open = 0;
@@ -118,7 +119,10 @@ describe('packaged functions run from the osls artefacts with Lambda semantics',
     }
     const last = anomalies.at(-1) as UsageAnomaly;
     assert.equal(last.status, 'opened', ids);
-    assert.ok(last.reasons.includes('forecast-limit-breach'), JSON.stringify(last.reasons));
+    assert.ok(
+      last.reasons.includes('forecast-limit-breach') || last.reasons.includes('classifier'),
+      JSON.stringify(last.reasons),
+    );
     const sandbox = stack.sandboxes.get('inference')!;
     assert.equal(sandbox.coldStarts, 1);
     assert.ok(sandbox.invocations >= 2, 'several batches went to the same warm sandbox');
