@@ -1,0 +1,65 @@
+import type { UnusualSeverity } from '../../../shared/contracts/index.js';
+
+/**
+ * Turns the detector's per-sample scores into incidents a human can read without drowning: an episode opens at
+ * its first sample scoring at least OPEN_SCORE, stays one incident while unusual samples keep coming, resolves
+ * once none has come for QUIET_SECONDS, and no new episode of the same series opens for COOLDOWN_SECONDS after
+ * one resolves. Times are in seconds, so the same settings hold at any sampling step.
+ */
+export const OPEN_SCORE = 0.75;
+/** Above this score an episode is a warning rather than information. */
+export const WARNING_SCORE = 0.9;
+export const QUIET_SECONDS = 3600;
+export const COOLDOWN_SECONDS = 6 * 3600;
+
+export interface EpisodeState {
+  /** The open episode's incident id and when it opened, or null while none is open. */
+  incidentId: string | null;
+  openedAt: number;
+  /** The newest sample that scored at least OPEN_SCORE. */
+  lastUnusualAt: number;
+  /** No episode opens before this time (the cooldown after the last one). */
+  quietUntil: number;
+  severity: UnusualSeverity;
+}
+
+export const INITIAL_EPISODE_STATE: EpisodeState = {
+  incidentId: null,
+  openedAt: 0,
+  lastUnusualAt: 0,
+  quietUntil: 0,
+  severity: 'info',
+};
+
+export type EpisodeTransition =
+  | { kind: 'opened'; incidentId: string; severity: UnusualSeverity }
+  | { kind: 'resolved'; incidentId: string; severity: UnusualSeverity };
+
+export function severityOf(score: number): UnusualSeverity {
+  return score >= WARNING_SCORE ? 'warning' : 'info';
+}
+
+/** Advances the episode by one sample; `idOf` names an episode opened at a time. `state` is not modified. */
+export function observeEpisode(
+  state: EpisodeState,
+  score: number,
+  at: number,
+  idOf: (openedAt: number) => string,
+): { state: EpisodeState; transition: EpisodeTransition | null } {
+  const unusual = score >= OPEN_SCORE;
+  if (state.incidentId === null) {
+    if (!unusual || at < state.quietUntil) return { state, transition: null };
+    const incidentId = idOf(at);
+    const severity = severityOf(score);
+    return {
+      state: { ...state, incidentId, openedAt: at, lastUnusualAt: at, severity },
+      transition: { kind: 'opened', incidentId, severity },
+    };
+  }
+  if (unusual) return { state: { ...state, lastUnusualAt: at }, transition: null };
+  if (at - state.lastUnusualAt < QUIET_SECONDS) return { state, transition: null };
+  return {
+    state: { ...state, incidentId: null, quietUntil: at + COOLDOWN_SECONDS },
+    transition: { kind: 'resolved', incidentId: state.incidentId, severity: state.severity },
+  };
+}
