@@ -1,6 +1,7 @@
 /**
  * Unusual behaviour: an online novelty detector per series, independent of limits. It learns which short shapes
- * the series makes (its level, its recent mean, its recent spread and its step) as a bounded set of categories,
+ * the series makes (its newest value and the means of its newest 2, 4, … 32 samples: a Haar pyramid of the recent
+ * window) as a bounded set of categories,
  * hyperboxes in feature space in the manner of fuzzy adaptive resonance (Carpenter, Grossberg & Rosen 1991:
  * complement-coded boxes that grow to take in what they match, up to a size the vigilance allows, and a new
  * category for whatever no box can take in), and calls a sample unusual when its shape lies outside every box it
@@ -8,47 +9,47 @@
  *
  * Raw novelty is then weighed against the series' own recent history of novelty, as HTM's anomaly likelihood
  * does (Ahmad et al. 2017): a series that is always a little novel (noisy) raises its own bar, so a score means
- * "unlike this series", not "noisy". The first PROBATION samples only learn.
+ * "unlike this series", not "noisy". The first `probation` samples only learn, and an episode reports once, at
+ * its onset.
  *
  * Features are kept in the series' own units, and distances are divided by the span of the range the detector
- * knows, so a range that widens as values are seen (streaming) or a range told up front (a limit, or NAB's
- * min/max) use the same boxes. Everything is deterministic and the state is a few kilobytes (see stateBytes).
+ * knows, so a range that widens as values are seen (streaming) or a range told up front (NAB's min/max) use the
+ * same boxes. Everything is deterministic and the state is bounded (unusual.test.ts holds it under 16 KB).
  */
 
 export interface UnusualParams {
-  /** Samples behind a feature vector (the newest included). */
+  /** Samples behind a feature vector (the newest included): a power of two. */
   span: number;
-  /** The largest a box may grow along any feature, as a share of the range's span. */
+  /** The largest a box may grow along any feature, as a share of the range's span (the vigilance). */
   vigilance: number;
   /** The most categories a series keeps; the least recently matched is evicted first. */
   maxCategories: number;
   /** Samples that only learn, never score. */
   probation: number;
-  /** Novelty (distance outside the nearest box, in spans) that scores 1 before weighing. */
+  /** Novelty (distance outside the nearest box, in spans) that counts as full novelty before weighing. */
   fullNovelty: number;
   /** Memory of the running mean and spread of novelty (about 1/weight samples). */
   historyWeight: number;
   /** How long a reported sample silences weaker ones (one report per episode). */
   hold: number;
-  /** How novelty is weighed against its history (0: novelty × (1 − e^(−z/zScale)); tuning variants 1–3). */
-  weighing: number;
-  zScale: number;
 }
 
+/**
+ * Chosen among about eighty variants on the even-numbered files of the NAB corpus (test/bench/nab/tune.ts) and
+ * checked on the odd-numbered ones; models/README.md has both halves' scores.
+ */
 export const DEFAULT_UNUSUAL_PARAMS: UnusualParams = {
-  span: 4,
-  vigilance: 0.2,
+  span: 32,
+  vigilance: 0.25,
   maxCategories: 48,
   probation: 150,
-  fullNovelty: 0.1,
-  historyWeight: 0.01,
+  fullNovelty: 0.05,
+  historyWeight: 0.003,
   hold: 40,
-  weighing: 0,
-  zScale: 3,
 };
 
-/** Features: the newest value, the mean of the newest quarter, the mean of the span, its spread, the last step. */
-export const FEATURES = 5;
+/** How strongly novelty above the series' usual novelty counts: 1 − e^(−z / Z_SCALE). */
+const Z_SCALE = 3;
 
 export interface UnusualState {
   /** Samples observed. */
@@ -57,7 +58,7 @@ export interface UnusualState {
   low: number;
   high: number;
   told: boolean;
-  /** Per category, FEATURES lower then FEATURES upper box edges, in the series' units. */
+  /** Per category, the lower then the upper box edge of every feature, in the series' units. */
   boxes: number[][];
   /** Per category, the sample count at which it last matched. */
   lastMatched: number[];
@@ -92,22 +93,20 @@ export function initialUnusualState(range?: { low: number; high: number }): Unus
   };
 }
 
-/** The feature vector of the window ending at `end` (its first sample repeated when it is shorter than the span). */
+/**
+ * The feature vector of the window ending at `end`: the means of its newest 1, 2, 4, … `span` samples (Haar
+ * approximation coefficients at every scale, newest first), so a box says "this level, reached this way". A window
+ * shorter than the span repeats its first sample.
+ */
 export function featuresOf(values: ArrayLike<number>, end: number, span: number): number[] {
-  const at = (k: number) => values[Math.max(0, end - k)]!;
-  const quarter = Math.max(1, span >> 2);
-  let recent = 0;
-  for (let k = 0; k < quarter; k++) recent += at(k);
+  const out: number[] = [];
   let sum = 0;
-  let low = Number.POSITIVE_INFINITY;
-  let high = Number.NEGATIVE_INFINITY;
-  for (let k = 0; k < span; k++) {
-    const v = at(k);
-    sum += v;
-    low = Math.min(low, v);
-    high = Math.max(high, v);
+  let k = 0;
+  for (let width = 1; width <= span; width *= 2) {
+    for (; k < width; k++) sum += values[Math.max(0, end - k)]!;
+    out.push(sum / width);
   }
-  return [at(0), recent / quarter, sum / span, high - low, at(0) - at(1)];
+  return out;
 }
 
 /**
@@ -165,13 +164,11 @@ export function observeUnusual(
   // How unusual this novelty is against the series' own: a one-sided Gaussian tail on the running history.
   const spread = Math.sqrt(state.noveltyVariance);
   const z = (novelty - state.noveltyMean) / Math.max(spread, 0.01);
-  let weighed = novelty <= state.noveltyMean ? 0 : novelty * (1 - Math.exp(-Math.max(0, z) / params.zScale));
-  if (params.weighing === 1) weighed = novelty;
-  if (params.weighing === 2)
-    weighed = novelty <= state.noveltyMean ? 0 : novelty * Math.min(1, z / params.zScale);
-  if (params.weighing === 3) weighed = novelty <= state.noveltyMean ? 0 : Math.min(1, z / params.zScale);
+  const weighed = novelty <= state.noveltyMean ? 0 : novelty * (1 - Math.exp(-Math.max(0, z) / Z_SCALE));
   const deviation = novelty - state.noveltyMean;
-  const w = params.historyWeight;
+  // During probation the first categories form and everything is novel: that says nothing about how novel the
+  // series usually is, so the history starts after it.
+  const w = next.seen > params.probation ? params.historyWeight : 0;
   next.noveltyMean = state.noveltyMean + w * deviation;
   next.noveltyVariance = (1 - w) * (state.noveltyVariance + w * deviation * deviation);
 
@@ -190,26 +187,29 @@ export function observeUnusual(
 /** L∞ distance from `x` to the box (0 inside it). */
 function outside(box: readonly number[], x: readonly number[]): number {
   let d = 0;
-  for (let f = 0; f < FEATURES; f++) {
+  const n = x.length;
+  for (let f = 0; f < n; f++) {
     const v = x[f]!;
     const lo = box[f]!;
-    const hi = box[FEATURES + f]!;
+    const hi = box[n + f]!;
     d = Math.max(d, lo - v, v - hi);
   }
   return d;
 }
 
 function fitsAfterGrowing(box: readonly number[], x: readonly number[], largest: number): boolean {
-  for (let f = 0; f < FEATURES; f++) {
+  const n = x.length;
+  for (let f = 0; f < n; f++) {
     const v = x[f]!;
-    if (Math.max(box[FEATURES + f]!, v) - Math.min(box[f]!, v) > largest) return false;
+    if (Math.max(box[n + f]!, v) - Math.min(box[f]!, v) > largest) return false;
   }
   return true;
 }
 
 function grow(box: number[], x: readonly number[]): void {
-  for (let f = 0; f < FEATURES; f++) {
+  const n = x.length;
+  for (let f = 0; f < n; f++) {
     box[f] = Math.min(box[f]!, x[f]!);
-    box[FEATURES + f] = Math.max(box[FEATURES + f]!, x[f]!);
+    box[n + f] = Math.max(box[n + f]!, x[f]!);
   }
 }

@@ -6,7 +6,8 @@ import type { UnusualSeverity } from '../../../shared/contracts/index.js';
  * once none has come for QUIET_SECONDS, and no new episode of the same series opens for COOLDOWN_SECONDS after
  * one resolves. Times are in seconds, so the same settings hold at any sampling step.
  */
-export const OPEN_SCORE = 0.75;
+/** A little above the threshold NAB's standard profile picks for the detector on the even-numbered files (0.77). */
+export const OPEN_SCORE = 0.8;
 /** Above this score an episode is a warning rather than information. */
 export const WARNING_SCORE = 0.9;
 export const QUIET_SECONDS = 3600;

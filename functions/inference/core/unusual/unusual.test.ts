@@ -67,11 +67,12 @@ describe('unusual-behaviour detector', () => {
   });
 
   it('keeps its state within 16 KB however varied the series, and survives a JSON round trip', () => {
-    // White noise over a growing range keeps making new categories: the worst case for the state's size.
+    // White noise over a growing range keeps making new categories: the worst case for the state's size, with
+    // values whose JSON is as long as a double's gets (negative, 17 significant digits and an exponent).
     let seed = 3;
     const values = Array.from({ length: 5000 }, (_, i) => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return (seed / 2 ** 31) * (1 + i) * 1.000000123456789;
+      return -(seed / 2 ** 31) * (1 + i) * 1.000000123456789e-7;
     });
     const { state } = run(values);
     assert.equal(state.boxes.length, DEFAULT_UNUSUAL_PARAMS.maxCategories, 'the category bound was reached');
