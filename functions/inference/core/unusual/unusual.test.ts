@@ -13,6 +13,7 @@ import {
   OPEN_SCORE,
   observeEpisode,
   QUIET_SECONDS,
+  WARNING_SCORE,
 } from './episode.js';
 import { decodeUnusualState, initialUnusualSeriesState, MAX_UNUSUAL_STATE_BYTES } from './state.js';
 
@@ -102,8 +103,8 @@ describe('unusual-behaviour episodes', () => {
       state = next.state;
       if (next.transition) transitions.push(`${next.transition.kind}@${at}:${next.transition.severity}`);
     };
-    step(0.95, 1000);
-    for (let t = 1030; t < 1000 + 600; t += 30) step(0.8, t);
+    step(WARNING_SCORE, 1000);
+    for (let t = 1030; t < 1000 + 600; t += 30) step(OPEN_SCORE, t);
     for (let t = 1600; t <= 1600 + QUIET_SECONDS + 30; t += 30) step(0, t);
     assert.deepEqual(transitions.slice(0, 1), ['opened@1000:warning']);
     assert.equal(transitions.length, 2);
@@ -111,9 +112,9 @@ describe('unusual-behaviour episodes', () => {
     assert.match(transitions[1]!, new RegExp(`^resolved@${1570 + QUIET_SECONDS}:`));
     const resolvedAt = 1570 + QUIET_SECONDS;
     // A new unusual sample inside the cooldown opens nothing; after it, a new episode opens.
-    step(0.8, resolvedAt + 60);
+    step(OPEN_SCORE, resolvedAt + 60);
     assert.equal(transitions.length, 2);
-    step(0.8, resolvedAt + COOLDOWN_SECONDS + 60);
+    step(OPEN_SCORE, resolvedAt + COOLDOWN_SECONDS + 60);
     assert.equal(transitions.length, 3);
     assert.match(transitions[2]!, /^opened@.*:info$/);
   });
