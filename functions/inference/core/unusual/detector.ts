@@ -7,6 +7,9 @@
  * category for whatever no box can take in), and calls a sample unusual when its shape lies outside every box it
  * has learnt. How far outside, relative to the series' range, is the raw novelty.
  *
+ * A coarse layer does the same over block means (16 samples a block, 32 blocks: the series' shape over hours to
+ * days), and a sample's novelty is the higher of the two layers' once the coarse one has history.
+ *
  * Raw novelty is then weighed against the series' own recent history of novelty, as HTM's anomaly likelihood
  * does (Ahmad et al. 2017): a series that is always a little novel (noisy) raises its own bar, so a score means
  * "unlike this series", not "noisy". The first `probation` samples only learn, and an episode reports once, at
@@ -32,6 +35,10 @@ export interface UnusualParams {
   historyWeight: number;
   /** How long a reported sample silences weaker ones (one report per episode). */
   hold: number;
+  /** The coarse layer: samples per block, blocks behind its features, and its most categories. */
+  block: number;
+  coarseSpan: number;
+  coarseMaxCategories: number;
 }
 
 /**
@@ -41,11 +48,14 @@ export interface UnusualParams {
 export const DEFAULT_UNUSUAL_PARAMS: UnusualParams = {
   span: 32,
   vigilance: 0.25,
-  maxCategories: 48,
+  maxCategories: 32,
   probation: 150,
   fullNovelty: 0.05,
   historyWeight: 0.003,
   hold: 40,
+  block: 16,
+  coarseSpan: 32,
+  coarseMaxCategories: 16,
 };
 
 /** How strongly novelty above the series' usual novelty counts: 1 − e^(−z / Z_SCALE). */
@@ -62,6 +72,12 @@ export interface UnusualState {
   boxes: number[][];
   /** Per category, the sample count at which it last matched. */
   lastMatched: number[];
+  /** The coarse layer: the current block's sum and count, the newest block means, and their categories. */
+  blockSum: number;
+  blockCount: number;
+  blocks: number[];
+  coarseBoxes: number[][];
+  coarseLastMatched: number[];
   /** Running mean and variance of novelty. */
   noveltyMean: number;
   noveltyVariance: number;
@@ -86,6 +102,11 @@ export function initialUnusualState(range?: { low: number; high: number }): Unus
     told,
     boxes: [],
     lastMatched: [],
+    blockSum: 0,
+    blockCount: 0,
+    blocks: [],
+    coarseBoxes: [],
+    coarseLastMatched: [],
     noveltyMean: 0,
     noveltyVariance: 0,
     peak: 0,
@@ -120,6 +141,7 @@ export function observeUnusual(
   params: UnusualParams = DEFAULT_UNUSUAL_PARAMS,
 ): { state: UnusualState; reading: UnusualReading } {
   const value = values[end]!;
+  // The coarse layer's arrays are copied only when a block completes.
   const next: UnusualState = {
     ...state,
     seen: state.seen + 1,
@@ -134,31 +156,40 @@ export function observeUnusual(
   const scale = rangeSpan > 0 ? rangeSpan : Math.max(1e-9, Math.abs(value));
   const x = featuresOf(values, end, params.span);
 
-  let nearest = -1;
-  let nearestDistance = Number.POSITIVE_INFINITY;
-  for (let c = 0; c < next.boxes.length; c++) {
-    const d = outside(next.boxes[c]!, x) / scale;
-    if (d < nearestDistance) {
-      nearestDistance = d;
-      nearest = c;
-    }
-  }
-  const novelty = nearest < 0 ? 1 : Math.min(1, nearestDistance / params.fullNovelty);
+  let novelty = matchAndLearn(
+    next.boxes,
+    next.lastMatched,
+    x,
+    scale,
+    params.maxCategories,
+    next.seen,
+    params,
+  );
 
-  // Learn: the nearest box takes the shape in if it stays within the vigilance, else a new category starts.
-  if (nearest >= 0 && fitsAfterGrowing(next.boxes[nearest]!, x, params.vigilance * scale)) {
-    grow(next.boxes[nearest]!, x);
-    next.lastMatched[nearest] = next.seen;
-  } else {
-    if (next.boxes.length >= params.maxCategories) {
-      let stalest = 0;
-      for (let c = 1; c < next.lastMatched.length; c++)
-        if (next.lastMatched[c]! < next.lastMatched[stalest]!) stalest = c;
-      next.boxes.splice(stalest, 1);
-      next.lastMatched.splice(stalest, 1);
-    }
-    next.boxes.push([...x, ...x]);
-    next.lastMatched.push(next.seen);
+  // The coarse layer sees the same series in blocks of `block` samples, so its features span `block × coarseSpan`
+  // samples (a day and more at NAB's 5-minute step): a familiar short shape at an unfamiliar place in a longer one.
+  next.blockSum = state.blockSum + value;
+  next.blockCount = state.blockCount + 1;
+  if (next.blockCount >= params.block) {
+    next.blocks = [...state.blocks, next.blockSum / next.blockCount].slice(-params.coarseSpan);
+    next.blockSum = 0;
+    next.blockCount = 0;
+    const blocks = next.blocks;
+    const coarse = featuresOf(blocks, blocks.length - 1, params.coarseSpan);
+    next.coarseBoxes = state.coarseBoxes.map((b) => b.slice());
+    next.coarseLastMatched = state.coarseLastMatched.slice();
+    const coarseNovelty = matchAndLearn(
+      next.coarseBoxes,
+      next.coarseLastMatched,
+      coarse,
+      scale,
+      params.coarseMaxCategories,
+      next.seen,
+      params,
+    );
+    // It speaks once its blocks reach back a quarter of its span past probation.
+    if (next.seen > params.probation + (params.block * params.coarseSpan) / 4)
+      novelty = Math.max(novelty, coarseNovelty);
   }
 
   // How unusual this novelty is against the series' own: a one-sided Gaussian tail on the running history.
@@ -182,6 +213,46 @@ export function observeUnusual(
     next.sincePeak = 0;
   }
   return { state: next, reading: { novelty, score } };
+}
+
+/**
+ * How far `x` lies outside the nearest of `boxes` (as a share of `scale`, full at `fullNovelty`), then learning
+ * it: the nearest box grows to take it in if it stays within the vigilance, else a new category starts, evicting
+ * the least recently matched at `maxCategories`. `boxes` and `lastMatched` are updated in place.
+ */
+function matchAndLearn(
+  boxes: number[][],
+  lastMatched: number[],
+  x: number[],
+  scale: number,
+  maxCategories: number,
+  seen: number,
+  params: UnusualParams,
+): number {
+  let nearest = -1;
+  let nearestDistance = Number.POSITIVE_INFINITY;
+  for (let c = 0; c < boxes.length; c++) {
+    const d = outside(boxes[c]!, x) / scale;
+    if (d < nearestDistance) {
+      nearestDistance = d;
+      nearest = c;
+    }
+  }
+  const novelty = nearest < 0 ? 1 : Math.min(1, nearestDistance / params.fullNovelty);
+  if (nearest >= 0 && fitsAfterGrowing(boxes[nearest]!, x, params.vigilance * scale)) {
+    grow(boxes[nearest]!, x);
+    lastMatched[nearest] = seen;
+  } else {
+    if (boxes.length >= maxCategories) {
+      let stalest = 0;
+      for (let c = 1; c < lastMatched.length; c++) if (lastMatched[c]! < lastMatched[stalest]!) stalest = c;
+      boxes.splice(stalest, 1);
+      lastMatched.splice(stalest, 1);
+    }
+    boxes.push([...x, ...x]);
+    lastMatched.push(seen);
+  }
+  return novelty;
 }
 
 /** L∞ distance from `x` to the box (0 inside it). */

@@ -32,12 +32,21 @@ export function decodeUnusualState(raw: unknown): UnusualSeriesState | null {
     episode === null
   )
     return null;
-  // JSON has no infinities: an empty observed range is stored as nulls.
+  // JSON has no infinities: an empty observed range is stored as nulls. A document from before the coarse layer
+  // starts that layer empty.
+  const coarseReadable =
+    Array.isArray(detector.blocks) &&
+    Array.isArray(detector.coarseBoxes) &&
+    Array.isArray(detector.coarseLastMatched) &&
+    detector.coarseBoxes.length === detector.coarseLastMatched.length;
   return {
     detector: {
       ...detector,
       low: detector.low ?? Number.POSITIVE_INFINITY,
       high: detector.high ?? Number.NEGATIVE_INFINITY,
+      ...(coarseReadable
+        ? {}
+        : { blockSum: 0, blockCount: 0, blocks: [], coarseBoxes: [], coarseLastMatched: [] }),
     },
     episode: { ...INITIAL_EPISODE_STATE, ...episode },
   };

@@ -77,6 +77,8 @@ describe('unusual-behaviour detector', () => {
     });
     const { state } = run(values);
     assert.equal(state.boxes.length, DEFAULT_UNUSUAL_PARAMS.maxCategories, 'the category bound was reached');
+    assert.equal(state.coarseBoxes.length, DEFAULT_UNUSUAL_PARAMS.coarseMaxCategories);
+    assert.equal(state.blocks.length, DEFAULT_UNUSUAL_PARAMS.coarseSpan);
     const document = JSON.stringify({ ...initialUnusualSeriesState(), detector: state });
     assert.ok(document.length <= MAX_UNUSUAL_STATE_BYTES, `${document.length} bytes`);
     const decoded = decodeUnusualState(JSON.parse(document));
@@ -132,6 +134,18 @@ describe('series state', () => {
     const unusual = initialUnusualSeriesState({ low: 1, high: 2 });
     const encoded = encodeSeriesState({ ...old, unusual });
     assert.deepEqual(decodeSeriesState({ v: '4', ...encoded }).unusual, unusual);
+  });
+
+  it('reads a detector state from before the coarse layer, starting that layer empty', () => {
+    const {
+      blocks: _b,
+      coarseBoxes: _c,
+      coarseLastMatched: _l,
+      ...older
+    } = initialUnusualSeriesState().detector;
+    const decoded = decodeUnusualState({ detector: older, episode: INITIAL_EPISODE_STATE });
+    assert.deepEqual(decoded?.detector.coarseBoxes, []);
+    assert.equal(decoded?.detector.blockCount, 0);
   });
 
   it('starts the detector afresh from a document it cannot read rather than failing the series', () => {
