@@ -47,12 +47,12 @@ export interface UnusualParams {
  */
 export const DEFAULT_UNUSUAL_PARAMS: UnusualParams = {
   span: 32,
-  vigilance: 0.25,
+  vigilance: 0.3,
   maxCategories: 32,
   probation: 150,
   fullNovelty: 0.05,
-  historyWeight: 0.003,
-  hold: 40,
+  historyWeight: 0.001,
+  hold: 120,
   block: 16,
   coarseSpan: 32,
   coarseMaxCategories: 16,
