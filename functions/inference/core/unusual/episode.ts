@@ -8,8 +8,8 @@ import type { UnusualSeverity } from '../../../shared/contracts/index.js';
  */
 /**
  * Chosen against floods on the benign series of bench:faults' tuning seed 4242 (test/bench/unusual/episodes.ts):
- * opening at 0.8 with a 6-hour cooldown gave 83 incidents per 100 pod-days, 0.9 with a day's cooldown 37 (41 with
- * the coarse layer; 0.95 with a day's cooldown 32). NAB's
+ * opening at 0.8 with a 6-hour cooldown gave 83 incidents per 100 pod-days, 0.9 with a day's cooldown 37 (40 with
+ * the final detector; 0.95 with a day's cooldown 30). NAB's
  * standard profile would open lower (its best threshold on the even-numbered files is 0.76): it counts a missed
  * anomaly nine times a false one, which a person being notified does not.
  */
