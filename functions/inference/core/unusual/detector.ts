@@ -7,8 +7,8 @@
  * category for whatever no box can take in), and calls a sample unusual when its shape lies outside every box it
  * has learnt. How far outside, relative to the series' range, is the raw novelty.
  *
- * A coarse layer does the same over block means (16 samples a block, 32 blocks: the series' shape over hours to
- * days), and a sample's novelty is the higher of the two layers' once the coarse one has history.
+ * A coarse layer does the same over block means (16 samples a block, 16 blocks: the series' shape over hours to
+ * a day), and a sample's novelty is the higher of the two layers' once the coarse one has history.
  *
  * Raw novelty is then weighed against the series' own recent history of novelty, as HTM's anomaly likelihood
  * does (Ahmad et al. 2017): a series that is always a little novel (noisy) raises its own bar, so a score means
@@ -49,12 +49,12 @@ export const DEFAULT_UNUSUAL_PARAMS: UnusualParams = {
   span: 32,
   vigilance: 0.3,
   maxCategories: 32,
-  probation: 150,
+  probation: 100,
   fullNovelty: 0.05,
   historyWeight: 0.001,
   hold: 120,
   block: 16,
-  coarseSpan: 32,
+  coarseSpan: 16,
   coarseMaxCategories: 16,
 };
 
@@ -167,7 +167,7 @@ export function observeUnusual(
   );
 
   // The coarse layer sees the same series in blocks of `block` samples, so its features span `block × coarseSpan`
-  // samples (a day and more at NAB's 5-minute step): a familiar short shape at an unfamiliar place in a longer one.
+  // samples (most of a day at NAB's 5-minute step): a familiar short shape at an unfamiliar place in a longer one.
   next.blockSum = state.blockSum + value;
   next.blockCount = state.blockCount + 1;
   if (next.blockCount >= params.block) {
