@@ -5,6 +5,7 @@
 //   node --import tsx test/bench/unusual/episodes.ts [--seed 4242]
 import { parseArgs } from 'node:util';
 import { initialUnusualState, observeUnusual } from '../../../functions/inference/core/unusual/detector.js';
+import { MIN_SAMPLES_TO_OPEN } from '../../../functions/inference/core/unusual/episode.js';
 import { DEFAULT_SUITE, generateSuite, podDays } from '../faults/generator.js';
 
 const { values: args } = parseArgs({ options: { seed: { type: 'string', default: '4242' } } });
@@ -14,7 +15,7 @@ const scoresOf = suite.map((s) => {
   return Array.from(s.values, (_, i) => {
     const observed = observeUnusual(state, s.values, i);
     state = observed.state;
-    return observed.reading.score;
+    return i + 1 >= MIN_SAMPLES_TO_OPEN ? observed.reading.score : 0;
   });
 });
 const days = suite.reduce((d, s) => d + podDays(s), 0);

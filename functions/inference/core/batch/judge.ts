@@ -8,7 +8,7 @@ import type { SeriesState } from '../series-state.js';
 import { SHORT_MIN, shortForecast } from '../short-forecast.js';
 import { observeSurprise, seedSurprise } from '../surprise.js';
 import { observeUnusual } from '../unusual/detector.js';
-import { type EpisodeTransition, observeEpisode } from '../unusual/episode.js';
+import { type EpisodeTransition, MIN_SAMPLES_TO_OPEN, observeEpisode } from '../unusual/episode.js';
 import { initialUnusualSeriesState, type UnusualSeriesState } from '../unusual/state.js';
 import type { Batch, ScoredRow } from './context.js';
 import { messagesOf, predictionOf, usageAnomaly } from './messages.js';
@@ -191,7 +191,8 @@ function observeUnusualRow(
     detector = { ...detector, ...range, told: true };
   const observed = observeUnusual(detector, row.values, row.end);
   const key = row.series.seriesKey;
-  const episode = observeEpisode(current.episode, observed.reading.score, row.at, (openedAt) =>
+  const eligible = observed.state.seen >= MIN_SAMPLES_TO_OPEN;
+  const episode = observeEpisode(current.episode, eligible ? observed.reading.score : 0, row.at, (openedAt) =>
     unusualIncidentIdOf(key, openedAt),
   );
   return {

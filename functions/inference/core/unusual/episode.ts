@@ -16,6 +16,11 @@ import type { UnusualSeverity } from '../../../shared/contracts/index.js';
 export const OPEN_SCORE = 0.95;
 /** From this score an episode is a warning (escalated to a human) rather than information (watched). */
 export const WARNING_SCORE = 0.98;
+/**
+ * A series younger than this (in samples) opens no episode, though the detector scores it from the end of its
+ * probation: before it has shown a whole rhythm (a slow cycle, a first daily peak) most of what it does is new.
+ */
+export const MIN_SAMPLES_TO_OPEN = 200;
 export const QUIET_SECONDS = 3600;
 export const COOLDOWN_SECONDS = 24 * 3600;
 
