@@ -9,7 +9,8 @@ import type { UnusualSeverity } from '../../../shared/contracts/index.js';
 /**
  * Chosen against floods on the benign series of bench:faults' tuning seed 4242 (test/bench/unusual/episodes.ts),
  * as the detector changed: opening at 0.8 with a 6-hour cooldown gave 83 incidents per 100 pod-days, 0.9 with a
- * day's cooldown 37; with the final detector 0.9 gives 50 and 0.95 gives 40. NAB's standard profile would open
+ * day's cooldown 37; with the final detector 0.9 gives 50 and 0.95 gives 40, and 23 once young series
+ * (MIN_SAMPLES_TO_OPEN) open nothing. NAB's standard profile would open
  * lower (its best threshold on the even-numbered files is 0.83): it counts a missed anomaly nine times a false
  * one, which a person being notified does not.
  */
