@@ -9,6 +9,8 @@ export const DEPLOYED_BUNDLE_OPTIONS = {
   bundle: true,
   platform: 'node',
   format: 'esm',
+  // serverless.yml's runtime, nodejs24.x; a bundle for another Node (the images' Node 22) overrides it
+  target: 'node24',
   minify: true,
   keepNames: true,
   sourcemap: true,

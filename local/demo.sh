@@ -4,5 +4,7 @@
 # Docker, no AWS, no keys. GEMINI_API_KEY set → the real Gemini plans instead of the fake.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=toolchain/use-node.sh
+source local/toolchain/use-node.sh
 bash local/setup.sh
 exec node --import tsx local/scenarios/demo/e2e-demo.ts

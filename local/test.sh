@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # The test command README gives and .ci/run calls: sets up what the tests need (idempotently, caches outside
 # the repo) and runs the supply-chain check, lint, type check, model reproducibility, packaging + CloudFormation
-# lint, every test, then the red-team suite.
+# lint, helm lint and template of the chart, every test, then the red-team suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
 
-step "set-up (node modules, redis-server, python venv for the models)"
+step "set-up (Node.js, node modules, redis-server, python venv for the models)"
+# Everything below runs on the pinned Node (local/toolchain/node.env), whatever node was on PATH before.
+# shellcheck source=toolchain/use-node.sh
+source local/toolchain/use-node.sh
 bash local/setup.sh
 
 step "supply chain: install scripts off, installs only from locks, hashes and digests (local/supply-chain)"
@@ -28,7 +31,10 @@ bash infra/check-package.sh
 step "local Kubernetes control plane (built by set-up; start it, or reuse the running one)"
 bash local/standins/control-plane/cluster.sh up
 
-step "unit and integration tests (node:test, real Redis, SQS emulator, API server, Prometheus)"
+step "helm chart: helm built from the Go module proxy (cached), lint --strict and template (infra/helm)"
+bash infra/helm/check.sh
+
+step "unit and integration tests (node:test, real Redis, SQS emulator, API server, Prometheus; the in-cluster images are built, unpacked and run here too)"
 node test/run-tests.mjs
 
 step "red-team suite: every attack case refused (last line: JSON with cases and got_through)"

@@ -18,14 +18,22 @@ import { DEFAULT_DETECTION_POLICY } from '../functions/inference/core/defaults.j
 import { processShipperRecords, type ShipperRecord } from '../functions/inference/core/process-batch.js';
 import { createInferenceCore } from '../functions/inference/runtime.js';
 import type { InventorySnapshot, SampleBatch, UsageAnomaly } from '../functions/shared/contracts/index.js';
+import type { RowScore } from '../functions/inference/core/process-batch.js';
 import type { PlotMarker, PlotPoint, SeriesPlot } from '../local/scenarios/demo/report/html-report.js';
 import { PrivateRedisServer } from '../local/harness/support/redis-server.js';
 
 const WIDTH = 1000;
+/** The 90 % band around a forecast, as the anomaly messages draw it (core/batch/messages.ts). */
+const BAND_Z = 1.645;
 const HEIGHT = 350;
 const MIB = 1024 ** 2;
 const HOUR = 3600;
 const PER_MESSAGE = 10;
+/** The first-minutes picture: the forecast horizon it follows (index into the models' horizons: 10 steps, 5 min). */
+const FIRST_MINUTES_HORIZON = 2;
+/** Where the models' window is full (their first row), for picking a series long enough to show it. */
+const FIRST_MINUTES_MODELS_FROM = 64;
+const FIRST_MINUTES_SHOWN = 110;
 const COLOURS: Record<PlotMarker['kind'], string> = {
   fault: '#868e96',
   detected: '#e8590c',
@@ -64,6 +72,8 @@ interface Picture {
   file: string;
   title: string;
   pick: (all: SuiteSeries[]) => SuiteSeries | undefined;
+  /** A new pod's first minutes: the rolling forecast and its band, sample by sample, instead of one fan. */
+  firstMinutes?: boolean;
 }
 
 const leadOf = (s: SuiteSeries, detector: string) => s.leadSeconds[detector] ?? null;
@@ -123,6 +133,16 @@ const PICTURES: Picture[] = [
         .filter(detected)
         .sort((a, b) => a.failureAt! - a.onsetAt! - (b.failureAt! - b.onsetAt!))[0],
   },
+  {
+    file: 'first-minutes.png',
+    title: 'a new pod’s first minutes (leak_at_start, the slowest): the 5-minute forecast from the short line to the models',
+    pick: (all) =>
+      ofShape(all, 'leak_at_start')
+        .filter((s) => s.values.length > FIRST_MINUTES_MODELS_FROM + 10)
+        .sort((a, b) => b.values.length - a.values.length)[0] ??
+      ofShape(all, 'warmup_at_start')[0],
+    firstMinutes: true,
+  },
 ];
 
 const { values: args } = parseArgs({
@@ -157,15 +177,17 @@ try {
     if (only && !only.has(picture.file)) continue;
     const series = picture.pick(suite);
     if (!series) throw new Error(`${picture.file}: no series in ${from} fits`);
-    const openings = await replay(redis, series);
+    const rows: RowScore[] = [];
+    const openings = await replay(redis, series, rows);
     const expected = alerts.kubepulse![series.id] ?? [];
     if (openings.map((o) => o.asOf).join() !== expected.join()) {
       throw new Error(
         `${series.id}: the replay opened incidents at ${openings.map((o) => o.asOf)}, the suite at ${expected}`,
       );
     }
-    const plot = plotOf(picture.title, series, openings);
-    const svg = svgOf(plot, series.failureAt);
+    const svg = picture.firstMinutes
+      ? firstMinutesSvg(picture.title, series, openings, rows)
+      : svgOf(plotOf(picture.title, series, openings), series.failureAt);
     const file = args.svg ? picture.file.replace(/\.png$/, '.svg') : picture.file;
     if (args.svg) {
       writeFileSync(join(outDir, file), svg);
@@ -224,7 +246,7 @@ function readSuite(dir: string): SuiteSeries[] {
 }
 
 /** The series through the production inference core, fed as the fault suite feeds it; its opened incidents. */
-async function replay(redis: Redis, s: SuiteSeries): Promise<UsageAnomaly[]> {
+async function replay(redis: Redis, s: SuiteSeries, rows: RowScore[] = []): Promise<UsageAnomaly[]> {
   await redis.flushall();
   const opened: UsageAnomaly[] = [];
   const deps = await createInferenceCore(
@@ -243,6 +265,7 @@ async function replay(redis: Redis, s: SuiteSeries): Promise<UsageAnomaly[]> {
       policy: DEFAULT_DETECTION_POLICY,
     },
     { debug() {}, info() {}, warn() {}, error: (m, ...e) => console.error(m, ...e) },
+    { collectScores: true },
   );
   const pod = s.id.toLowerCase().replace(/[^a-z0-9-]+/g, '-');
   for (let first = 0; first < s.values.length; ) {
@@ -255,6 +278,7 @@ async function replay(redis: Redis, s: SuiteSeries): Promise<UsageAnomaly[]> {
     records.push({ recordId: `b${first}`, message: batchOf(s, pod, first, end) });
     const outcome = await processShipperRecords(records, deps);
     if (outcome.failures.size > 0) throw [...outcome.failures.values()][0];
+    rows.push(...outcome.scores);
     first = end;
   }
   return opened;
@@ -394,6 +418,65 @@ function plotOf(title: string, s: SuiteSeries, openings: UsageAnomaly[]): Series
   };
 }
 
+/**
+ * A new pod's first minutes: usage, and the forecast every sample made for 5 minutes later (drawn at the time it
+ * is for) with its 90 % band: nothing before the short line's first forecast, the line's band (wide, narrowing as
+ * samples come in) until the window is full, then the models'. The sample numbers in the markers are measured on
+ * this replay, not assumed.
+ */
+function firstMinutesSvg(title: string, s: SuiteSeries, openings: UsageAnomaly[], rows: RowScore[]): string {
+  const scale = s.resource === 'memory' ? MIB : 1;
+  const shown = Math.min(s.values.length, FIRST_MINUTES_SHOWN);
+  const t0 = s.times[0]!;
+  const t1 = s.times[shown - 1]!;
+  const usage = s.times.slice(0, shown).map((t, i) => ({ t, v: s.values[i]! / scale }));
+  const limit = [{ t: t0, v: s.limits[0]! / scale }];
+  const horizonSeconds = (s.times[1]! - s.times[0]!) * 10;
+  const points = rows
+    .filter((r) => r.at <= t1 && r.forecaster !== 'none')
+    .map((r) => {
+      const v = r.forecast[FIRST_MINUTES_HORIZON]!;
+      const band = BAND_Z * r.spread[FIRST_MINUTES_HORIZON]!;
+      return {
+        t: r.at + horizonSeconds,
+        v: (v * r.scale) / scale,
+        lower: ((v - band) * r.scale) / scale,
+        upper: ((v + band) * r.scale) / scale,
+      };
+    });
+  const index = (at: number) => (at - t0) / (s.times[1]! - s.times[0]!) + 1;
+  const markers: PlotMarker[] = [];
+  const firstLine = rows.find((r) => r.forecaster !== 'none');
+  const firstModels = rows.find((r) => r.forecaster === 'models');
+  if (firstLine)
+    markers.push({ t: firstLine.at, kind: 'fault', label: `first forecast: sample ${index(firstLine.at)}` });
+  if (firstModels && firstModels.at <= t1)
+    markers.push({ t: firstModels.at, kind: 'verified', label: `window full, the models: sample ${index(firstModels.at)}` });
+  for (const o of openings.filter((o) => o.asOf <= t1))
+    markers.push({ t: o.asOf, kind: 'detected', label: `kubepulse incident: sample ${index(o.asOf)}` });
+  // A faulty series ends at the sample before its failure: the failure is in view when the series is.
+  const failureShown = s.failureAt !== null && s.failureAt <= t1 + (s.times[1]! - s.times[0]!);
+  if (failureShown) markers.push({ t: s.failureAt!, kind: 'failure', label: 'OOMKilled' });
+  markers.sort((a, b) => a.t - b.t);
+  const plot: SeriesPlot = {
+    title: `${s.id}: ${title}`,
+    unit: s.resource === 'memory' ? 'MiB' : 'cores',
+    usage,
+    limit,
+    forecasts: [],
+    markers,
+  };
+  return svgOf(plot, failureShown ? s.failureAt : null, { label: '', points }, [
+    ['#1c7ed6', '', 'usage'],
+    ['#c92a2a', '', 'limit'],
+    ['#fd7e14', '5 3', 'forecast made 5 min earlier (90% band)'],
+    [COLOURS.fault, '', 'first forecast'],
+    [COLOURS.verified, '', 'models take over'],
+    [COLOURS.detected, '', 'kubepulse incident'],
+    [COLOURS.failure, '', 'failure'],
+  ]);
+}
+
 /** 1, 2 or 5 times a power of ten, about a fifth of `span`. */
 function tickStep(span: number): number {
   const raw = span / 5;
@@ -406,13 +489,24 @@ function tickStep(span: number): number {
  * leaves a series at its limit in the bottom half; here the axis ends just above the data, time runs in hours
  * relative to the failure, and the legend is part of the picture.
  */
-function svgOf(plot: SeriesPlot, failureAt: number | null): string {
+interface RollingForecast {
+  label: string;
+  points: Array<{ t: number; v: number; lower: number; upper: number }>;
+}
+
+function svgOf(
+  plot: SeriesPlot,
+  failureAt: number | null,
+  rolling: RollingForecast | null = null,
+  legend: Array<[string, string, string]> = LEGEND,
+): string {
   const m = { left: 58, right: 18, top: 30, bottom: 70 };
   const innerW = WIDTH - m.left - m.right;
   const innerH = HEIGHT - m.top - m.bottom;
   const times = [
     ...plot.usage.map((p) => p.t),
     ...plot.forecasts.map((f) => f.at + f.horizonsSeconds.at(-1)!),
+    ...(rolling?.points.map((p) => p.t) ?? []),
   ];
   const t0 = Math.min(...times);
   const t1 = Math.max(...times);
@@ -422,6 +516,7 @@ function svgOf(plot: SeriesPlot, failureAt: number | null): string {
       ...plot.usage.map((p) => p.v),
       ...plot.limit.map((p) => p.v),
       ...plot.forecasts.flatMap((f) => f.upper),
+      ...(rolling?.points.map((p) => p.upper) ?? []),
     );
   const x = (t: number) => m.left + ((t - t0) / (t1 - t0)) * innerW;
   const y = (v: number) => m.top + innerH - (Math.min(Math.max(v, 0), top) / top) * innerH;
@@ -456,6 +551,14 @@ function svgOf(plot: SeriesPlot, failureAt: number | null): string {
       `<path d="${line([last, ...at(f.values)])}" fill="none" stroke="#fd7e14" stroke-width="2" stroke-dasharray="5 3"/>`,
     );
   }
+  if (rolling && rolling.points.length > 0) {
+    const upper = rolling.points.map((p) => ({ t: p.t, v: p.upper }));
+    const lower = rolling.points.map((p) => ({ t: p.t, v: p.lower })).reverse();
+    parts.push(
+      `<path d="${line(upper)}${line(lower).replace('M', 'L')}Z" fill="#fd7e14" fill-opacity="0.18"/>`,
+      `<path d="${line(rolling.points)}" fill="none" stroke="#fd7e14" stroke-width="2" stroke-dasharray="5 3"/>`,
+    );
+  }
   const limitPath = [...plot.limit, { t: t1, v: plot.limit.at(-1)!.v }]
     .map((p, i) => (i === 0 ? `M${x(p.t)},${y(p.v)}` : `H${x(p.t)}V${y(p.v)}`))
     .join('');
@@ -474,7 +577,7 @@ function svgOf(plot: SeriesPlot, failureAt: number | null): string {
   });
   let legendX = m.left;
   let legendY = HEIGHT - 22;
-  for (const [colour, dash, label] of LEGEND) {
+  for (const [colour, dash, label] of legend) {
     if (legendX + 20 + 6 * label.length > WIDTH - m.right) {
       legendX = m.left;
       legendY += 14;

@@ -1,6 +1,6 @@
-// Node 20's `node --test` cannot expand `**` globs, so collect the test files here and hand them over. Without
-// arguments it runs everything but the red-team suite, which has its own runner (test/redteam/run.mjs) and
-// must not run twice in local/test.sh; name test/redteam to run it here anyway.
+// Collects the test files and hands them to `node --test`. Without arguments it runs everything but the red-team
+// suite, which has its own runner (test/redteam/run.mjs) and must not run twice in local/test.sh (a glob could not
+// leave it out); name test/redteam to run it here anyway.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -54,6 +54,39 @@ describe('planner configuration', () => {
     assert.equal(config.settings.autoPlans.max, 3);
   });
 
+  it('chooses the LLM by LLM_PROVIDER, as deployed with blank params, and says what a chosen one lacks', () => {
+    const deployedBlank = {
+      LLM_PROVIDER: '',
+      OPENAI_COMPATIBLE_BASE_URL: '',
+      OPENAI_COMPATIBLE_MODEL: '',
+      OPENAI_COMPATIBLE_API_KEY: '',
+    };
+    const gemini = readPlannerConfig({ ...base, ...deployedBlank, GEMINI_API_KEY: 'key' });
+    assert.equal(gemini.llm.provider, 'gemini');
+    assert.equal(gemini.llm.openAiCompatible, undefined);
+
+    const open = readPlannerConfig({
+      ...base,
+      ...deployedBlank,
+      LLM_PROVIDER: 'openai-compatible',
+      OPENAI_COMPATIBLE_BASE_URL: 'http://vllm.ai.svc:8000/v1',
+      OPENAI_COMPATIBLE_MODEL: 'qwen2.5-7b-instruct',
+      GEMINI_API_KEY: 'key',
+    });
+    assert.equal(open.llm.gemini, undefined);
+    assert.deepEqual(open.llm.openAiCompatible, {
+      baseUrl: 'http://vllm.ai.svc:8000/v1',
+      model: 'qwen2.5-7b-instruct',
+      timeoutMs: 15_000,
+      maxTokens: 1024,
+    });
+
+    const message = problems({ LLM_PROVIDER: 'openai-compatible', OPENAI_COMPATIBLE_BASE_URL: 'not a url' });
+    assert.match(message, /OPENAI_COMPATIBLE_BASE_URL/);
+    assert.match(message, /OPENAI_COMPATIBLE_MODEL: LLM_PROVIDER=openai-compatible needs it/);
+    assert.match(problems({ LLM_PROVIDER: 'claude' }), /LLM_PROVIDER/);
+  });
+
   it('refuses bad keys, policies and patterns, and a claim shorter than an invocation, without echoing secrets', () => {
     const shortKey = randomBytes(8).toString('base64');
     const message = problems({ PLAN_SIGNING_KEY: `k1=${shortKey}` });

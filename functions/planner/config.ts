@@ -5,7 +5,7 @@ import { clusterBySource, clusterQueuesSchema, sqsArn } from '../shared/clusters
 import { blankAsUnset, env, parsedWith, readConfig } from '../shared/config.js';
 import { createRedactor } from '../shared/redaction/redact.js';
 import { REDIS_URL_SETTING, resolveSecretEnv, type SecretStore } from '../shared/secrets.js';
-import { LlmConfigSchema } from './llm/from-config.js';
+import { LlmConfigSchema, llmProviderProblems } from './llm/from-config.js';
 
 const parseJson = (text: string): unknown => JSON.parse(text);
 
@@ -80,10 +80,11 @@ export const PlannerConfigSchema = z
   .object({
     ...PlannerEnv.shape,
     ...LlmConfigSchema.in.shape,
-    /** Unset or blank: no LLM, runbooks only. A secret. */
+    /** Unset or blank (and no LLM_PROVIDER): no LLM, runbooks only. A secret. */
     GEMINI_API_KEY: z.preprocess(blankAsUnset, z.string().min(1).optional()),
   })
   .superRefine((raw, ctx) => {
+    llmProviderProblems(raw, ctx);
     // Either may have failed already (zod still runs this refinement then); its own issue says why.
     if (typeof raw.CLUSTER_QUEUES !== 'object' || typeof raw.PLAN_SIGNING_KEY !== 'object') return;
     const clusters = Object.keys(raw.CLUSTER_QUEUES);
@@ -136,8 +137,13 @@ export type PlannerConfig = z.infer<typeof PlannerConfigSchema>;
 export const readPlannerConfig = (source: Record<string, string | undefined> = process.env) =>
   readConfig(PlannerConfigSchema, source);
 
-/** The signing key and the LLM's key never sit in the environment of a deployed function (`<NAME>_SECRET`). */
-export const PLANNER_SECRETS = [REDIS_URL_SETTING, 'PLAN_SIGNING_KEY', 'GEMINI_API_KEY'] as const;
+/** The signing key and the LLMs' keys never sit in the environment of a deployed function (`<NAME>_SECRET`). */
+export const PLANNER_SECRETS = [
+  REDIS_URL_SETTING,
+  'PLAN_SIGNING_KEY',
+  'GEMINI_API_KEY',
+  'OPENAI_COMPATIBLE_API_KEY',
+] as const;
 
 /** The cold start's reader: secrets fetched from their stores first, then everything checked at once. */
 export const loadPlannerConfig = async (

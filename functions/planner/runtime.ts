@@ -8,7 +8,7 @@ import { connectRedis, createRedis } from '../shared/redis.js';
 import { RedisPlannerState } from './adapters/redis-planner-state.js';
 import type { PlannerConfig } from './config.js';
 import { createRecordValidator, type PlannerEventDeps } from './handle-planner-event.js';
-import { createPlannerFromConfig } from './llm/from-config.js';
+import { createPlannerFromConfig, describeLlm } from './llm/from-config.js';
 import { createLlmMetrics } from './llm/metrics.js';
 import { createPlannerMetrics } from './metrics.js';
 
@@ -30,7 +30,7 @@ export async function createPlannerRuntime(
   const registry = createRegistry('planner');
   const llm = createPlannerFromConfig(config.llm, { redis, metrics: createLlmMetrics(registry), logger });
   logger.info('planner runtime ready', {
-    llm: config.llm.gemini ? config.llm.gemini.model : 'none (runbooks only)',
+    llm: describeLlm(config.llm),
     signingKeys: Object.fromEntries([...config.signing.signers].map(([c, k]) => [c, k.keyId])),
     dryRun: config.policy.dryRun,
     enabledActions: config.policy.enabledActions,

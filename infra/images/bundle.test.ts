@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { bundleComponent, COMPONENTS } from './bundle.js';
 
-const root = new URL('../..', import.meta.url);
 const dir = mkdtempSync(join(tmpdir(), 'kubepulse-images-'));
 
 describe('in-cluster component bundles (what the images run)', () => {
@@ -29,17 +28,4 @@ describe('in-cluster component bundles (what the images run)', () => {
       assert.doesNotMatch(failure.stderr, /at .*main\.mjs/);
     });
   }
-
-  it('the manifests run the images build.sh tags: ghcr.io/kubepulse/<component>:<package version>', () => {
-    const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
-      version: string;
-    };
-    for (const component of COMPONENTS) {
-      const manifest = readFileSync(new URL(`infra/kubernetes/${component}/deployment.yaml`, root), 'utf8');
-      assert.match(
-        manifest,
-        new RegExp(`image: ghcr\\.io/kubepulse/${component}:${version.replace(/\./g, '\\.')}\\n`),
-      );
-    }
-  });
 });

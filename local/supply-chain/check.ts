@@ -1,6 +1,7 @@
 /**
  * The supply-chain check local/test.sh runs (so .ci/run does): install scripts off and reviewed, node packages
- * only from the lock, pip locks with hashes, images by digest, the control-plane build on committed go.sum files.
+ * only from the lock, pip locks with hashes, images by digest, the control-plane and helm builds on committed go.sum
+ * files, the Node toolchain by version and integrity.
  * Prints one line per problem (and per note), then a JSON line; exits 1 if anything regressed.
  *   node --import tsx local/supply-chain/check.ts
  */
@@ -10,6 +11,7 @@ import {
   dockerfileRule,
   goBuildRule,
   manifestImagesRule,
+  nodeToolchainRule,
   npmrcRule,
   type Problem,
   packageLockRule,
@@ -46,6 +48,9 @@ const check = (found: Problem[]) => {
 
 check(npmrcRule(readIfThere('.npmrc')));
 check(packageLockRule(read('package-lock.json')));
+// The local model server's runtime: installed by local/standins/llm/setup.sh into the cache, from this lock.
+const modelRuntimeLock = 'local/standins/llm/runtime/package-lock.json';
+check(packageLockRule(read(modelRuntimeLock), modelRuntimeLock));
 
 const scripts = [
   '.ci/run',
@@ -59,7 +64,7 @@ const packageScripts = Object.values(
 );
 check(shellInstallRule('package.json scripts', packageScripts.join('\n')));
 
-for (const lock of ['models', 'test'].flatMap((dir) =>
+for (const lock of ['models', 'test', 'local'].flatMap((dir) =>
   filesUnder(dir, (name) => name === 'requirements.txt'),
 )) {
   check(pipLockRule(lock, read(lock)));
@@ -85,6 +90,21 @@ const goSums = Object.fromEntries(
   readdirSync(join(root, goDir)).map((component) => [component, readIfThere(`${goDir}/${component}/go.sum`)]),
 );
 check(goBuildRule(read('local/standins/control-plane/build.sh'), goSums));
+check(
+  goBuildRule(
+    read('local/tools/helm/build.sh'),
+    { helm: readIfThere('local/tools/helm/go.sum') },
+    { script: 'local/tools/helm/build.sh', sumFile: () => 'local/tools/helm/go.sum' },
+  ),
+);
+check(nodeToolchainRule(readIfThere('local/toolchain/node.env'), readIfThere('local/toolchain/node.sh')));
+check(
+  goBuildRule(
+    read('local/toolchain/ocibuild.sh'),
+    { ocibuild: readIfThere('infra/images/ocibuild/go.sum') },
+    { script: 'local/toolchain/ocibuild.sh', sumFile: () => 'infra/images/ocibuild/go.sum' },
+  ),
+);
 
 for (const note of notes) console.log(`supply chain: note: ${note}`);
 for (const problem of problems)

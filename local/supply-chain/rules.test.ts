@@ -6,6 +6,7 @@ import {
   dockerfileRule,
   goBuildRule,
   manifestImagesRule,
+  nodeToolchainRule,
   npmrcRule,
   packageLockRule,
   pipLockRule,
@@ -16,9 +17,10 @@ const root = join(import.meta.dirname, '..', '..');
 const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const SHA = 'a'.repeat(64);
 const H1 = `h1:${'A'.repeat(43)}=`;
+const NODE_SH = read('local/toolchain/node.sh');
 
 describe('supply-chain rules: the repository as committed passes', () => {
-  it('npmrc, lock, pip locks, Dockerfile and the control-plane build', () => {
+  it('npmrc, lock, pip locks, Dockerfile, the control-plane and the helm builds', () => {
     assert.deepEqual(npmrcRule(read('.npmrc')), []);
     assert.deepEqual(packageLockRule(read('package-lock.json')), []);
     assert.deepEqual(pipLockRule('models', read('models/requirements.txt')), []);
@@ -29,7 +31,16 @@ describe('supply-chain rules: the repository as committed passes', () => {
       kubernetes: read('local/standins/control-plane/go/kubernetes/go.sum'),
     };
     assert.deepEqual(goBuildRule(read('local/standins/control-plane/build.sh'), sums), []);
+    const helmBuild = { script: 'local/tools/helm/build.sh', sumFile: () => 'local/tools/helm/go.sum' };
+    assert.deepEqual(
+      goBuildRule(read(helmBuild.script), { helm: read('local/tools/helm/go.sum') }, helmBuild),
+      [],
+    );
     assert.deepEqual(shellInstallRule('setup.sh', read('local/setup.sh')), []);
+    assert.deepEqual(
+      nodeToolchainRule(read('local/toolchain/node.env'), read('local/toolchain/node.sh')),
+      [],
+    );
   });
 });
 
@@ -129,6 +140,12 @@ const regressions: { name: string; problems: () => { rule: string; message: stri
     reason: /own images carry an exact version/,
   },
   {
+    name: 'our own image by version but without a digest',
+    problems: () =>
+      manifestImagesRule('d.yaml', '          image: ghcr.io/kubepulse/executor:0.1.0\n').problems,
+    reason: /own images carry an exact version and a digest/,
+  },
+  {
     name: 'a control-plane go.sum missing',
     problems: () => goBuildRule('GOFLAGS="-mod=readonly"\n', { etcd: undefined, kubernetes: `x v1 ${H1}\n` }),
     reason: /missing or empty/,
@@ -142,9 +159,39 @@ const regressions: { name: string; problems: () => { rule: string; message: stri
     reason: /go mod tidy outside the relock path/,
   },
   {
+    name: 'the Node toolchain pinned by a range instead of a version',
+    problems: () =>
+      nodeToolchainRule(`NODE_VERSION=24\nNODE_INTEGRITY_linux_x64=sha512-${'A'.repeat(86)}==\n`, NODE_SH),
+    reason: /exact x\.y\.z/,
+  },
+  {
+    name: 'the Node toolchain without an integrity, or with a sha1 one',
+    problems: () => nodeToolchainRule('NODE_VERSION=24.22.3\nNODE_INTEGRITY_linux_x64=sha1-AAAA\n', NODE_SH),
+    reason: /not a sha512 integrity/,
+  },
+  {
+    name: 'the Node install no longer checking the tarball',
+    problems: () =>
+      nodeToolchainRule(
+        `NODE_VERSION=24.22.3\nNODE_INTEGRITY_linux_x64=sha512-${'A'.repeat(86)}==\n`,
+        'tar -xzf x\n',
+      ),
+    reason: /compare the tarball integrity/,
+  },
+  {
     name: 'go commands without -mod=readonly',
     problems: () => goBuildRule('export GOFLAGS="-buildvcs=false"\n', { etcd: `x v1 ${H1}\n` }),
     reason: /-mod=readonly/,
+  },
+  {
+    name: "helm's go.sum missing (named by its own path)",
+    problems: () =>
+      goBuildRule(
+        'GOFLAGS="-mod=readonly"\n',
+        { helm: undefined },
+        { script: 'local/tools/helm/build.sh', sumFile: () => 'local/tools/helm/go.sum' },
+      ).map((problem) => ({ ...problem, message: `${problem.file}: ${problem.message}` })),
+    reason: /local\/tools\/helm\/go\.sum: missing or empty/,
   },
 ];
 

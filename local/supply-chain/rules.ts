@@ -23,6 +23,9 @@ export const REVIEWED_INSTALL_SCRIPTS: Readonly<Record<string, string>> = {
   '@parcel/watcher':
     'install builds from source only when no prebuilt @parcel/watcher-<platform> package is installed; the prebuilt one is in the lock',
   'es5-ext': 'postinstall only prints a message; the library works without it',
+  // In local/standins/llm/runtime/package-lock.json only (the local model server's runtime, installed in the cache).
+  'node-llama-cpp':
+    'postinstall loads, or else builds, llama.cpp for this machine; the prebuilt @node-llama-cpp/<platform> package in the lock is loaded at run time instead (getLlama with build: never)',
 };
 
 const NPM_REGISTRY = 'https://registry.npmjs.org/';
@@ -55,8 +58,7 @@ interface LockEntry {
 }
 
 /** Every locked package has an integrity hash and no other source than the npm registry; install scripts are all reviewed. */
-export function packageLockRule(lockText: string): Problem[] {
-  const file = 'package-lock.json';
+export function packageLockRule(lockText: string, file = 'package-lock.json'): Problem[] {
   const lock = JSON.parse(lockText) as { lockfileVersion?: number; packages?: Record<string, LockEntry> };
   if (!lock.packages || (lock.lockfileVersion ?? 0) < 2) {
     return [{ rule: 'npm-lock', file, message: 'must be a lockfileVersion 2 or 3 lock with a packages map' }];
@@ -162,9 +164,9 @@ export function dockerfileRule(file: string, text: string): Problem[] {
 }
 
 /**
- * Images in Kubernetes manifests: third-party ones by digest. kubepulse's own images are tagged with the release
- * version and get their digest when a release is pushed (infra/images/build.sh --push prints it); they are
- * reported as notes, not problems, and must carry an exact version, never `latest`.
+ * Images in Kubernetes manifests: every image by digest. kubepulse's own images also carry their exact release
+ * version as the tag (`ghcr.io/kubepulse/executor:0.1.0@sha256:…`, written by infra/images/build.sh --pin), so a
+ * reader sees which release the digest is.
  */
 export function manifestImagesRule(
   file: string,
@@ -175,40 +177,49 @@ export function manifestImagesRule(
   const notes: string[] = [];
   for (const match of text.matchAll(/^\s*-?\s*image:\s*["']?([^\s"']+)/gm)) {
     const image = match[1] ?? '';
-    if (DIGEST.test(image)) continue;
     if (image.startsWith(ownRegistry)) {
-      if (/:\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(image))
-        notes.push(`${file}: ${image} (own image, pinned at release)`);
-      else
+      if (!/:\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?@/.test(image))
         problems.push({
           rule: 'images-by-digest',
           file,
-          message: `${image}: own images carry an exact version`,
+          message: `${image}: own images carry an exact version and a digest (infra/images/build.sh --pin)`,
         });
+      else if (!DIGEST.test(image))
+        problems.push({ rule: 'images-by-digest', file, message: `${image}: pin it by digest (@sha256:…)` });
       continue;
     }
+    if (DIGEST.test(image)) continue;
     problems.push({ rule: 'images-by-digest', file, message: `${image}: pin it by digest (@sha256:…)` });
   }
   return { problems, notes };
 }
 
+/** Where a Go build script and its committed go.sum files live (by default the control plane's). */
+export interface GoBuildPaths {
+  script: string;
+  sumFile(component: string): string;
+}
+
+const CONTROL_PLANE_BUILD: GoBuildPaths = {
+  script: 'local/standins/control-plane/build.sh',
+  sumFile: (component) => `local/standins/control-plane/go/${component}/go.sum`,
+};
+
 /**
- * The control-plane build uses the committed module graph: a go.sum beside every go.mod, -mod=readonly for every
- * go command, and `go mod tidy` only in the explicit relock path.
+ * A build from the Go module proxy (the control plane, helm, the images' ocibuild) uses the committed module graph:
+ * a go.sum beside every go.mod, -mod=readonly for every go command, and `go mod tidy` only in the explicit relock
+ * path.
  */
 export function goBuildRule(
   buildScript: string,
   goSums: Readonly<Record<string, string | undefined>>,
+  paths: GoBuildPaths = CONTROL_PLANE_BUILD,
 ): Problem[] {
-  const file = 'local/standins/control-plane/build.sh';
+  const file = paths.script;
   const problems: Problem[] = [];
   for (const [component, sum] of Object.entries(goSums)) {
     if (!sum || !/ h1:[A-Za-z0-9+/=]{44}$/m.test(sum)) {
-      problems.push({
-        rule: 'go-sums',
-        file: `local/standins/control-plane/go/${component}/go.sum`,
-        message: 'missing or empty',
-      });
+      problems.push({ rule: 'go-sums', file: paths.sumFile(component), message: 'missing or empty' });
     }
   }
   if (!/GOFLAGS="[^"]*-mod=readonly/.test(buildScript)) {
@@ -225,6 +236,38 @@ export function goBuildRule(
         message: `go mod tidy outside the relock path: ${line.trim()}`,
       });
     }
+  }
+  return problems;
+}
+
+/**
+ * The Node toolchain (local/toolchain/node.env) is pinned by exact version and by a sha512 integrity per platform
+ * build, and node.sh refuses a tarball whose integrity differs before unpacking it.
+ */
+export function nodeToolchainRule(nodeEnv: string | undefined, installScript: string | undefined): Problem[] {
+  const file = 'local/toolchain/node.env';
+  const rule = 'node-toolchain-pinned';
+  if (nodeEnv === undefined) return [{ rule, file, message: 'missing: set-up has no pinned Node' }];
+  const problems: Problem[] = [];
+  const values = new Map(
+    [...nodeEnv.matchAll(/^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!.trim()] as const),
+  );
+  if (!/^\d+\.\d+\.\d+$/.test(values.get('NODE_VERSION') ?? '')) {
+    problems.push({ rule, file, message: 'NODE_VERSION must be an exact x.y.z' });
+  }
+  const integrities = [...values].filter(([name]) => name.startsWith('NODE_INTEGRITY_'));
+  if (integrities.length === 0) problems.push({ rule, file, message: 'no NODE_INTEGRITY_<platform> pin' });
+  for (const [name, value] of integrities) {
+    if (!/^sha512-[A-Za-z0-9+/]{86}==$/.test(value)) {
+      problems.push({ rule, file, message: `${name}: not a sha512 integrity (sha512-<base64>)` });
+    }
+  }
+  if (!installScript || !/\[ "\$got_integrity" = "\$want_integrity" \]/.test(installScript)) {
+    problems.push({
+      rule,
+      file: 'local/toolchain/node.sh',
+      message: 'must compare the tarball integrity with the pinned one before unpacking',
+    });
   }
   return problems;
 }

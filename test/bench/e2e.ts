@@ -100,7 +100,7 @@ async function run(llmLatencyMs: number): Promise<RunFigures> {
     }
     await sleep(10_000);
     outcomes = summarise();
-    const requests = stack.gemini.kind === 'fake' ? stack.gemini.fake.requests : [];
+    const requests = stack.llm.kind === 'fake' ? stack.llm.fake.requests : [];
     const incidents = new Set(
       observer.anomalies.filter((a) => a.status === 'opened').map((a) => workloadKey(a.target)),
     ).size;

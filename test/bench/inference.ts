@@ -134,6 +134,7 @@ function withPhaseTimers(runtime: Awaited<ReturnType<typeof createInferenceRunti
       store: {
         load: timedCall('load', (request) => store.load(request)),
         commit: timedCall('commit', (commits, events) => store.commit(commits, events)),
+        loadLineages: timedCall('load', (keys) => store.loadLineages(keys)),
       },
       scorer: { metadata: scorer.metadata, score: timedCall('score', (w, n) => scorer.score(w, n)) },
     } satisfies InferenceDeps,
@@ -229,7 +230,6 @@ async function measureColdStart(
     await build({
       ...DEPLOYED_BUNDLE_OPTIONS,
       entryPoints: ['functions/inference/handler.ts'],
-      target: 'node20',
       outfile: join(dir, 'handler.mjs'),
     });
     const ortDist = dirname(

@@ -111,6 +111,8 @@ export const windowKey = (seriesKey: string) => `kp:{${seriesKey}}:w`;
 export const stateKey = (seriesKey: string) => `kp:{${seriesKey}}:s`;
 /** Where a pod's latest inventory lives. */
 export const inventoryKey = (pod: PodRef) => `kp:inv:${pod}`;
+/** Where a workload's container's lineage (core/lineage.ts) lives. */
+export const lineageStoreKey = (lineage: string) => `kp:lin:${lineage}`;
 
 /** Scripts per pipeline slice: few enough for Redis to start early, enough to keep batching. */
 const SCRIPTS_PER_SLICE = 250;
@@ -219,6 +221,19 @@ export class SeriesStore implements SeriesStorePort {
     return parsed;
   }
 
+  async loadLineages(keys: readonly string[]): Promise<Map<string, string>> {
+    const documents = new Map<string, string>();
+    if (keys.length === 0) return documents;
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) pipeline.get(lineageStoreKey(key));
+    const replies = await execPipeline(pipeline);
+    keys.forEach((key, i) => {
+      const reply = replies[i];
+      if (typeof reply === 'string') documents.set(key, reply);
+    });
+    return documents;
+  }
+
   async commit(commits: StateCommit[], eventsToMark: EventRef[] = []): Promise<Set<string>> {
     if (commits.length === 0 && eventsToMark.length === 0) return new Set();
     const replies = await this.execInSlices(
@@ -234,6 +249,12 @@ export class SeriesStore implements SeriesStorePort {
       (pipeline) => {
         for (const event of eventsToMark) {
           pipeline.set(this.eventKey(event), '1', 'EX', this.options.eventDedupTtlSeconds);
+        }
+        // After the states, outside their compare-and-set (another slot): a lineage is a hint for successors,
+        // and the last writer winning is all it promises.
+        for (const { lineage } of commits) {
+          if (lineage)
+            pipeline.set(lineageStoreKey(lineage.key), lineage.document, 'EX', this.options.windowTtlSeconds);
         }
       },
     );

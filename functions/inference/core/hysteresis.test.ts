@@ -14,11 +14,20 @@ const policy = { openAfter: 2, classifierOpenAfter: 4, closeAfter: 3 };
  * `b`: the forecast breaches, `c`: the classifier fires, `B`: both, `.`: neither. `level`: the usage's share of
  * the limit throughout (at the limit by default, so no incident counts as a false alarm).
  */
-function run(evidence: string, level = 1): { transitions: IncidentTransition[]; state: IncidentState } {
+function run(
+  evidence: string,
+  level: number | ((i: number) => number) = 1,
+  stepSeconds = 1,
+): { transitions: IncidentTransition[]; state: IncidentState } {
   let state = INITIAL_INCIDENT_STATE;
   const transitions: IncidentTransition[] = [];
-  [...evidence].forEach((code, at) => {
-    const sample: Evidence = { forecastBreach: 'bB'.includes(code), classified: 'cB'.includes(code), level };
+  [...evidence].forEach((code, i) => {
+    const at = i * stepSeconds;
+    const sample: Evidence = {
+      forecastBreach: 'bB'.includes(code),
+      classified: 'cB'.includes(code),
+      level: typeof level === 'number' ? level : level(i),
+    };
     const result = observe(state, sample, at, policy, (openedAt) => `inc-${openedAt}`);
     state = result.state;
     if (result.transition) transitions.push(result.transition);
@@ -65,14 +74,59 @@ describe('incident hysteresis', () => {
     );
   });
 
-  it('supersedes an incident the classifier opened when the forecast then reaches the limit', () => {
-    const { transitions, state } = run('ccccccbbbbb');
+  it('supersedes an incident the classifier opened when the forecast reaches the limit an hour or more later', () => {
+    // 15 minutes a sample: opened at 45 min, the breach's second sample 60 min later
+    const { transitions, state } = run('ccccccbbbbb', 1, 900);
     assert.deepEqual(transitions, [
-      { kind: 'opened', incidentId: 'inc-3', at: 3 },
-      { kind: 'superseded', resolvedIncidentId: 'inc-3', incidentId: 'inc-7', at: 7 },
+      { kind: 'opened', incidentId: 'inc-2700', at: 2700 },
+      { kind: 'superseded', resolvedIncidentId: 'inc-2700', incidentId: 'inc-6300', at: 6300 },
     ]);
     assert.equal(state.openedBy, 'forecast');
-    assert.equal(state.incidentId, 'inc-7');
+    assert.equal(state.incidentId, 'inc-6300');
+  });
+
+  it('keeps the classifier’s incident when the breach comes within the hour: one episode, one incident', () => {
+    const { transitions, state } = run('ccccccbbbbb', 1, 30);
+    assert.deepEqual(transitions, [{ kind: 'opened', incidentId: 'inc-90', at: 90 }]);
+    assert.equal(state.incidentId, 'inc-90');
+  });
+
+  it('does not open on the models’ evidence below the peak of a recent quiet incident, nor for long', () => {
+    // a batch job peaking at 0.75 and freed: the next job's rise to 0.75 is its job; a rise past 0.80 is new
+    const job = (peak: number) => (i: number) => (i < 5 ? peak : 0.2);
+    const first = run('bbb......', job(0.75), 30);
+    assert.equal(first.state.quietPeak, 0.75);
+    const again = (level: number, gapSeconds: number) => {
+      const result = observe(
+        first.state,
+        { forecastBreach: true, classified: true, level },
+        first.state.quietAt + gapSeconds,
+        policy,
+        (o) => `inc-${o}`,
+      );
+      const next = observe(
+        result.state,
+        { forecastBreach: true, classified: true, level },
+        first.state.quietAt + gapSeconds + 30,
+        { ...policy, openAfter: 2 },
+        (o) => `inc-${o}`,
+      );
+      return result.transition ?? next.transition;
+    };
+    // the learnt bar (3 * 3 + 1 samples) aside, which this test is not about
+    const noBar = { ...first.state, learntBreachOpenAfter: 0, learntOpenAfter: 0 };
+    first.state = noBar;
+    assert.equal(again(0.78, 3600), null, 'below the quiet peak + margin: silent');
+    assert.equal(again(0.82, 3600)?.kind, 'opened', 'above it: a new level');
+    assert.equal(again(0.78, 8 * 86_400)?.kind, 'opened', 'a week later it is forgotten');
+    const guarded = observe(
+      noBar,
+      { forecastBreach: false, classified: false, guard: true, level: 0.7 },
+      noBar.quietAt + 60,
+      policy,
+      (o) => `inc-${o}`,
+    );
+    assert.equal(guarded.transition?.kind, 'opened', 'the limit guard is not silenced by it');
   });
 
   it('does not supersede an incident the forecast opened', () => {
@@ -84,7 +138,10 @@ describe('incident hysteresis', () => {
 
   it('learns from an incident that closed far from the limit: the next needs longer evidence', () => {
     // a breach of 3 samples that came to nothing: the next one must last 3 * 3 + 1 = 10 samples
-    const { transitions, state } = run(`bbb...${'b'.repeat(9)}...${'b'.repeat(10)}`, 0.8);
+    // (the later breaches above the first's peak: below it, the models' evidence would not count at all)
+    const { transitions, state } = run(`bbb...${'b'.repeat(9)}...${'b'.repeat(10)}`, (i) =>
+      i < 6 ? 0.8 : 0.9,
+    );
     assert.deepEqual(
       transitions.map((t) => `${t.kind}@${t.at}`),
       ['opened@1', 'resolved@5', 'opened@27'],

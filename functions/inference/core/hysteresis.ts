@@ -6,9 +6,9 @@
  * batch job or a slow GC cycle can look like a leak for a while), so classifier evidence must persist for
  * `classifierOpenAfter` consecutive samples. An open incident closes after `closeAfter` healthy samples.
  *
- * An incident the classifier opened is superseded when the forecast then reaches the limit: the old one is
- * resolved and a new one opens for the breach, so an incident that is already open (a restart, a warm-up)
- * cannot hide a leak that follows it.
+ * An incident the classifier opened is superseded when the forecast then reaches the limit, from
+ * `SUPERSEDE_AFTER_SECONDS` after it opened: the old one is resolved and a new one opens for the breach, so an
+ * incident that is already open (a restart, a warm-up) cannot hide a leak that follows it.
  *
  * The limit guard's evidence (limit-guard.ts: a level near the limit the series has not shown it lives at, or a
  * step history one more step of which reaches the limit) has its own `for` (the static rule's two minutes) and
@@ -31,6 +31,21 @@ export const MAX_LEARNT_OPEN_AFTER = 60;
 /** An open incident whose peak reached KILLED_FROM and whose usage then fell below KILLED_BELOW was a kill. */
 export const KILLED_FROM = 0.85;
 export const KILLED_BELOW = 0.1;
+/**
+ * A breach this soon after the classifier opened its incident is the same episode seen by a second detector, not
+ * a new one: the incident stays open (superseding it would announce a second incident for one batch job, one cache
+ * fill). Later, a breach supersedes as before (a warm-up's incident must not hide the leak that follows it).
+ */
+/**
+ * What a series' quiet incidents teach besides a higher bar (habituation for the models' evidence): the models'
+ * evidence (a forecast breach, the classifier) does not open an incident while the usage is below the highest peak
+ * of the series' quiet incidents of the last `QUIET_MEMORY_SECONDS` plus `QUIET_MARGIN`. A batch-job pod whose
+ * jobs rose to 0.75 and were freed has shown that a rise to 0.75 is its job, not a leak; a rise past 0.80 is new.
+ * The limit guard is not silenced by it (only its own habituation may), and a kill forgets it.
+ */
+export const QUIET_MARGIN = 0.05;
+export const QUIET_MEMORY_SECONDS = 7 * 86_400;
+export const SUPERSEDE_AFTER_SECONDS = 60 * 60;
 
 export interface HysteresisPolicy {
   openAfter: number;
@@ -71,6 +86,9 @@ export interface IncidentState {
   /** Learnt from this series' quiet incidents (0 until one happened): the runs of evidence that open one. */
   learntOpenAfter: number;
   learntBreachOpenAfter: number;
+  /** The highest peak of this series' recent quiet incidents (0: none), and when it was last raised or reached. */
+  quietPeak: number;
+  quietAt: number;
 }
 
 export const INITIAL_INCIDENT_STATE: IncidentState = {
@@ -87,6 +105,8 @@ export const INITIAL_INCIDENT_STATE: IncidentState = {
   longestBreach: 0,
   learntOpenAfter: 0,
   learntBreachOpenAfter: 0,
+  quietPeak: 0,
+  quietAt: 0,
 };
 
 export type IncidentTransition =
@@ -109,9 +129,14 @@ export function observe(
   // States stored by an earlier version lack the newer fields: they start from their initial values.
   const state: IncidentState = { ...INITIAL_INCIDENT_STATE, ...stored };
   const guard = evidence.guard === true;
-  const anomalous = evidence.forecastBreach || evidence.classified || guard;
+  const remembered = state.quietPeak > 0 && at - state.quietAt <= QUIET_MEMORY_SECONDS;
+  const belowQuietPeak =
+    state.phase === 'normal' && remembered && evidence.level < state.quietPeak + QUIET_MARGIN;
+  const forecastBreach = evidence.forecastBreach && !belowQuietPeak;
+  const classified = evidence.classified && !belowQuietPeak;
+  const anomalous = forecastBreach || classified || guard;
   const anomalousStreak = anomalous ? state.anomalousStreak + 1 : 0;
-  const breachStreak = evidence.forecastBreach ? state.breachStreak + 1 : 0;
+  const breachStreak = forecastBreach ? state.breachStreak + 1 : 0;
   const guardStreak = guard ? state.guardStreak + 1 : 0;
   const breachOpens =
     breachStreak >= Math.max(policy.openAfter, state.learntBreachOpenAfter) || guardStreak >= 1;
@@ -161,7 +186,11 @@ export function observe(
     longestAnomalous: Math.max(state.longestAnomalous, anomalousStreak),
     longestBreach: Math.max(state.longestBreach, breachStreak),
   };
-  if (breachOpens && state.openedBy === 'classifier') {
+  if (
+    breachOpens &&
+    state.openedBy === 'classifier' &&
+    at - (state.openedAt ?? at) >= SUPERSEDE_AFTER_SECONDS
+  ) {
     const incidentId = newIncidentId(at);
     const resolvedIncidentId = state.incidentId ?? newIncidentId(state.openedAt ?? at);
     return {
@@ -181,6 +210,9 @@ export function observe(
       ...INITIAL_INCIDENT_STATE,
       learntOpenAfter: learnt(state.learntOpenAfter, open.longestAnomalous),
       learntBreachOpenAfter: learnt(state.learntBreachOpenAfter, open.longestBreach),
+      ...(quiet
+        ? { quietPeak: Math.max(remembered ? state.quietPeak : 0, open.peak), quietAt: at }
+        : { quietPeak: state.quietPeak, quietAt: state.quietAt }),
     },
     transition: { kind: 'resolved', incidentId, at },
   };

@@ -4,6 +4,7 @@ import {
   type GuardReason,
   type GuardState,
   HABIT_LONG_DWELL_SECONDS,
+  inLimitRaiseGrace,
   observeGuard,
   STEP_MEMORY_SECONDS,
 } from './limit-guard.js';
@@ -62,11 +63,20 @@ describe('limit guard', () => {
     assert.equal(starts.length, 1);
   });
 
-  it('learns a burst it came back down from twice over hours (a batch job), and forgets it after a kill', () => {
-    const burst = [...flat(0.3, hours(3)), ...flat(0.93, 40)];
-    const twice = feed([...burst, ...burst, ...flat(0.3, hours(1))]);
-    const third = feed(burst, twice.state, twice.end);
-    assert.ok(!third.reasons.includes('near-limit'), 'a third burst after two it lived through');
+  it('learns a burst it came back down from, hours later (a batch job), and forgets it after a kill', () => {
+    const burst = (gapHours: number) => [...flat(0.3, hours(gapHours)), ...flat(0.93, 40)];
+    const first = feed(burst(3));
+    assert.ok(first.reasons.includes('near-limit'), 'the first burst pages');
+    const soon = feed(burst(1), first.state, first.end);
+    // (each burst's first samples are the tail of the episode before: judge the burst itself)
+    const ofBurst = (fed: { reasons: Array<GuardReason | null> }, gapHours: number) =>
+      fed.reasons.slice(hours(gapHours));
+    assert.ok(ofBurst(soon, 1).includes('near-limit'), 'a second burst an hour on: not yet shown harmless');
+    const third = feed(burst(2), soon.state, soon.end);
+    assert.ok(
+      !ofBurst(third, 2).includes('near-limit'),
+      'a burst more than 2 hours after one it lived through',
+    );
     const killed = feed([0.97, 0.03, ...flat(0.3, 100), ...flat(0.93, 40)], third.state, third.end);
     assert.ok(killed.reasons.includes('near-limit'), 'after a kill the level is not harmless any more');
   });
@@ -95,6 +105,16 @@ describe('limit guard', () => {
     assert.equal(reasons[150], null, 'at 0.52 after one step: nothing');
     const later = feed(flat(0.85, hours(STEP_MEMORY_SECONDS / 3600) + 10), state, end);
     assert.equal(later.reasons.at(-1), null, 'a day on the plateau without a step forgets the steps');
+  });
+
+  it('holds step-growth through a plateau’s noise at the edge of the risk: one episode, not one per wobble', () => {
+    // steps of 0.16 up to 0.84: one more reaches exactly 1.0, and the plateau wobbles by a point around it
+    const levels = [...flat(0.36, 60), ...flat(0.52, 120), ...flat(0.68, 120), ...flat(0.84, 600, 0.01)];
+    const { reasons } = feed(levels);
+    const plateau = reasons.slice(300 + 10);
+    const starts = plateau.filter((r, i) => r === 'step-growth' && plateau[i - 1] !== 'step-growth').length;
+    assert.equal(starts, 1, 'it starts once');
+    assert.equal(plateau.at(-1), 'step-growth');
   });
 
   it('forgets the steps when usage falls back (a freed cache, a collection, a restart)', () => {
@@ -126,6 +146,14 @@ describe('limit guard', () => {
       reason = observed.reading.reason;
     }
     assert.equal(reason, 'near-limit', 'habituation against the old limit does not carry over');
+    assert.ok(
+      inLimitRaiseGrace(changed, end + hours(1) * STEP),
+      'a raised limit: growth into it is expected',
+    );
+    assert.ok(!inLimitRaiseGrace(changed, end + hours(2.5) * STEP), 'for two hours');
+    const lowered = observeGuard(changed, 0.5, end + hours(3) * STEP, LIMIT, 1).state;
+    assert.equal(lowered.limitRaisedAt, changed!.limitRaisedAt, 'a lowered limit is no raise');
+    assert.ok(!inLimitRaiseGrace(state, end), 'no raise, no grace');
     assert.ok(JSON.stringify(state).length < 1024, `${JSON.stringify(state).length} bytes`);
   });
 });

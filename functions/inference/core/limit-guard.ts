@@ -47,8 +47,8 @@ export const HABIT_MARGIN = 0.02;
 export const HABIT_DWELL_SECONDS = 3600;
 export const HABIT_SPAN_SECONDS = 20 * 3600;
 export const HABIT_LONG_DWELL_SECONDS = 12 * 3600;
-export const HABIT_VISITS = 2;
-export const HABIT_VISIT_SPAN_SECONDS = 4 * 3600;
+export const HABIT_VISITS = 1;
+export const HABIT_VISIT_SPAN_SECONDS = 2 * 3600;
 export const KILLED_FROM = 0.85;
 export const KILLED_BELOW = 0.1;
 export const HABIT_HALF_LIFE_SECONDS = 7 * 86_400;
@@ -59,6 +59,8 @@ export const MIN_STEPS = 2;
 export const MIN_STEP = 0.04;
 export const STEP_MEMORY_SECONDS = 24 * 3600;
 export const FALL_RESET = 0.05;
+/** Once `step-growth` holds, it holds while one more step would come this close to the exhaustion level. */
+export const STEP_RISK_DEADBAND = 0.03;
 /** A departure from the plateau is a step once this many samples in a row agree on a new level. */
 export const SETTLE_SAMPLES = 4;
 /** The smallest departure from the plateau that can be a step, whatever the noise. */
@@ -68,6 +70,17 @@ const BAND_NOISE = 5;
 /** Samples over which the plateau's level and noise average. */
 const PLATEAU_MEMORY = 30;
 const MAX_STEPS_KEPT = 4;
+
+/**
+ * For this long after its limit was raised, a series' growth is what the raise was for (a heap sized as a share of
+ * the limit grows into it): the classifier's shape evidence alone does not open an incident then (a forecast
+ * reaching the new limit and the guard still do).
+ */
+export const LIMIT_RAISE_GRACE_SECONDS = 2 * 3600;
+
+export function inLimitRaiseGrace(state: GuardState | null, at: number): boolean {
+  return state?.limitRaisedAt !== undefined && at - state.limitRaisedAt < LIMIT_RAISE_GRACE_SECONDS;
+}
 
 export type GuardReason = 'near-limit' | 'step-growth';
 
@@ -104,6 +117,8 @@ export interface GuardState {
   nearPeak: number;
   stepSince: number;
   step: StepState;
+  /** When the limit was last raised (absent: not while this state was kept), see LIMIT_RAISE_GRACE_SECONDS. */
+  limitRaisedAt?: number;
 }
 
 export interface GuardReading {
@@ -180,8 +195,16 @@ export function observeGuard(
     level < KILLED_BELOW &&
     stored.denominator === denominator;
   const fresh = stored === null || stored.denominator !== denominator || killed;
+  const raised = stored !== null && denominator > stored.denominator;
   const state: GuardState = fresh
-    ? initialGuard(denominator, at, level)
+    ? {
+        ...initialGuard(denominator, at, level),
+        ...(raised
+          ? { limitRaisedAt: at }
+          : stored?.limitRaisedAt !== undefined
+            ? { limitRaisedAt: stored.limitRaisedAt }
+            : {}),
+      }
     : owned
       ? stored
       : {
@@ -220,7 +243,10 @@ export function observeGuard(
   if (near) state.nearPeak = Math.max(state.nearPeak, level);
   // An episode is judged by its highest level: its troughs are not what it risks.
   const isHabituated = habituated(state, near ? state.nearPeak : level, at);
-  const stepRisk = nextStepLevel !== null && nextStepLevel >= exhaustionLevel;
+  // Once at risk, it stays so within a deadband: a plateau's noise must not turn one risk into many incidents.
+  const stepRisk =
+    nextStepLevel !== null &&
+    nextStepLevel >= exhaustionLevel - (state.stepSince > 0 ? STEP_RISK_DEADBAND : 0);
   state.stepSince = stepRisk ? state.stepSince || at : 0;
   const reason: GuardReason | null =
     near && !isHabituated && state.nearSeconds >= GUARD_FOR_SECONDS

@@ -24,6 +24,11 @@ export interface SeriesStorePort {
    * forwarded events. Returns the series whose state another invocation changed first.
    */
   commit(commits: StateCommit[], eventsToMark?: EventRef[]): Promise<Set<string>>;
+  /**
+   * Only when a batch holds series seen for the first time whose pods have an owner: the lineage documents
+   * (lineage.ts) stored under these keys, by key; a missing key is absent from the map.
+   */
+  loadLineages(keys: readonly string[]): Promise<Map<string, string>>;
 }
 
 export interface SeriesAppend {
@@ -57,6 +62,8 @@ export interface StateCommit {
   seriesKey: string;
   expectedVersion: number;
   fields: Record<string, string>;
+  /** The series' lineage document, written beside its state (last writer wins: replicas of one owner share it). */
+  lineage?: { key: string; document: string };
 }
 
 export interface ScorerPort {

@@ -8,6 +8,7 @@ import {
 } from './batch/context.js';
 import { gather, isEmpty } from './batch/gather.js';
 import { judgeRows } from './batch/judge.js';
+import { inheritLineages } from './batch/lineage.js';
 import { loadWindows } from './batch/load.js';
 import { collectPredictions, eventAnomaliesOf, publishAnomalies } from './batch/publish.js';
 import { buildRows, scoreRows } from './batch/rows.js';
@@ -21,8 +22,9 @@ export type { AnomalyPublisher, InferenceDeps } from './ports.js';
  * window with one batched call per model, run each series' incident hysteresis, and publish anomalies through an
  * outbox, so a failure at any step leaves the records to be retried without losing or duplicating an incident.
  *
- * One pass of named phases (core/batch/): gather → load (round trip 1) → rows → score → judge → commit (round
- * trip 2) → publish → clear the outboxes (round trip 3, only after a publish).
+ * One pass of named phases (core/batch/): gather → load (round trip 1) → inherit (round trip 1b, only for new
+ * series of owned pods) → rows → score → judge → commit (round trip 2) → publish → clear the outboxes (round trip
+ * 3, only after a publish).
  */
 export async function processShipperRecords(
   records: readonly ShipperRecord[],
@@ -38,6 +40,12 @@ export async function processShipperRecords(
     () => loadWindows(batch, input),
   );
   if (!loaded) return outcomeOf(batch);
+  const lineages = await orFailBatch(
+    batch,
+    'loading lineages from Redis failed; the batch will be retried',
+    () => inheritLineages(batch, input.series, loaded),
+  );
+  if (!lineages) return outcomeOf(batch);
 
   const rows = buildRows(batch, input.series, loaded);
   const scores = await orFailBatch(batch, 'scoring failed; the batch will be retried', () =>
@@ -47,7 +55,7 @@ export async function processShipperRecords(
 
   const judgement = judgeRows(batch, rows, scores, loaded.inventory);
 
-  const pending = stateCommitsOf(rows.states, judgement);
+  const pending = stateCommitsOf(rows.states, judgement, lineages);
   const conflicts = await orFailBatch(
     batch,
     'committing series state to Redis failed; the batch will be retried',

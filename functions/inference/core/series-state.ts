@@ -20,6 +20,11 @@ export interface SeriesState {
   /** The unusual-behaviour detector and its episode; null until the first sample (and in documents before it). */
   unusual: UnusualSeriesState | null;
   outbox: Anomaly[];
+  /**
+   * Set when the series started from its lineage (lineage.ts): the predecessor pod and its last scored time;
+   * `partial` when only surprise was taken (the predecessor's incident was open).
+   */
+  inheritedFrom?: { pod: string; at: number; partial: boolean };
 }
 
 /**
@@ -45,6 +50,7 @@ export function decodeSeriesState(fields: Record<string, string>): SeriesState {
     guard?: GuardState;
     unusual?: unknown;
     outbox?: unknown[];
+    inheritedFrom?: SeriesState['inheritedFrom'];
   };
   const outbox: Anomaly[] = [];
   for (const raw of stored.outbox ?? []) {
@@ -59,6 +65,7 @@ export function decodeSeriesState(fields: Record<string, string>): SeriesState {
     guard: stored.guard ?? null,
     unusual: decodeUnusualState(stored.unusual),
     outbox,
+    ...(stored.inheritedFrom ? { inheritedFrom: stored.inheritedFrom } : {}),
   };
 }
 
@@ -68,11 +75,12 @@ export function encodeSeriesState(
     unusual?: UnusualSeriesState | null;
   },
 ): Record<string, string> {
-  const { lastScoredAt, incident, surprise, guard, unusual, outbox } = state;
+  const { lastScoredAt, incident, surprise, guard, unusual, outbox, inheritedFrom } = state;
   const document: Record<string, unknown> = { incident };
   if (surprise) document.surprise = surprise;
   if (guard) document.guard = guard;
   if (unusual) document.unusual = unusual;
+  if (inheritedFrom) document.inheritedFrom = inheritedFrom;
   if (outbox.length > 0) document.outbox = outbox;
   return { t: String(lastScoredAt), s: JSON.stringify(document) };
 }

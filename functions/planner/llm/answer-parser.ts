@@ -1,5 +1,13 @@
 import { PlanProposal } from '../../shared/contracts/index.js';
 
+export interface ParseOptions {
+  /**
+   * OpenAI's strict structured output makes every field required, so an optional field arrives as `null`; such a
+   * field is dropped before the parse (no field of the contract is nullable, so nothing else can mean null).
+   */
+  nullMeansAbsent?: boolean;
+}
+
 export type ParsedAnswer = { ok: true; proposal: PlanProposal } | { ok: false; issues: string[] };
 
 /**
@@ -8,13 +16,14 @@ export type ParsedAnswer = { ok: true; proposal: PlanProposal } | { ok: false; i
  * model put, say, `replicas` on a rollout-restart; dropping it would change what the model meant, so any
  * dropped key is an issue to repair instead.
  */
-export function parseProposalText(text: string): ParsedAnswer {
+export function parseProposalText(text: string, options: ParseOptions = {}): ParsedAnswer {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (error) {
     return { ok: false, issues: [`the answer is not JSON (${(error as Error).message})`] };
   }
+  if (options.nullMeansAbsent) raw = withoutNulls(raw);
   const result = PlanProposal.safeParse(raw);
   if (!result.success) {
     return {
@@ -27,6 +36,16 @@ export function parseProposalText(text: string): ParsedAnswer {
     return { ok: false, issues: unknownFields.map((path) => `${path}: field not allowed here`) };
   }
   return { ok: true, proposal: result.data };
+}
+
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (!isRecord(value)) return value;
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, child]) => child !== null)
+      .map(([key, child]) => [key, withoutNulls(child)]),
+  );
 }
 
 function droppedKeys(raw: unknown, parsed: unknown, path: string): string[] {

@@ -8,15 +8,10 @@ import {
   GoogleGenerativeAIRequestInputError,
   GoogleGenerativeAIResponseError,
 } from '@google/generative-ai';
-import { parseProposalText } from './answer-parser.js';
-import {
-  LlmInvalidAnswerError,
-  LlmRequestRejectedError,
-  LlmTimeoutError,
-  LlmUnavailableError,
-} from './errors.js';
+import { LlmRequestRejectedError, LlmTimeoutError, LlmUnavailableError } from './errors.js';
+import { type ModelReply, proposeWithOneRepair } from './one-repair.js';
 import { buildRepairMessage, buildSystemInstruction, buildUserContent } from './prompt.js';
-import type { LlmPlanner, PlanRequest, ProposeOptions, TokenUsage } from './provider.js';
+import type { LlmPlanner, PlanRequest, ProposeOptions } from './provider.js';
 import { PLAN_RESPONSE_SCHEMA } from './response-schema.js';
 
 export interface GeminiPlannerOptions {
@@ -31,12 +26,9 @@ export interface GeminiPlannerOptions {
   maxOutputTokens?: number;
 }
 
-/** How much of an invalid first answer is sent back with the repair request. */
-const MAX_ECHOED_ANSWER_CHARS = 8000;
-
 /**
  * A planner backed by Gemini through @google/generative-ai: JSON mode with the generated response schema, a
- * strict parse, and exactly one repair round when the answer does not parse. Every failure leaves as a typed
+ * strict parse, and exactly one repair round when the answer does not parse (one-repair.ts). Every failure leaves as a typed
  * `LlmError`; retries, budgets and caching are the guarded planner's job.
  */
 export function createGeminiPlanner(options: GeminiPlannerOptions): LlmPlanner {
@@ -57,34 +49,20 @@ export function createGeminiPlanner(options: GeminiPlannerOptions): LlmPlanner {
         options.baseUrl ? { baseUrl: options.baseUrl } : {},
       );
       const contents: Content[] = [{ role: 'user', parts: [{ text: buildUserContent(request.context) }] }];
-      const usage: TokenUsage = { promptTokens: 0, completionTokens: 0 };
-      let issues: string[] = [];
-      for (let attempt = 1; attempt <= 2; attempt += 1) {
-        const reply = await generate(model, contents, options.timeoutMs, signal);
-        usage.promptTokens += reply.usage.promptTokens;
-        usage.completionTokens += reply.usage.completionTokens;
-        const parsed = reply.problem
-          ? { ok: false as const, issues: [reply.problem] }
-          : parseProposalText(reply.text);
-        if (parsed.ok) {
-          return { proposal: parsed.proposal, model: options.model, usage, attempts: attempt, cached: false };
-        }
-        issues = parsed.issues;
-        contents.push(
-          { role: 'model', parts: [{ text: reply.text.slice(0, MAX_ECHOED_ANSWER_CHARS) || '(no text)' }] },
-          { role: 'user', parts: [{ text: buildRepairMessage(issues) }] },
-        );
-      }
-      throw new LlmInvalidAnswerError(issues, usage);
+      return proposeWithOneRepair(
+        {
+          ask: () => generate(model, contents, options.timeoutMs, signal),
+          addRepair: (previousText, issues) => {
+            contents.push(
+              { role: 'model', parts: [{ text: previousText || '(no text)' }] },
+              { role: 'user', parts: [{ text: buildRepairMessage(issues) }] },
+            );
+          },
+        },
+        options.model,
+      );
     },
   };
-}
-
-interface Reply {
-  text: string;
-  /** Set when the reply carried no usable text at all (blocked, cut off by a safety filter, …). */
-  problem?: string;
-  usage: TokenUsage;
 }
 
 async function generate(
@@ -92,7 +70,7 @@ async function generate(
   contents: Content[],
   timeoutMs: number,
   callerSignal: AbortSignal | undefined,
-): Promise<Reply> {
+): Promise<ModelReply> {
   // Our own timeout signal rather than the client's `timeout` option: the client never clears its timer.
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = callerSignal ? AbortSignal.any([timeout, callerSignal]) : timeout;

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { SQSEvent } from 'aws-lambda';
+import { nodeForLambdaRuntime } from '../support/node-toolchain.js';
 import { FunctionSandbox } from './packaged-stack.js';
 
 // A tiny bundled handler, laid out as in a package: the sandbox must load `<dir>/<module>.mjs` and call the export.
@@ -58,5 +59,33 @@ describe('FunctionSandbox (one Lambda execution environment per function)', () =
     const next = (await sandbox.invoke(event('ok'))) as unknown as Record<string, unknown>;
     assert.equal(next.calls, 1, 'a fresh runtime: module state is gone');
     assert.equal(sandbox.coldStarts, 2);
+  });
+});
+
+describe('a sandbox runs the Node major that serverless.yml deploys', () => {
+  const serverlessYml = readFileSync(new URL('../../../serverless.yml', import.meta.url), 'utf8');
+  const runtime = /^\s+runtime:\s*(nodejs\d+\.x)\s*$/m.exec(serverlessYml)?.[1] ?? 'none';
+  const major = runtime.replace(/^nodejs(\d+)\.x$/, '$1');
+  const root = mkdtempSync(join(tmpdir(), 'kubepulse-sandbox-version-'));
+  writeFileSync(join(root, 'probe.mjs'), 'export const handler = async () => process.version;');
+  const sandbox = new FunctionSandbox(
+    'version-probe',
+    root,
+    'probe.handler',
+    {},
+    5000,
+    128,
+    undefined,
+    nodeForLambdaRuntime(runtime),
+  );
+  after(async () => {
+    await sandbox.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it(`${runtime}: the runtime reports v${major}.x`, async () => {
+    const version = (await sandbox.invoke(event('ok'))) as unknown as string;
+    assert.match(version, new RegExp(`^v${major}\\.`));
+    assert.equal(sandbox.nodeVersion, version, 'the ready message names the same node');
   });
 });

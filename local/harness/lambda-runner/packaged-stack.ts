@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type { SqsEmulator } from '../../standins/sqs/emulator.js';
+import { nodeForLambdaRuntime } from '../support/node-toolchain.js';
 import { type InvocationReport, runSqsEventSource } from './sqs-event-source.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -37,6 +38,7 @@ interface CfnFunction {
   Properties: {
     Code: { S3Key: string };
     Handler: string;
+    Runtime?: string;
     FunctionName: string;
     MemorySize?: number;
     Timeout?: number;
@@ -149,6 +151,8 @@ export class FunctionSandbox {
   private pending = new Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>();
   coldStarts = 0;
   invocations = 0;
+  /** `process.version` of the running runtime, as it reported when it came up. */
+  nodeVersion: string | undefined;
 
   constructor(
     readonly functionName: string,
@@ -158,6 +162,8 @@ export class FunctionSandbox {
     readonly timeoutMs: number,
     private readonly memoryLimitInMB: number,
     private readonly onOutput?: (functionName: string, line: string) => void,
+    /** The node binary the runtime runs on (packaged stacks: the one the template's Runtime names). */
+    private readonly nodeExecPath: string = process.execPath,
   ) {}
 
   /** Invocations are serialised: a Lambda execution environment handles one event at a time. */
@@ -176,6 +182,7 @@ export class FunctionSandbox {
       cwd: this.taskRoot,
       env: this.environment,
       execArgv: [],
+      execPath: this.nodeExecPath,
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });
     this.child = child;
@@ -207,7 +214,10 @@ export class FunctionSandbox {
       this.pending.clear();
     });
     return new Promise((ready, fail) => {
-      child.once('message', () => ready());
+      child.once('message', (message: { node?: string }) => {
+        this.nodeVersion = message.node;
+        ready();
+      });
       child.once('exit', (code) =>
         fail(new Error(`${this.functionName}: runtime failed to start (${code})`)),
       );
@@ -376,6 +386,7 @@ export async function startPackagedStack(options: PackagedStackOptions): Promise
         (fn.Properties.Timeout ?? 6) * 1000,
         fn.Properties.MemorySize ?? 1024,
         (_, line) => options.onOutput?.(key, line),
+        nodeForLambdaRuntime(fn.Properties.Runtime ?? 'unset'),
       );
       sandboxes.set(key, sandbox);
     }

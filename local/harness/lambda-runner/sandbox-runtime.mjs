@@ -53,4 +53,4 @@ process.on('message', async (message) => {
   }
 });
 
-process.send({ type: 'ready' });
+process.send({ type: 'ready', node: process.version });

@@ -1,6 +1,6 @@
 // The whole of kubepulse on one machine without Docker: the control plane (real API server, kwok nodes), the
 // fault simulator and a real Prometheus scraping it, Redis, the SQS emulator, a fake Gemini (or the real one when
-// GEMINI_API_KEY is set), local alert receivers; the Lambda functions from the osls artefacts in Lambda-like
+// GEMINI_API_KEY is set, or any OpenAI-compatible endpoint with LLM_PROVIDER=openai-compatible), local alert receivers; the Lambda functions from the osls artefacts in Lambda-like
 // sandboxes; and the in-cluster shipper and executor as their own processes, each authenticated as its own
 // ServiceAccount with the RBAC from infra/kubernetes. Used by the demo, the closed-loop test and bench:e2e.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -64,7 +64,8 @@ export interface LocalStack {
   sqs: SQSClient;
   emulator: SqsEmulator;
   redis: PrivateRedisServer;
-  gemini: { kind: 'fake'; fake: FakeGemini } | { kind: 'real' };
+  /** Who plans: the fake Gemini, the real one (GEMINI_API_KEY), or an OpenAI-compatible endpoint (LLM_PROVIDER). */
+  llm: { kind: 'fake'; fake: FakeGemini } | { kind: 'real' } | { kind: 'openai-compatible'; baseUrl: string };
   receivers: AlertReceivers;
   simulator: FaultSimulator;
   functions: PackagedStack;
@@ -193,18 +194,32 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     cleanups.push(() => secrets.close());
 
     const realKey = process.env.GEMINI_API_KEY;
-    let gemini: LocalStack['gemini'];
-    const geminiEnv: Record<string, string> = {};
-    if (realKey) {
+    const openAiBaseUrl =
+      process.env.LLM_PROVIDER === 'openai-compatible' ? process.env.OPENAI_COMPATIBLE_BASE_URL : undefined;
+    let llm: LocalStack['llm'];
+    const llmEnv: Record<string, string> = {};
+    if (openAiBaseUrl) {
+      // e.g. the local model: bash local/standins/llm/setup.sh && node --import tsx local/standins/llm/server.ts
+      progress(`LLM: OpenAI-compatible endpoint at ${openAiBaseUrl}`);
+      llm = { kind: 'openai-compatible', baseUrl: openAiBaseUrl };
+      Object.assign(llmEnv, {
+        LLM_PROVIDER: 'openai-compatible',
+        OPENAI_COMPATIBLE_BASE_URL: openAiBaseUrl,
+        OPENAI_COMPATIBLE_MODEL: process.env.OPENAI_COMPATIBLE_MODEL ?? '',
+        ...(process.env.OPENAI_COMPATIBLE_API_KEY
+          ? { OPENAI_COMPATIBLE_API_KEY: process.env.OPENAI_COMPATIBLE_API_KEY }
+          : {}),
+      });
+    } else if (realKey) {
       progress('LLM: GEMINI_API_KEY is set, planning with the real Gemini');
-      gemini = { kind: 'real' };
-      geminiEnv.GEMINI_API_KEY = realKey;
+      llm = { kind: 'real' };
+      llmEnv.GEMINI_API_KEY = realKey;
     } else {
       const fake = await startFakeGemini({ latencyMs: options.llmLatencyMs ?? 0 });
       cleanups.push(() => fake.close());
       progress(`LLM: fake Gemini (the real REST protocol) at ${fake.url}`);
-      gemini = { kind: 'fake', fake };
-      Object.assign(geminiEnv, { GEMINI_API_KEY: 'fake-gemini-key', GEMINI_BASE_URL: fake.url });
+      llm = { kind: 'fake', fake };
+      Object.assign(llmEnv, { GEMINI_API_KEY: 'fake-gemini-key', GEMINI_BASE_URL: fake.url });
     }
 
     progress('fault simulator and Prometheus …');
@@ -264,7 +279,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         planner: storeSecretsOf(
           secrets,
           'kubepulse/local/planner',
-          { PLAN_SIGNING_KEY: signing.signingKey, REMEDIATION_POLICY: policy, ...geminiEnv },
+          { PLAN_SIGNING_KEY: signing.signingKey, REMEDIATION_POLICY: policy, ...llmEnv },
           PLANNER_SECRETS.filter((name) => typeof name === 'string'),
         ),
         notifier: storeSecretsOf(
@@ -368,7 +383,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       sqs,
       emulator,
       redis,
-      gemini,
+      llm,
       receivers,
       simulator,
       functions,

@@ -56,12 +56,17 @@ export async function ensureKustomize(): Promise<string> {
 
 /** `kustomize build dir`, parsed into objects. */
 export async function kustomizeBuild(dir: string): Promise<KubernetesObject[]> {
+  return (loadAllYaml(await kustomizeBuildYaml(dir)) as Array<KubernetesObject | null>).filter(
+    (object): object is KubernetesObject => !!object,
+  );
+}
+
+/** `kustomize build dir` as the YAML text it prints. */
+export async function kustomizeBuildYaml(dir: string): Promise<string> {
   const kustomize = await ensureKustomize();
   try {
     const { stdout } = await execFileAsync(kustomize, ['build', dir], { maxBuffer: 16 * 1024 * 1024 });
-    return (loadAllYaml(stdout) as Array<KubernetesObject | null>).filter(
-      (object): object is KubernetesObject => !!object,
-    );
+    return stdout;
   } catch (error) {
     const stderr = (error as { stderr?: string }).stderr ?? String(error);
     throw new KustomizeError(`kustomize build ${dir} failed:\n${stderr.slice(-4000)}`, { cause: error });

@@ -205,7 +205,13 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => void shutdown().then(() => process.exit(130)));
   try {
     say(
-      `LLM: ${stack.gemini.kind === 'fake' ? 'fake Gemini (set GEMINI_API_KEY for the real one)' : 'Gemini'}`,
+      `LLM: ${
+        stack.llm.kind === 'fake'
+          ? 'fake Gemini (set GEMINI_API_KEY for the real one)'
+          : stack.llm.kind === 'real'
+            ? 'Gemini'
+            : `OpenAI-compatible at ${stack.llm.baseUrl}`
+      }`,
     );
     const deployedAt = await deployFaults(stack.kubeConfig, NAMESPACE, DEMO_FAULTS);
     for (const fault of DEMO_FAULTS) say(`cluster    ${fault.workload}: ${fault.title} injected`);
@@ -227,7 +233,7 @@ async function main(): Promise<void> {
     const to = Math.floor(Date.now() / 1000);
     const plots = await plotsFor(stack.prometheusUrl, final, from, to);
     const reportPath = resolve(out, 'e2e-demo.html');
-    const llmCalls = stack.gemini.kind === 'fake' ? stack.gemini.fake.requests.length : 'n/a (real Gemini)';
+    const llmCalls = stack.llm.kind === 'fake' ? stack.llm.fake.requests.length : `n/a (${stack.llm.kind})`;
     writeFileSync(
       reportPath,
       renderReport({

@@ -1,9 +1,11 @@
 import type { Anomaly } from '../../../shared/contracts/index.js';
 import { ConcurrentUpdateError } from '../../../shared/errors.js';
+import { lineageDocumentOf } from '../lineage.js';
 import type { StateCommit } from '../ports.js';
 import { encodeSeriesState, type SeriesState } from '../series-state.js';
 import type { Batch, EventInput, SeriesInput } from './context.js';
 import type { Judgement } from './judge.js';
+import type { Lineages } from './lineage.js';
 
 /** Round trip 2's writes, and what each series then has to publish. */
 export interface PendingCommit {
@@ -12,8 +14,15 @@ export interface PendingCommit {
   outboxes: Map<string, Anomaly[]>;
 }
 
-/** New states, with anything still to publish kept in the outbox; a series that did not change is left alone. */
-export function stateCommitsOf(states: Map<string, SeriesState>, judgement: Judgement): PendingCommit {
+/**
+ * New states, with anything still to publish kept in the outbox; a series that did not change is left alone. A
+ * series with a lineage leaves what it learnt there too.
+ */
+export function stateCommitsOf(
+  states: Map<string, SeriesState>,
+  judgement: Judgement,
+  lineages: Lineages = new Map(),
+): PendingCommit {
   const commits: StateCommit[] = [];
   const outboxes = new Map<string, Anomaly[]>();
   for (const [key, state] of states) {
@@ -21,10 +30,14 @@ export function stateCommitsOf(states: Map<string, SeriesState>, judgement: Judg
     const outbox = [...state.outbox, ...(judgement.newAnomalies.get(key) ?? [])];
     if (next === state && outbox.length === 0) continue;
     if (outbox.length > 0) outboxes.set(key, outbox);
+    const lineage = lineages.get(key);
     commits.push({
       seriesKey: key,
       expectedVersion: state.version,
       fields: encodeSeriesState({ ...next, outbox }),
+      ...(lineage && next !== state
+        ? { lineage: { key: lineage.key, document: lineageDocumentOf(next, lineage.pod) } }
+        : {}),
     });
   }
   return { commits, outboxes };

@@ -46,6 +46,10 @@ export interface RowScore {
   secondsToLimit: number | null;
   /** Normalised forecast at each horizon, and what normalised values are multiplied by to get the series' units. */
   forecast: number[];
+  /** The forecast band's standard deviation per horizon (normalised), and who forecast: nobody yet (the value is
+   * held), the short-window line, or the models. */
+  spread: number[];
+  forecaster: 'none' | 'short' | 'models';
   scale: number;
   /** Whether an incident opened at this row (a superseding one included). */
   opened: boolean;

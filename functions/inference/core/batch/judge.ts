@@ -1,6 +1,6 @@
 import type { Anomaly, PodInventory, SeriesPrediction } from '../../../shared/contracts/index.js';
 import { type IncidentPolicy, type IncidentTransition, observe } from '../hysteresis.js';
-import { type GuardReason, observeGuard } from '../limit-guard.js';
+import { type GuardReason, inLimitRaiseGrace, observeGuard } from '../limit-guard.js';
 import { EXHAUSTION_LEVEL, secondsToLimit, secondsToLimitAtPeaks } from '../normalise.js';
 import type { WindowScores } from '../ports.js';
 import { incidentIdOf, type PodRef, podRefOf, unusualIncidentIdOf } from '../series-keys.js';
@@ -100,7 +100,7 @@ function judgeRow(judging: Judging, i: number): void {
     judging.nextStates.set(key, state);
   }
   const evidence = evidenceOf(judging, row, i);
-  const { forecastBreach, classified } = evidence;
+  const { forecastBreach } = evidence;
   // Surprise reads raw values: it is about the series' own behaviour, whatever its limit.
   const width = judging.width;
   let surpriseReading = NO_SURPRISE;
@@ -128,6 +128,7 @@ function judgeRow(judging: Judging, i: number): void {
     state.guard = observed.state;
     guard = observed.reading.reason;
   }
+  const classified = evidence.classified && !inLimitRaiseGrace(state.guard, row.at);
   const { state: incidentState, transition } = observe(
     state.incident,
     // Without a limit there is no way to tell an incident was a false alarm: such a series learns nothing.
@@ -157,6 +158,8 @@ function judgeRow(judging: Judging, i: number): void {
       short: row.short,
       secondsToLimit: evidence.toLimit,
       forecast: Array.from(evidence.forecast),
+      spread: [...evidence.spread],
+      forecaster: row.short ? (row.end + 1 < SHORT_MIN ? 'none' : 'short') : 'models',
       scale: row.normalisation.denominator,
       opened: transition !== null && transition.kind !== 'resolved',
       unusual: unusual.score,
