@@ -6,12 +6,14 @@ import { PLANS_USAGE, runPlansCommand } from './plans.js';
 import { scoreFiles } from './score.js';
 
 const USAGE = `usage: kubepulse score --input <csv|dir> [--input …] --out <dir> [--limit <n>] [--signal memory|cpu]
-                       [--step <seconds>] [--redis-url redis://…] [--models <dir>]
+                       [--step <seconds>] [--told-range] [--redis-url redis://…] [--models <dir>]
 
   score   stream timestamp,value[,limit] series row by row through the production scoring core and write per row
           anomaly_score, incident, forecast, seconds_to_limit and reason in NAB's results layout
           (<out>/kubepulse/<category>/kubepulse_<file>.csv); --limit is the limit for rows without a limit column
-          value (bytes for memory, cores for cpu), --step the sampling step (default: the median interval)
+          value (bytes for memory, cores for cpu), --step the sampling step (default: the median interval);
+          --told-range tells the detector each file's minimum and maximum up front (NAB's convention, which looks
+          ahead), where by default it learns the range from the rows seen so far, as production does
 
 ${PLANS_USAGE}
 
@@ -54,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       signal: { type: 'string' },
       step: { type: 'string' },
+      'told-range': { type: 'boolean' },
     },
   });
   const limit = values.limit === undefined ? undefined : Number(values.limit);
@@ -77,6 +80,7 @@ async function main(argv: string[]): Promise<number> {
     limit,
     signal,
     stepSeconds: step,
+    toldRange: values['told-range'] ?? false,
     onProgress: (done, total) => process.stderr.write(`\r\x1b[2Kscored ${done}/${total} rows`),
   });
   process.stderr.write('\n');

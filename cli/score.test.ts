@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { OPEN_SCORE } from '../functions/inference/core/unusual/episode.js';
 import { PrivateRedisServer } from '../local/harness/support/redis-server.js';
 import { scoreFiles } from './score.js';
 
@@ -84,9 +85,12 @@ describe('kubepulse score', () => {
     const steady = scores.slice(100, 240).sort((a, b) => a - b);
     const median = steady[Math.floor(steady.length / 2)]!;
     assert.ok(scores[250]! > median, `spike ${scores[250]} vs steady median ${median}`);
-    // The spike is a one-in-a-trillion value against the series' history: surprise at its onset is full.
-    assert.ok(scores[250]! > 0.9, `spike scored ${scores[250]}`);
+    // The spike is far outside every shape the series has made: unusual enough to open an episode.
+    assert.ok(scores[250]! >= OPEN_SCORE, `spike scored ${scores[250]}`);
     assert.ok(steady.at(-1)! < 0.3, `steady rows scored up to ${steady.at(-1)}`);
+    const opened = fullRows.flatMap((r, i) => (r[3] === '1' ? [i] : []));
+    assert.deepEqual(opened, [250], 'one unusual-behaviour incident, at the spike');
+    assert.equal(fullRows[250]![6], 'unusual-behaviour');
   });
 
   it('scores time to a limit from a limit column or --limit, through the same core, and writes every column', async () => {

@@ -39,6 +39,11 @@ export interface ScoreOptions {
   signal?: 'memory' | 'cpu';
   /** The sampling step; by default the median interval between the file's timestamps. */
   stepSeconds?: number;
+  /**
+   * Tell the unusual-behaviour detector each file's minimum and maximum with its samples (NAB's convention for
+   * its scoreboard, which looks ahead). By default nothing is told: the range is learnt from the rows seen.
+   */
+  toldRange?: boolean;
   onProgress?: (rowsDone: number, rowsTotal: number) => void;
 }
 
@@ -65,6 +70,8 @@ interface InputSeries {
   stepSeconds: number;
   /** Per row: what `kubepulse score` writes beside the value. */
   results: RowResult[];
+  /** The file's minimum and maximum, sent with every chunk when the range is told. */
+  valueRange?: { min: number; max: number };
 }
 
 interface RowResult {
@@ -99,6 +106,7 @@ export async function scoreFiles(options: ScoreOptions): Promise<ScoreSummary> {
   const rowsPerChunk = options.rowsPerChunk ?? 64;
   const metric = METRICS[options.signal ?? 'memory'];
   const series = listCsvFiles(options.inputs).map((path) => readSeries(path, metric, options));
+  if (options.toldRange) for (const s of series) s.valueRange = rangeOf(s.values);
   const rowsTotal = series.reduce((n, s) => n + s.values.length, 0);
   const privateRedis = options.redisUrl ? undefined : await PrivateRedisServer.start();
   const redis = new Redis(options.redisUrl ?? privateRedis!.url);
@@ -172,11 +180,22 @@ export async function scoreFiles(options: ScoreOptions): Promise<ScoreSummary> {
 }
 
 /**
- * A row's anomaly score: the higher of the classifier's incident probability and the value's surprise at the
- * onset of an excursion (surprise.ts), so both "heading for exhaustion" and "unlike this series" count.
+ * A row's anomaly score: how unusual the row is for its series (unusual/detector.ts), the score unusual-behaviour
+ * incidents open on. Exhaustion has its own columns (forecast, seconds_to_limit) and reasons.
  */
-function rowAnomalyScore(row: Pick<RowScore, 'probability' | 'surpriseOnset'>): number {
-  return Math.max(row.probability, row.surpriseOnset);
+function rowAnomalyScore(row: Pick<RowScore, 'unusual'>): number {
+  return row.unusual;
+}
+
+/** A range the contract accepts (max above min): a constant file is widened by one unit. */
+function rangeOf(values: readonly number[]): { min: number; max: number } {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  for (const v of values) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  return max > min ? { min, max } : { min, max: min + 1 };
 }
 
 /** What a row's score says, as `kubepulse score` writes it. */
@@ -185,11 +204,12 @@ function rowResultOf(row: RowScore): RowResult {
     ...(row.forecastBreach ? ['forecast-limit-breach'] : []),
     ...(row.classified ? ['classifier'] : []),
     ...(row.guard ? [row.guard] : []),
+    ...(row.unusualOpened ? ['unusual-behaviour'] : []),
   ];
   const furthest = row.forecast.at(-1);
   return {
     anomalyScore: rowAnomalyScore(row),
-    incident: row.opened,
+    incident: row.opened || row.unusualOpened,
     forecast: furthest === undefined ? null : furthest * row.scale,
     secondsToLimit: row.secondsToLimit,
     reason: reasons.join('+'),
@@ -326,7 +346,16 @@ function chunkOf(s: InputSeries, first: number, end: number, metric: MetricName)
     batchId: `${s.pod}-${first}`,
     sentAt: new Date(s.unix[end - 1]! * 1000).toISOString(),
     stepSeconds: s.stepSeconds,
-    series: [{ metric, namespace: NAMESPACE, pod: s.pod, container: CONTAINER, samples }],
+    series: [
+      {
+        metric,
+        namespace: NAMESPACE,
+        pod: s.pod,
+        container: CONTAINER,
+        samples,
+        ...(s.valueRange ? { valueRange: s.valueRange } : {}),
+      },
+    ],
   };
 }
 

@@ -341,6 +341,41 @@ describe('planning incidents against a real Redis', () => {
     assert.equal(llm.requests[0]!.context.includes('hunter2'), false);
   });
 
+  it('sends unusual behaviour to a human without an LLM: a warning escalates, information is watched', async () => {
+    const unusual = (severity: 'info' | 'warning', clusterId = 'prod-eu-1') =>
+      usageAnomaly({
+        clusterId,
+        reasons: [],
+        problem: 'unusual-behaviour',
+        unusual: { severity, score: 0.98 },
+      });
+    const warning = await planIncidents([unusual('warning')], deps());
+    assert.equal(warning.incidents[0]!.result, 'escalated');
+    assert.equal(alertOf(warning.outputs).severity, 'warning');
+    assert.match(alertOf(warning.outputs).summary, /unlike its own history/);
+    assert.equal(kinds(warning.outputs).includes('plan'), false);
+    await redis.flushall();
+    const info = await planIncidents([unusual('info')], deps());
+    assert.equal(info.incidents[0]!.result, 'observed');
+    assert.equal(alertOf(info.outputs).severity, 'info');
+  });
+
+  it('lets policy judge a remedy a model proposes for unusual behaviour, and refuses one off its class', async () => {
+    const anomaly = usageAnomaly({
+      reasons: [],
+      problem: 'unusual-behaviour',
+      unusual: { severity: 'warning', score: 0.98 },
+    });
+    const restart = new ScriptedLlm(acting([{ action: 'rollout-restart', ...checkout }]));
+    const allowed = await planIncidents([anomaly], deps({ llm: restart }));
+    assert.equal(planOf(allowed.outputs).actions[0]!.action, 'rollout-restart');
+    await redis.flushall();
+    const resize = new ScriptedLlm(acting([raiseTo(768 * MIB)]));
+    const refused = await planIncidents([anomaly], deps({ llm: resize }));
+    assert.equal(refused.incidents[0]!.result, 'escalated');
+    assert.equal(kinds(refused.outputs).includes('plan'), false);
+  });
+
   it('passes an LLM escalation on to humans', async () => {
     const llm = new ScriptedLlm({
       decision: 'escalate',

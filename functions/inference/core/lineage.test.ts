@@ -25,6 +25,7 @@ function predecessorState(): Omit<SeriesState, 'version'> {
     incident: { ...INITIAL_INCIDENT_STATE, learntOpenAfter: 31, quietPeak: 0.8, quietAt: 2_000 },
     surprise: { mean: 900, variance: 25, peak: 0, sincePeak: 3 },
     guard,
+    unusual: null,
     outbox: [],
   };
 }

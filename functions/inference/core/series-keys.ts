@@ -34,6 +34,11 @@ export function incidentIdOf(seriesKey: string, openedAt: number): string {
   return `inc-${shortId(`${seriesKey}@${openedAt}`, 24)}`;
 }
 
+/** An unusual-behaviour episode is an incident of its own, apart from the series' exhaustion incidents. */
+export function unusualIncidentIdOf(seriesKey: string, openedAt: number): string {
+  return incidentIdOf(`${seriesKey}|unusual`, openedAt);
+}
+
 /** A failure event's own anomaly id: the same event forwarded twice is one anomaly. */
 export function eventAnomalyIdOf(clusterId: string, eventId: string): string {
   return `evt-${shortId(`${clusterId}|${eventId}`, 24)}`;

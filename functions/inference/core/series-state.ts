@@ -2,6 +2,7 @@ import { Anomaly } from '../../shared/contracts/index.js';
 import { INITIAL_INCIDENT_STATE, type IncidentState } from './hysteresis.js';
 import type { GuardState } from './limit-guard.js';
 import type { SurpriseState } from './surprise.js';
+import { decodeUnusualState, type UnusualSeriesState } from './unusual/state.js';
 
 /**
  * What Redis keeps per series besides its window: a version for compare-and-set, the newest timestamp already
@@ -16,6 +17,8 @@ export interface SeriesState {
   surprise: SurpriseState | null;
   /** The limit guard's habituation and step history; null until the first sample scored against a limit. */
   guard: GuardState | null;
+  /** The unusual-behaviour detector and its episode; null until the first sample (and in documents before it). */
+  unusual: UnusualSeriesState | null;
   outbox: Anomaly[];
   /**
    * Set when the series started from its lineage (lineage.ts): the predecessor pod and its last scored time;
@@ -38,12 +41,14 @@ export function decodeSeriesState(fields: Record<string, string>): SeriesState {
       incident: INITIAL_INCIDENT_STATE,
       surprise: null,
       guard: null,
+      unusual: null,
       outbox: [],
     };
   const stored = JSON.parse(fields.s) as {
     incident: IncidentState;
     surprise?: SurpriseState;
     guard?: GuardState;
+    unusual?: unknown;
     outbox?: unknown[];
     inheritedFrom?: SeriesState['inheritedFrom'];
   };
@@ -58,18 +63,23 @@ export function decodeSeriesState(fields: Record<string, string>): SeriesState {
     incident: stored.incident,
     surprise: stored.surprise ?? null,
     guard: stored.guard ?? null,
+    unusual: decodeUnusualState(stored.unusual),
     outbox,
     ...(stored.inheritedFrom ? { inheritedFrom: stored.inheritedFrom } : {}),
   };
 }
 
 export function encodeSeriesState(
-  state: Omit<SeriesState, 'version' | 'guard'> & { guard?: GuardState | null },
+  state: Omit<SeriesState, 'version' | 'guard' | 'unusual'> & {
+    guard?: GuardState | null;
+    unusual?: UnusualSeriesState | null;
+  },
 ): Record<string, string> {
-  const { lastScoredAt, incident, surprise, guard, outbox, inheritedFrom } = state;
+  const { lastScoredAt, incident, surprise, guard, unusual, outbox, inheritedFrom } = state;
   const document: Record<string, unknown> = { incident };
   if (surprise) document.surprise = surprise;
   if (guard) document.guard = guard;
+  if (unusual) document.unusual = unusual;
   if (inheritedFrom) document.inheritedFrom = inheritedFrom;
   if (outbox.length > 0) document.outbox = outbox;
   return { t: String(lastScoredAt), s: JSON.stringify(document) };

@@ -48,6 +48,10 @@ export interface UsageSnapshot {
   slopePerMinute: number;
   forecastPeak: number;
   predictedSecondsToLimit: number | null;
+  /** Set for an unusual-behaviour anomaly: the series acts unlike itself, with no limit at risk. */
+  problem?: 'unusual-behaviour';
+  severity?: 'info' | 'warning';
+  unusualScore?: number;
 }
 
 export interface EventSnapshot {
@@ -220,6 +224,12 @@ function usageSnapshot(a: UsageAnomaly): UsageSnapshot {
     slopePerMinute: round(a.window.slopePerMinute),
     forecastPeak: round(Math.max(...a.forecast.values)),
     predictedSecondsToLimit: a.predictedSecondsToLimit,
+    ...(a.problem === 'unusual-behaviour'
+      ? {
+          problem: a.problem,
+          ...(a.unusual ? { severity: a.unusual.severity, unusualScore: a.unusual.score } : {}),
+        }
+      : {}),
   };
 }
 

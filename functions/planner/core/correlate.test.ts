@@ -51,6 +51,14 @@ describe('incident correlation', () => {
       'node-pressure',
     );
     assert.equal(problemClassOf(eventAnomaly('Pending')), 'pending');
+    const unusual = usageAnomaly({
+      reasons: [],
+      problem: 'unusual-behaviour',
+      unusual: { severity: 'warning', score: 0.93 },
+    });
+    assert.equal(problemClassOf(unusual), 'unusual-behaviour');
+    // Its own incident, apart from the same workload's exhaustion.
+    assert.notEqual(incidentKeyOf(unusual).fingerprint, incidentKeyOf(usageAnomaly()).fingerprint);
   });
 
   it('treats a crash loop of OOMKilled restarts as memory exhaustion', () => {

@@ -15,6 +15,7 @@ export const PROBLEM_CLASSES = [
   'eviction',
   'node-pressure',
   'pending',
+  'unusual-behaviour',
   'other',
 ] as const;
 export type ProblemClass = (typeof PROBLEM_CLASSES)[number];
@@ -45,7 +46,10 @@ const CRONJOB_JOB_NAME = /^(.+)-\d{8,}$/;
 const NODE_PRESSURE_MESSAGE = /node (?:was|is) low on resource|(?:memory|disk|pid)[ -]?pressure/i;
 
 export function problemClassOf(anomaly: Anomaly): ProblemClass {
-  if (anomaly.source === 'usage') return anomaly.signal === 'memory' ? 'memory-exhaustion' : 'cpu-saturation';
+  if (anomaly.source === 'usage') {
+    if (anomaly.problem === 'unusual-behaviour') return 'unusual-behaviour';
+    return anomaly.signal === 'memory' ? 'memory-exhaustion' : 'cpu-saturation';
+  }
   const { event } = anomaly;
   switch (event.reason) {
     case 'OOMKilled':

@@ -11,6 +11,7 @@ import {
   type RunbookInput,
   type RunbookProposal,
   unknownProblemRunbook,
+  unusualBehaviourRunbook,
 } from './runbooks.js';
 
 /** What the planner knows about one class of problem (correlate.ts sorts anomalies into them). */
@@ -39,6 +40,13 @@ export const PROBLEMS: { readonly [Class in ProblemClass]: Problem } = {
   eviction: { runbook: evictionRunbook, actions: ['set-resources', 'scale'], humanOnly: false },
   'node-pressure': { runbook: nodePressureRunbook, actions: ['cordon'], humanOnly: false },
   pending: { runbook: pendingRunbook, actions: [], humanOnly: false },
+  // A series acting unlike itself with no limit at risk: the runbook tells a human; a restart or more replicas
+  // are the only remedies a model may propose, and only where policy allows them.
+  'unusual-behaviour': {
+    runbook: unusualBehaviourRunbook,
+    actions: ['rollout-restart', 'scale'],
+    humanOnly: false,
+  },
   other: { runbook: unknownProblemRunbook, actions: [], humanOnly: false },
 };
 

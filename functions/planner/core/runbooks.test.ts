@@ -22,6 +22,18 @@ function plan(anomalies: Anomaly[], known: KnownFacts = {}, policy = DEFAULT_POL
 const flat = (anomaly = usageAnomaly()) => usageAnomaly({ window: { ...anomaly.window, slopePerMinute: 0 } });
 
 describe('runbooks', () => {
+  it('sends unusual behaviour to a human: a warning escalates, information is watched, nothing acts', () => {
+    const unusual = (severity: 'info' | 'warning') =>
+      usageAnomaly({ reasons: [], problem: 'unusual-behaviour', unusual: { severity, score: 0.91 } });
+    const warning = plan([unusual('warning')]);
+    assert.equal(warning.runbook, 'unusual-escalate');
+    assert.equal(warning.proposal.decision, 'escalate');
+    assert.match(warning.proposal.diagnosis, /unlike its own history.*score 0\.91/);
+    const info = plan([unusual('info')]);
+    assert.equal(info.proposal.decision, 'observe');
+    assert.deepEqual([...warning.proposal.actions, ...info.proposal.actions], []);
+  });
+
   it('raises the memory limit by 1.5× after an OOM kill', () => {
     const { runbook, proposal, facts } = plan([eventAnomaly('OOMKilled')]);
     assert.equal(runbook, 'oom-raise-limit');

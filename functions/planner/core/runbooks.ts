@@ -61,6 +61,30 @@ export function unknownProblemRunbook(input: RunbookInput): RunbookProposal {
   return escalate('unknown', `${subjectOf(input.key)} shows an anomaly no runbook covers.`, input);
 }
 
+/**
+ * Unusual behaviour never acts on its own: a warning goes to a human, information is watched (an info alert).
+ * The diagnosis says what was unusual, so the human knows where to look.
+ */
+export function unusualBehaviourRunbook(input: RunbookInput): RunbookProposal {
+  const unusual = input.context.usage.filter((u) => u.problem === 'unusual-behaviour');
+  const warning = unusual.some((u) => u.severity === 'warning');
+  const what = unusual.map((u) => `${u.signal} of ${u.pod} (score ${u.unusualScore ?? '?'})`).join(', ');
+  const diagnosis =
+    `${subjectOf(input.key)} behaves unlike its own history with no limit at risk` +
+    `${what ? `: ${what}` : ''}. Worth a look: a deploy, a dependency or the traffic may have changed.`;
+  if (warning) return escalate('unusual', diagnosis, input);
+  return {
+    runbook: 'unusual-observe',
+    proposal: {
+      decision: 'observe',
+      diagnosis: clip(diagnosis, 2000),
+      rationale: 'Mildly unusual behaviour is shown to humans, not acted on.',
+      confidence: 1,
+      actions: [],
+    },
+  };
+}
+
 export function memoryRunbook(input: RunbookInput): RunbookProposal {
   const { context, facts, policy } = input;
   const oomKilled =

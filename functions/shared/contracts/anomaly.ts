@@ -52,6 +52,18 @@ const AnomalyBase = z.object({
   inventory: PodInventory.nullable(),
 });
 
+/**
+ * What a usage anomaly is about. Absent (every message before the unusual-behaviour detector) means exhaustion:
+ * a limit at risk. `unusual-behaviour` is a series acting unlike itself with no limit at risk; its `reasons` are
+ * empty, so a consumer that predates the field reads it as a usage anomaly without a breach, which goes to a
+ * human.
+ */
+export const UsageProblem = z.enum(['exhaustion', 'unusual-behaviour']);
+export type UsageProblem = z.infer<typeof UsageProblem>;
+
+export const UnusualSeverity = z.enum(['info', 'warning']);
+export type UnusualSeverity = z.infer<typeof UnusualSeverity>;
+
 export const UsageAnomaly = AnomalyBase.extend({
   source: z.literal('usage'),
   signal: ScoredSignal,
@@ -68,6 +80,15 @@ export const UsageAnomaly = AnomalyBase.extend({
   normalisation: z.object({ basis: NormalisationBasis, denominator: z.number().positive() }),
   window: WindowSummary,
   modelVersion: z.string().min(1),
+  problem: UsageProblem.optional(),
+  /** Set when `problem` is `unusual-behaviour`: how unusual the episode's first sample was. */
+  unusual: z
+    .object({
+      severity: UnusualSeverity,
+      /** The detector's score at the episode's onset, in [0, 1]. */
+      score: z.number().min(0).max(1),
+    })
+    .optional(),
 });
 export type UsageAnomaly = z.infer<typeof UsageAnomaly>;
 

@@ -46,6 +46,14 @@ describe('shipper message contract', () => {
     assert.equal(ShipperMessage.safeParse(future).success, false);
   });
 
+  it('accepts a told value range only when its maximum exceeds its minimum', () => {
+    const batch = sampleBatch(1, 3);
+    const withRange = (valueRange: unknown) => ({ ...batch, series: [{ ...batch.series[0]!, valueRange }] });
+    assert.equal(ShipperMessage.safeParse(withRange({ min: 0, max: 10 })).success, true);
+    assert.equal(ShipperMessage.safeParse(withRange({ min: 10, max: 10 })).success, false);
+    assert.equal(ShipperMessage.safeParse(withRange({ min: 0, max: Number.NaN })).success, false);
+  });
+
   it('refuses a missing cluster id, a non-finite value and a bad namespace', () => {
     const { clusterId: _omit, ...withoutCluster } = sampleBatch(1, 1);
     assert.equal(ShipperMessage.safeParse(withoutCluster).success, false);

@@ -48,6 +48,15 @@ export const SeriesSamples = z.object({
   pod: ObjectName,
   container: ContainerName,
   samples: z.array(Sample).min(1).max(10_000),
+  /**
+   * The range the series is known to stay in, when the sender knows one (a benchmark's convention: NAB tells each
+   * detector its file's minimum and maximum). Without it the unusual-behaviour detector learns the range from
+   * what it has seen.
+   */
+  valueRange: z
+    .object({ min: z.number().finite(), max: z.number().finite() })
+    .refine((r) => r.max > r.min, { message: 'valueRange.max must exceed valueRange.min' })
+    .optional(),
 });
 export type SeriesSamples = z.infer<typeof SeriesSamples>;
 

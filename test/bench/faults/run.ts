@@ -241,6 +241,16 @@ for (const s of suite) {
   }
 }
 lines.push('', `kubepulse incident reasons: ${[...reasons].map(([k, n]) => `${k} ${n}`).join(', ')}`);
+// Unusual-behaviour episodes are their own incident class (routed to humans, never remediated): apart from the
+// exhaustion figures above, per 100 benign pod-days.
+const unusualOnBenign = suite
+  .filter((s) => !s.faulty)
+  .reduce((n, s) => n + kubepulse.get(s.id)!.unusualOpenings.length, 0);
+const unusualFalsePer100PodDays = benignDays > 0 ? (100 * unusualOnBenign) / benignDays : 0;
+lines.push(
+  `kubepulse unusual-behaviour incidents on benign series: ${unusualOnBenign} ` +
+    `(${unusualFalsePer100PodDays.toFixed(1)} per 100 pod-days)`,
+);
 console.log(lines.join('\n'));
 
 writeOutputs(outDir, suite, verdicts, kubepulse, hst, alerts);
@@ -269,6 +279,7 @@ console.log(
           hst_matched_recall: { ...headline(hstMatched.figures), threshold: hstMatched.threshold },
         }
       : {}),
+    unusual_false_per_100_pod_days: Number(unusualFalsePer100PodDays.toFixed(1)),
     pod_days_benign: Number(benignDays.toFixed(2)),
     faulty_series: figures.kubepulse!.faulty_series,
     seed: suiteOptions.seed,

@@ -53,6 +53,9 @@ export interface RowScore {
   scale: number;
   /** Whether an incident opened at this row (a superseding one included). */
   opened: boolean;
+  /** How unusual the row is for its series (unusual/detector.ts), and whether an unusual-behaviour episode opened. */
+  unusual: number;
+  unusualOpened: boolean;
 }
 
 export interface BatchOutcome {
@@ -134,6 +137,8 @@ export interface SeriesInput {
    * data is still labelled in its own time.
    */
   stepSeconds: number;
+  /** The range the sender says the series stays in, if it said one (see SeriesSamples.valueRange). */
+  valueRange?: { min: number; max: number };
   samples: Map<number, number>;
   recordIds: Set<string>;
 }

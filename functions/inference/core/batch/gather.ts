@@ -23,6 +23,7 @@ export function gather(records: readonly ShipperRecord[], stats: BatchStats): Ba
         for (const s of message.series) {
           const series = seriesInputOf(input, message.clusterId, message.stepSeconds, s);
           series.recordIds.add(recordId);
+          if (s.valueRange) series.valueRange = s.valueRange;
           for (const [ts, value] of s.samples) {
             stats.samplesIn++;
             if (!series.samples.has(ts)) series.samples.set(ts, value);

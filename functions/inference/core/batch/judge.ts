@@ -3,10 +3,13 @@ import { type IncidentPolicy, type IncidentTransition, observe } from '../hyster
 import { type GuardReason, inLimitRaiseGrace, observeGuard } from '../limit-guard.js';
 import { EXHAUSTION_LEVEL, secondsToLimit, secondsToLimitAtPeaks } from '../normalise.js';
 import type { WindowScores } from '../ports.js';
-import { incidentIdOf, type PodRef, podRefOf } from '../series-keys.js';
+import { incidentIdOf, type PodRef, podRefOf, unusualIncidentIdOf } from '../series-keys.js';
 import type { SeriesState } from '../series-state.js';
 import { SHORT_MIN, shortForecast } from '../short-forecast.js';
 import { observeSurprise, seedSurprise } from '../surprise.js';
+import { observeUnusual } from '../unusual/detector.js';
+import { type EpisodeTransition, MIN_SAMPLES_TO_OPEN, observeEpisode } from '../unusual/episode.js';
+import { initialUnusualSeriesState, type UnusualSeriesState } from '../unusual/state.js';
 import type { Batch, ScoredRow } from './context.js';
 import { messagesOf, predictionOf, usageAnomaly } from './messages.js';
 import type { Rows } from './rows.js';
@@ -109,6 +112,8 @@ function judgeRow(judging: Judging, i: number): void {
     state.surprise = surprise.state;
     surpriseReading = surprise.reading;
   }
+  const unusual = observeUnusualRow(state.unusual, row);
+  state.unusual = unusual.state;
   // The limit guard needs a limit: without one there is no level to be near.
   let guard: GuardReason | null = null;
   if (row.normalisation.basis === 'limit') {
@@ -157,6 +162,8 @@ function judgeRow(judging: Judging, i: number): void {
       forecaster: row.short ? (row.end + 1 < SHORT_MIN ? 'none' : 'short') : 'models',
       scale: row.normalisation.denominator,
       opened: transition !== null && transition.kind !== 'resolved',
+      unusual: unusual.score,
+      unusualOpened: unusual.transition?.kind === 'opened',
     });
   }
   // Rows are in time order per series: only a series' last row makes its prediction.
@@ -168,6 +175,34 @@ function judgeRow(judging: Judging, i: number): void {
     );
   }
   if (transition) raiseAnomalies(judging, row, i, evidence, guard, transition);
+  if (unusual.transition) raiseUnusual(judging, row, i, evidence, unusual.transition, unusual.score);
+}
+
+/**
+ * Unusual behaviour reads raw values, every row (young series included), against the range the sender told, if
+ * any, else the range seen so far; its episodes are incidents of their own (unusual/episode.ts).
+ */
+function observeUnusualRow(
+  stored: UnusualSeriesState | null,
+  row: ScoredRow,
+): { state: UnusualSeriesState; score: number; transition: EpisodeTransition | null } {
+  const told = row.series.valueRange;
+  const range = told && { low: told.min, high: told.max };
+  const current = stored ?? initialUnusualSeriesState(range);
+  let detector = current.detector;
+  if (range && (!detector.told || detector.low !== range.low || detector.high !== range.high))
+    detector = { ...detector, ...range, told: true };
+  const observed = observeUnusual(detector, row.values, row.end);
+  const key = row.series.seriesKey;
+  const eligible = observed.state.seen >= MIN_SAMPLES_TO_OPEN;
+  const episode = observeEpisode(current.episode, eligible ? observed.reading.score : 0, row.at, (openedAt) =>
+    unusualIncidentIdOf(key, openedAt),
+  );
+  return {
+    state: { detector: observed.state, episode: episode.state },
+    score: observed.reading.score,
+    transition: episode.transition,
+  };
 }
 
 function evidenceOf(judging: Judging, row: ScoredRow, i: number): RowEvidence {
@@ -273,6 +308,44 @@ function raiseAnomalies(
     }),
   );
   judging.newAnomalies.set(key, [...(judging.newAnomalies.get(key) ?? []), ...anomalies]);
+}
+
+/** An unusual-behaviour episode's message: a usage anomaly of problem `unusual-behaviour`, no limit claimed. */
+function raiseUnusual(
+  judging: Judging,
+  row: ScoredRow,
+  i: number,
+  evidence: RowEvidence,
+  transition: EpisodeTransition,
+  score: number,
+): void {
+  const { metadata } = judging.batch;
+  const { width } = judging;
+  const key = row.series.seriesKey;
+  const inventory =
+    judging.inventory.get(podRefOf(row.series.clusterId, row.series.namespace, row.series.pod)) ?? null;
+  const anomaly = usageAnomaly({
+    row,
+    window: judging.windows.subarray(i * width, (i + 1) * width),
+    message: { incidentId: transition.incidentId, status: transition.kind },
+    inventory,
+    probability: evidence.probability,
+    threshold: metadata.classifier.incident.threshold,
+    reasons: [],
+    forecast: evidence.forecast,
+    residualStd: evidence.spread,
+    horizonsSeconds: evidence.horizonsSeconds,
+    toLimit: null,
+    normalisation: row.normalisation,
+    stepSeconds: row.series.stepSeconds,
+    modelVersion: metadata.modelVersion,
+  });
+  anomaly.problem = 'unusual-behaviour';
+  anomaly.unusual = {
+    severity: transition.severity,
+    score: Math.round(Math.min(1, Math.max(0, score)) * 1e4) / 1e4,
+  };
+  judging.newAnomalies.set(key, [...(judging.newAnomalies.get(key) ?? []), anomaly]);
 }
 
 const earliest = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));

@@ -48,6 +48,9 @@ export async function inheritLineages(
     const state: Omit<SeriesState, 'version'> = {
       lastScoredAt: -1,
       outbox: [],
+      // The unusual-behaviour detector starts afresh: it learns a pod's start-up as part of the pod, and a
+      // successor's warm-up judged against its predecessor's steady state would page at every rollout.
+      unusual: null,
       ...inheritance.inherited,
     };
     stored.state = { ...stored.state, s: encodeSeriesState(state).s! };

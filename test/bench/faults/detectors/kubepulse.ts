@@ -38,6 +38,8 @@ export interface IncidentOpening {
 
 export interface KubepulseSeriesResult {
   openings: IncidentOpening[];
+  /** Unusual-behaviour episodes opened (unix seconds): an incident class of its own, reported apart. */
+  unusualOpenings: number[];
   /** Per sample, NaN before the first full window. */
   probability: Float32Array;
   /** Per sample, NaN when the forecast stays under the limit. */
@@ -67,6 +69,7 @@ export async function runKubepulse(
   for (const s of suite) {
     results.set(s.id, {
       openings: [],
+      unusualOpenings: [],
       probability: new Float32Array(s.values.length).fill(Number.NaN),
       secondsToLimit: new Float32Array(s.values.length).fill(Number.NaN),
       guard: new Array(s.values.length).fill(null),
@@ -76,6 +79,10 @@ export async function runKubepulse(
   }
   const onOpened = (anomaly: Anomaly) => {
     if (anomaly.source !== 'usage' || anomaly.status !== 'opened') return;
+    if (anomaly.problem === 'unusual-behaviour') {
+      results.get(byPod.get(anomaly.target.pod)!.id)!.unusualOpenings.push(anomaly.asOf);
+      return;
+    }
     results.get(byPod.get(anomaly.target.pod)!.id)!.openings.push({
       at: anomaly.asOf,
       reasons: [...anomaly.reasons],
