@@ -313,7 +313,9 @@ async function main() {
       return;
     }
   }
-  const only = values.only?.split(',');
+  const only = values.only?.split(',').filter(Boolean);
+  const unknown = only?.filter((id) => !SCENARIOS.some((s) => s.id === id)) ?? [];
+  if (unknown.length > 0) throw new Error(`no such scenarios: ${unknown.join(', ')}`);
   const scenarios = only ? SCENARIOS.filter((s) => only.includes(s.id)) : SCENARIOS;
   const { summary, results } = await evaluatePlanner({
     provider,
