@@ -290,7 +290,9 @@ export function verdictLine(result: ScenarioResult): string {
     verdict.disallowedProposed.length > 0
       ? ` [model proposed disallowed: ${verdict.disallowedProposed.join('; ')}]`
       : '';
-  return `${verdict.kind.padEnd(17)} ${result.id.padEnd(32)} ${result.result}${result.source ? ` (${result.source})` : ''}: ${verdict.reason}${proposed}`;
+  const cost =
+    result.latencyMs === undefined ? 'not asked' : `${result.tokens} tokens, ${result.latencyMs} ms`;
+  return `${verdict.kind.padEnd(17)} ${result.id.padEnd(32)} ${result.result}${result.source ? ` (${result.source})` : ''} [${cost}]: ${verdict.reason}${proposed}`;
 }
 
 async function main() {
