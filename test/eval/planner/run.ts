@@ -160,6 +160,11 @@ export async function evaluatePlanner(
       LLM_CALLS_PER_DAY: '100000',
       ...llmEnv,
     });
+    if (config.llm.provider === 'none') {
+      throw new Error(
+        'no LLM provider is configured: set GEMINI_API_KEY, or LLM_PROVIDER=openai-compatible with OPENAI_COMPATIBLE_*',
+      );
+    }
     const provider =
       options.provider === 'env'
         ? describeLlm(config.llm)
@@ -292,7 +297,7 @@ export function verdictLine(result: ScenarioResult): string {
       : '';
   const cost =
     result.latencyMs === undefined ? 'not asked' : `${result.tokens} tokens, ${result.latencyMs} ms`;
-  return `${verdict.kind.padEnd(17)} ${result.id.padEnd(32)} ${result.result}${result.source ? ` (${result.source})` : ''} [${cost}]: ${verdict.reason}${proposed}`;
+  return `${verdict.kind.padEnd(23)} ${result.id.padEnd(32)} ${result.result}${result.source ? ` (${result.source})` : ''} [${cost}]: ${verdict.reason}${proposed}`;
 }
 
 async function main() {
