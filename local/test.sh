@@ -37,5 +37,10 @@ bash infra/helm/check.sh
 step "unit and integration tests (node:test, real Redis, SQS emulator, API server, Prometheus; the in-cluster images are built, unpacked and run here too)"
 node test/run-tests.mjs
 
+step "planner evaluation (npm run eval:planner): 37 scenarios on the fake Gemini, 6 on the local model (one thread, 160 tokens; skipped with the reason when it is not installed); exits non-zero if anything disallowed was signed"
+node --import tsx test/eval/planner/run.ts --provider fake-gemini
+node --import tsx test/eval/planner/run.ts --provider local-model --max-tokens 160 \
+  --only leak-checkout,cpu-api,crash-missing-env,image-typo-tag,node-memory-pressure,inject-event-message
+
 step "red-team suite: every attack case refused (last line: JSON with cases and got_through)"
 node --import tsx test/redteam/run.mjs
