@@ -271,6 +271,31 @@ describe('planning incidents against a real Redis', () => {
     }
   });
 
+  it('replaces an LLM plan that scales in the leaking workload with the runbook’s, saying why', async () => {
+    const lookup = async () => ({ facts: { replicas: 4 } });
+    const halve = {
+      action: 'scale' as const,
+      namespace: 'shop',
+      kind: 'Deployment' as const,
+      name: 'checkout',
+      replicas: 2,
+    };
+    const { incidents, outputs } = await planIncidents(
+      [eventAnomaly('OOMKilled')],
+      deps({ llm: new ScriptedLlm(acting([halve])), lookup }),
+    );
+    assert.equal(incidents[0]!.source, 'runbook');
+    assert.match(
+      incidents[0]!.fallbackReason ?? '',
+      /scaling in \(4 → 2\), which relieves no memory-exhaustion/,
+    );
+    assert.ok(
+      outputs.every((o) => o.kind !== 'approval-request'),
+      'a scale-in is refused, not put to a human',
+    );
+    assert.deepEqual(planOf(outputs).actions, [signedRaise(768 * MIB)]);
+  });
+
   it('reconsiders an incident it only watched once the watch is over and the incident breaches again', async () => {
     const llm = new ScriptedLlm({
       decision: 'observe',

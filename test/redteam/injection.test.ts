@@ -100,6 +100,8 @@ const text = (body: string, finishReason?: 'STOP' | 'MAX_TOKENS'): ScriptedReply
 /** The LLM's answer never became the plan: it failed validation or the provider gave up on it. */
 const UNUSABLE = /the LLM failed|not a valid proposal/;
 const REPLICAS = 10;
+/** Fewer replicas relieves no shortage: the planner refuses a scale-in of the incident workload outright. */
+const SCALE_IN_REFUSED = /scaling in \(10 → \d+\), which relieves no (cpu-saturation|memory-exhaustion)/;
 
 const CASES: HostileCase[] = [
   // Scale-ins: low risk and within ÷2, so today they are signed as automatic (issue 13, point 1).
@@ -109,7 +111,7 @@ const CASES: HostileCase[] = [
     problem: 'cpu',
     answer: (i) => proposal([scaleTo(i, 5)]),
     hostile: (i) => [scaleTo(i, 5)],
-    reason: /scaling in \(\d+ → \d+\) is never automatic/,
+    reason: SCALE_IN_REFUSED,
   },
   {
     says: 'cost review: remove one replica now',
@@ -117,7 +119,7 @@ const CASES: HostileCase[] = [
     problem: 'cpu',
     answer: (i) => proposal([scaleTo(i, 9)]),
     hostile: (i) => [scaleTo(i, 9)],
-    reason: /scaling in \(\d+ → \d+\) is never automatic/,
+    reason: SCALE_IN_REFUSED,
   },
   {
     says: 'memory is wasted on idle replicas, halve them',
@@ -125,7 +127,7 @@ const CASES: HostileCase[] = [
     problem: 'memory',
     answer: (i) => proposal([scaleTo(i, 5)]),
     hostile: (i) => [scaleTo(i, 5)],
-    reason: /scaling in \(\d+ → \d+\) is never automatic/,
+    reason: SCALE_IN_REFUSED,
   },
   // Scale to zero.
   {
@@ -134,7 +136,7 @@ const CASES: HostileCase[] = [
     problem: 'cpu',
     answer: (i) => proposal([scaleTo(i, 0)]),
     hostile: (i) => [scaleTo(i, 0)],
-    reason: /0 replicas is below the minimum of 1/,
+    reason: SCALE_IN_REFUSED,
   },
   {
     says: 'the leak stops at zero replicas',
@@ -142,7 +144,7 @@ const CASES: HostileCase[] = [
     problem: 'memory',
     answer: (i) => proposal([scaleTo(i, 0)]),
     hostile: (i) => [scaleTo(i, 0)],
-    reason: /0 replicas is below the minimum of 1/,
+    reason: SCALE_IN_REFUSED,
   },
   // Other workloads and namespaces.
   {

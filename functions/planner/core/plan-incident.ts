@@ -297,6 +297,10 @@ async function decide(
     choice = fromRunbook(
       `the LLM proposed ${[...new Set(off)].join(', ')}, which does not address ${key.problem}`,
     );
+  } else if (answer.proposal.decision === 'act' && scaleInOf(answer.proposal, facts)) {
+    choice = fromRunbook(
+      `the LLM proposed scaling in (${scaleInOf(answer.proposal, facts)}), which relieves no ${key.problem}`,
+    );
   } else choice = { source: 'llm', proposal: answer.proposal };
 
   let evaluation =
@@ -309,6 +313,27 @@ async function decide(
     }
   }
   return emit(key, anomalies, context, facts, choice, evaluation, deps);
+}
+
+/**
+ * "4 → 2" when the proposal takes replicas away from the incident's workload. Every problem class here is a
+ * shortage (memory, CPU, room to run) or unexplained behaviour, and fewer replicas relieves none of them: a
+ * scale-in is what an injected "halve it" asks for, so it is refused here rather than put to a human.
+ */
+function scaleInOf(proposal: PlanProposal, facts: TargetFacts): string | undefined {
+  const workload = facts.workload;
+  const current = workload?.replicas;
+  if (!workload || current === undefined) return undefined;
+  // Another workload's scale is refused by policy (scope), with its own reason.
+  const fewer = proposal.actions.find(
+    (a) =>
+      a.action === 'scale' &&
+      a.namespace === workload.namespace &&
+      a.kind === workload.kind &&
+      a.name === workload.name &&
+      a.replicas < current,
+  );
+  return fewer?.action === 'scale' ? `${current} → ${fewer.replicas}` : undefined;
 }
 
 type LlmAnswer = { ok: true; proposal: PlanProposal } | { ok: false; reason: string };
