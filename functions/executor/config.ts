@@ -72,6 +72,8 @@ export const ExecutorConfigSchema = z
     /** Must match the remediations queue; the message is kept invisible while its plan runs. */
     VISIBILITY_TIMEOUT_SECONDS: env.integer(300, 10, 12 * HOUR),
     WAIT_TIME_SECONDS: env.integer(20, 0, 20),
+    /** Plans carried out side by side, each on objects no other running plan touches (poller.ts). */
+    MAX_PLANS_IN_FLIGHT: env.integer(4, 1, 10),
     /** How soon a plan that failed for a transient reason is delivered again; doubled on each further delivery. */
     RETRY_DELAY_SECONDS: env.integer(30, 0, 12 * HOUR),
     /** The longest backoff between two deliveries of a plan that keeps failing for a transient reason. */
@@ -137,6 +139,7 @@ export const ExecutorConfigSchema = z
         retryDelaySeconds: raw.RETRY_DELAY_SECONDS,
         maxRetryDelaySeconds: Math.max(raw.RETRY_DELAY_SECONDS, raw.RETRY_MAX_DELAY_SECONDS),
         maxReceives: raw.REMEDIATIONS_MAX_RECEIVES,
+        maxPlansInFlight: raw.MAX_PLANS_IN_FLIGHT,
       },
       sweep: { intervalSeconds: raw.SWEEP_INTERVAL_SECONDS, idleSeconds: raw.SWEEP_AFTER_SECONDS },
       limits: {
