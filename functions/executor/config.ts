@@ -65,7 +65,8 @@ export const ExecutorConfigSchema = z
     COOLDOWN_SECONDS: env.integer(900, 0, 7 * 24 * HOUR),
     VERIFY_TIMEOUT_SECONDS: env.integer(180, 1, HOUR),
     VERIFY_POLL_MS: env.integer(2000, 50, 60_000),
-    CONFLICT_ATTEMPTS: env.integer(3, 1, 10),
+    /** Attempts at one write whose target keeps changing (a rollout rewrites its status), 100 ms apart doubling. */
+    CONFLICT_ATTEMPTS: env.integer(5, 1, 10),
     /** An unfinished plan whose owner has been silent this long is taken over (after a crash). */
     LEASE_SECONDS: env.integer(120, 5, HOUR),
     CLOCK_SKEW_SECONDS: env.integer(60, 0, 600),
