@@ -65,13 +65,16 @@ export const ExecutorConfigSchema = z
     COOLDOWN_SECONDS: env.integer(900, 0, 7 * 24 * HOUR),
     VERIFY_TIMEOUT_SECONDS: env.integer(180, 1, HOUR),
     VERIFY_POLL_MS: env.integer(2000, 50, 60_000),
-    CONFLICT_ATTEMPTS: env.integer(3, 1, 10),
+    /** Attempts at one write whose target keeps changing (a rollout rewrites its status), 100 ms apart doubling. */
+    CONFLICT_ATTEMPTS: env.integer(5, 1, 10),
     /** An unfinished plan whose owner has been silent this long is taken over (after a crash). */
     LEASE_SECONDS: env.integer(120, 5, HOUR),
     CLOCK_SKEW_SECONDS: env.integer(60, 0, 600),
     /** Must match the remediations queue; the message is kept invisible while its plan runs. */
     VISIBILITY_TIMEOUT_SECONDS: env.integer(300, 10, 12 * HOUR),
     WAIT_TIME_SECONDS: env.integer(20, 0, 20),
+    /** Plans carried out side by side, each on objects no other running plan touches (poller.ts). */
+    MAX_PLANS_IN_FLIGHT: env.integer(4, 1, 10),
     /** How soon a plan that failed for a transient reason is delivered again; doubled on each further delivery. */
     RETRY_DELAY_SECONDS: env.integer(30, 0, 12 * HOUR),
     /** The longest backoff between two deliveries of a plan that keeps failing for a transient reason. */
@@ -137,6 +140,7 @@ export const ExecutorConfigSchema = z
         retryDelaySeconds: raw.RETRY_DELAY_SECONDS,
         maxRetryDelaySeconds: Math.max(raw.RETRY_DELAY_SECONDS, raw.RETRY_MAX_DELAY_SECONDS),
         maxReceives: raw.REMEDIATIONS_MAX_RECEIVES,
+        maxPlansInFlight: raw.MAX_PLANS_IN_FLIGHT,
       },
       sweep: { intervalSeconds: raw.SWEEP_INTERVAL_SECONDS, idleSeconds: raw.SWEEP_AFTER_SECONDS },
       limits: {

@@ -20,6 +20,7 @@ import { UnknownSigningKeyError } from './core/errors.js';
 import { type ExecutorDeps, executePlanMessage } from './core/execute-plan.js';
 import { sweepAbandoned } from './core/sweeper.js';
 import type { ExecutorMetrics } from './metrics.js';
+import { PlanSlots, planKeysOf } from './plan-slots.js';
 
 export interface PollerDeps {
   sqs: SQSClient;
@@ -36,6 +37,11 @@ export interface PollerDeps {
      * instead, so that SQS's redrive never parks a claimed, possibly half-applied plan.
      */
     maxReceives: number;
+    /**
+     * Plans carried out side by side (runPoller; pollOnce takes one). Plans on different objects only: a plan
+     * waits for an earlier one on any object it touches (plan-slots.ts). Default 1.
+     */
+    maxPlansInFlight?: number;
   };
   /** Settles plans left unfinished in the ledger: at start-up and then every `intervalSeconds`. */
   sweep?: { intervalSeconds: number; idleSeconds: number };
@@ -47,16 +53,22 @@ export interface PollerDeps {
 }
 
 /**
- * Long-polls the remediations queue for one message at a time and carries out its plan. One at a time is also
- * one per message group (a FIFO queue holds a group back while one of its messages is in flight), so two plans
- * for the same workload never interleave. Stops between messages once `signal` is aborted: a plan in progress
- * is always finished.
+ * Long-polls the remediations queue and carries out up to `maxPlansInFlight` plans at once, so that one plan's
+ * verification (a rollout, tens of seconds) does not hold back another workload's plan. Plans for one workload
+ * still run one at a time and in order: the FIFO queue holds a message group back while one of its messages is in
+ * flight, and PlanSlots makes plans touching a common object wait for each other. Stops receiving once `signal`
+ * is aborted, and resolves when the plans in progress have finished: a plan in progress is always finished.
  */
 export async function runPoller(deps: PollerDeps, signal: AbortSignal): Promise<void> {
+  const slots = new PlanSlots(deps.polling.maxPlansInFlight ?? 1);
   let lastSweep = Number.NEGATIVE_INFINITY;
   while (!signal.aborted) {
-    // Between messages, so the sweeper never works beside a plan in progress in this process.
-    if (deps.sweep && performance.now() - lastSweep >= deps.sweep.intervalSeconds * 1000) {
+    const sinceSweep = performance.now() - lastSweep;
+    const interval = (deps.sweep?.intervalSeconds ?? 0) * 1000;
+    // The sweeper never works beside a plan in progress in this process: it runs when none is, and once a whole
+    // interval overdue it stops receiving until they have finished.
+    if (deps.sweep && sinceSweep >= interval && (slots.size === 0 || sinceSweep >= 2 * interval)) {
+      await slots.idle();
       lastSweep = performance.now();
       await sweepOnce(deps).catch((error) =>
         deps.logger.error('sweeping the ledger failed; tried again next interval', {
@@ -64,18 +76,40 @@ export async function runPoller(deps: PollerDeps, signal: AbortSignal): Promise<
         }),
       );
     }
+    await slots.whenFree();
+    if (signal.aborted) break;
+    let messages: Message[];
     try {
-      await pollOnce(deps, signal);
+      messages = await receive(deps, signal);
     } catch (error) {
       if (signal.aborted) break;
       deps.logger.error('polling the remediations queue failed', { error: describeError(error) });
-      await sleep(5000, signal);
+      await sleep(5000, signal).catch(() => undefined);
+      continue;
+    }
+    for (const message of messages) {
+      // Invisible from now on, also while it waits for an earlier plan on the same object.
+      const heartbeat = keepInvisible(message, deps);
+      void slots
+        .run(planKeysOf(message.Body ?? ''), () => handleTracked(message, deps, heartbeat))
+        .catch((error) =>
+          deps.logger.error('a plan message could not be settled; it will be delivered again', {
+            messageId: message.MessageId,
+            error: describeError(error),
+          }),
+        )
+        .finally(() => heartbeat.stop());
     }
   }
+  await slots.idle();
 }
 
-/** Receives at most one message and handles it; returns how many it handled. */
-export async function pollOnce(deps: PollerDeps, signal?: AbortSignal): Promise<number> {
+/**
+ * One message per receive, also with slots free: the long poll then returns the moment one plan is queued (the
+ * local emulator, unlike SQS, holds a long poll open until it has as many messages as were asked for), and the
+ * loop asks again at once while slots are free. One request per plan costs nothing worth saving.
+ */
+async function receive(deps: PollerDeps, signal?: AbortSignal): Promise<Message[]> {
   deps.health?.polled();
   deps.metrics?.lastPoll.setToCurrentTime();
   const response = await deps.sqs.send(
@@ -89,14 +123,23 @@ export async function pollOnce(deps: PollerDeps, signal?: AbortSignal): Promise<
     }),
     signal ? { abortSignal: signal } : {},
   );
-  const message = response.Messages?.[0];
-  if (!message) return 0;
+  return response.Messages ?? [];
+}
+
+async function handleTracked(message: Message, deps: PollerDeps, heartbeat?: { stop(): void }) {
   deps.health?.busy(true);
   try {
-    await handleMessage(message, deps);
+    await handleMessage(message, deps, heartbeat);
   } finally {
     deps.health?.busy(false);
   }
+}
+
+/** Receives at most one message and handles it; returns how many it handled. */
+export async function pollOnce(deps: PollerDeps, signal?: AbortSignal): Promise<number> {
+  const [message] = await receive(deps, signal);
+  if (!message) return 0;
+  await handleTracked(message, deps);
   return 1;
 }
 
@@ -127,9 +170,12 @@ export async function sweepOnce(deps: PollerDeps): Promise<void> {
   deps.metrics?.unsettled.set(report.unsettled.length);
 }
 
-async function handleMessage(message: Message, deps: PollerDeps): Promise<void> {
+async function handleMessage(
+  message: Message,
+  deps: PollerDeps,
+  heartbeat = keepInvisible(message, deps),
+): Promise<void> {
   const started = performance.now();
-  const heartbeat = keepInvisible(message, deps);
   try {
     const outcome = await executePlanMessage(message.Body ?? '', deps.executor);
     if (outcome.kind === 'malformed') {

@@ -14,13 +14,16 @@ import {
 } from '../../local/harness/stack/faults.js';
 import { startLocalStack } from '../../local/harness/stack/local-stack.js';
 import { LoopObserver } from '../../local/harness/stack/loop-observer.js';
-import { type FaultOutcome, summariseFault } from '../../local/harness/stack/timeline.js';
+import { watchRemediations } from '../../local/harness/stack/remediation-watch.js';
+import { type FaultOutcome, type LatencyStages, summariseFault } from '../../local/harness/stack/timeline.js';
 
 const NAMESPACE = 'bench';
 const MiB = 2 ** 20;
 /** What a Gemini Flash call with a structured answer of this size takes, order of magnitude. */
 const REALISTIC_LLM_LATENCY_MS = Number(process.env.KUBEPULSE_BENCH_LLM_LATENCY_MS ?? 2500);
 const LOG_FILE = process.env.BENCH_E2E_LOG;
+/** BENCH_E2E_QUICK=1: only the first run (the LLM answering at once), for iterating; report the full run. */
+const QUICK = process.env.BENCH_E2E_QUICK === '1';
 
 const leak = (name: string, rateKi: number): FaultScenario => ({
   ...MEMORY_LEAK,
@@ -81,10 +84,13 @@ async function run(llmLatencyMs: number): Promise<RunFigures> {
         }
       : {}),
   });
+  const remediations = await watchRemediations(stack.kubeConfig, NAMESPACE);
   try {
     const deployedAt = await deployFaults(stack.kubeConfig, NAMESPACE, FAULTS);
     const summarise = () =>
-      FAULTS.map((f) => summariseFault(f, NAMESPACE, deployedAt.get(f.workload)!, observer));
+      FAULTS.map((f) =>
+        summariseFault(f, NAMESPACE, deployedAt.get(f.workload)!, observer, remediations.appliedAt),
+      );
     const deadline = Date.now() + 12 * 60_000;
     let outcomes = summarise();
     let lastReport = 0;
@@ -111,6 +117,7 @@ async function run(llmLatencyMs: number): Promise<RunFigures> {
       incidents,
     };
   } finally {
+    remediations.stop();
     await removeFaults(stack.kubeConfig, NAMESPACE, FAULTS).finally(() => stack.stop());
   }
 }
@@ -122,11 +129,27 @@ const fixTimes = (outcomes: FaultOutcome[]) =>
   outcomes.filter((o) => o.detectToFixMs !== null).map((o) => o.detectToFixMs!);
 
 const fast = await run(0);
-const slow = await run(REALISTIC_LLM_LATENCY_MS);
+const slow = QUICK ? null : await run(REALISTIC_LLM_LATENCY_MS);
+
+const stagesOf = (outcomes: FaultOutcome[]) => outcomes.flatMap((o) => (o.stages ? [o.stages] : []));
+const between = (outcomes: FaultOutcome[], from: keyof LatencyStages, to: keyof LatencyStages): number[] =>
+  stagesOf(outcomes).flatMap((s) => (s[from] !== null && s[to] !== null ? [s[to]! - s[from]!] : []));
+
+/** Each leg of detection → applied → verified, per fault; the legs of one row add up to its total. */
+const LEGS: [string, keyof LatencyStages, keyof LatencyStages][] = [
+  ['sample→detect', 'sampledAt', 'detectedAt'],
+  ['detect→trigger', 'detectedAt', 'plannerReceivedAt'],
+  ['batch window', 'plannerReceivedAt', 'plannerInvokedAt'],
+  ['planner', 'plannerInvokedAt', 'plannedAt'],
+  ['→executor', 'plannedAt', 'executorStartedAt'],
+  ['executor→applied', 'executorStartedAt', 'appliedAt'],
+  ['detect→applied', 'detectedAt', 'appliedAt'],
+  ['applied→verified', 'appliedAt', 'verifiedAt'],
+];
 
 for (const [label, figures] of [
   ['LLM answering at once', fast],
-  [`LLM taking ${REALISTIC_LLM_LATENCY_MS} ms`, slow],
+  ...(slow ? [[`LLM taking ${REALISTIC_LLM_LATENCY_MS} ms`, slow] as const] : []),
 ] as const) {
   console.log(`\n${label}\nfault                         detected lead   detect→fix   outcome`);
   for (const o of figures.outcomes) {
@@ -135,6 +158,17 @@ for (const [label, figures] of [
         o.detectToFixMs === null ? '—' : (o.detectToFixMs / 1000).toFixed(1),
       ).padStart(8)} s   ${o.outcome}`,
     );
+  }
+  console.log(
+    `\n${'where the time went (ms)'.padEnd(30)} ${LEGS.map(([name]) => name.padStart(17)).join('')}`,
+  );
+  for (const o of figures.outcomes) {
+    if (!o.stages) continue;
+    const stages = o.stages;
+    const cells = LEGS.map(([, from, to]) =>
+      (stages[from] === null || stages[to] === null ? '—' : String(stages[to]! - stages[from]!)).padStart(17),
+    );
+    console.log(`${o.target.padEnd(30)} ${cells.join('')}`);
   }
 }
 const leads = fast.outcomes
@@ -147,8 +181,15 @@ console.log(
     detect_to_fix_p50_ms: round(percentile(fixTimes(fast.outcomes), 50)),
     detect_to_fix_p99_ms: round(percentile(fixTimes(fast.outcomes), 99)),
     llm_latency_ms: REALISTIC_LLM_LATENCY_MS,
-    detect_to_fix_with_llm_p50_ms: round(percentile(fixTimes(slow.outcomes), 50)),
-    detect_to_fix_with_llm_p99_ms: round(percentile(fixTimes(slow.outcomes), 99)),
+    detect_to_fix_with_llm_p50_ms: slow ? round(percentile(fixTimes(slow.outcomes), 50)) : null,
+    detect_to_fix_with_llm_p99_ms: slow ? round(percentile(fixTimes(slow.outcomes), 99)) : null,
+    detect_to_applied_p50_ms: round(percentile(between(fast.outcomes, 'detectedAt', 'appliedAt'), 50)),
+    detect_to_applied_p99_ms: round(percentile(between(fast.outcomes, 'detectedAt', 'appliedAt'), 99)),
+    applied_to_verified_p50_ms: round(percentile(between(fast.outcomes, 'appliedAt', 'verifiedAt'), 50)),
+    applied_to_verified_p99_ms: round(percentile(between(fast.outcomes, 'appliedAt', 'verifiedAt'), 99)),
+    detect_to_applied_with_llm_p99_ms: slow
+      ? round(percentile(between(slow.outcomes, 'detectedAt', 'appliedAt'), 99))
+      : null,
     llm_calls_per_incident: fast.incidents > 0 ? Number((fast.llmCalls / fast.incidents).toFixed(2)) : null,
     llm_tokens_per_incident: fast.incidents > 0 ? Math.round(fast.llmTokens / fast.incidents) : null,
     plans_applied: fast.outcomes.reduce((n, o) => n + o.plansApplied, 0),

@@ -6,7 +6,7 @@ import { createExecutorMetrics } from '../metrics.js';
 import { LoopHealth, startHttpServer } from './http-server.js';
 
 describe('executor /healthz and /metrics', () => {
-  const health = new LoopHealth(50);
+  const health = new LoopHealth(400);
   let server: Server;
   let base: string;
 
@@ -32,10 +32,21 @@ describe('executor /healthz and /metrics', () => {
     health.polled();
     assert.equal((await fetch(`${base}/healthz`)).status, 200);
     health.busy(true);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal((await fetch(`${base}/healthz`)).status, 200, 'a long plan is not a stall');
     health.busy(false);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await fetch(`${base}/healthz`)).status, 503);
+  });
+
+  it('stays healthy while any of the plans side by side is still in progress', async () => {
+    health.busy(true);
+    health.busy(true);
+    health.busy(false);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal((await fetch(`${base}/healthz`)).status, 200, 'one plan still running');
+    health.busy(false);
+    await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal((await fetch(`${base}/healthz`)).status, 503);
   });
 

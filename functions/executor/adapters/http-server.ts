@@ -5,7 +5,8 @@ import type { Registry } from 'prom-client';
 /** What /healthz reports on: a loop that still polls, or is busy with a plan (which may take minutes). */
 export class LoopHealth {
   private lastPollAt = Date.now();
-  private isBusy = false;
+  /** Plans in progress: several run side by side. */
+  private plansInProgress = 0;
 
   constructor(private readonly staleAfterMilliseconds: number) {}
 
@@ -14,12 +15,12 @@ export class LoopHealth {
   }
 
   busy(isBusy: boolean): void {
-    this.isBusy = isBusy;
+    this.plansInProgress = Math.max(0, this.plansInProgress + (isBusy ? 1 : -1));
     this.lastPollAt = Date.now();
   }
 
   healthy(): boolean {
-    return this.isBusy || Date.now() - this.lastPollAt < this.staleAfterMilliseconds;
+    return this.plansInProgress > 0 || Date.now() - this.lastPollAt < this.staleAfterMilliseconds;
   }
 }
 

@@ -166,6 +166,7 @@ class PlanRun {
       planId: plan.planId,
       now: deps.now,
       conflictAttempts: deps.settings.conflictAttempts,
+      sleep: deps.sleep,
     };
     // The executor's own policy can force dry runs whatever the plan asks for.
     this.dryRun = plan.dryRun || deps.policy.dryRun;

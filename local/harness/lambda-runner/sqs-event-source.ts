@@ -80,6 +80,10 @@ export interface InvocationReport {
   /** Deletes SQS refused (e.g. an expired receipt handle); those messages will be delivered again. */
   deleteErrors: { messageId: string; code?: string; message?: string }[];
   durationMs: number;
+  /** When the handler was called (epoch ms): the batching window is over by then. */
+  startedAt: number;
+  /** When the handler settled (epoch ms), before the deletes. */
+  handlerSettledAt: number;
 }
 
 const MAX_RECEIVE = 10;
@@ -380,6 +384,7 @@ async function invokeBatch(opts: SqsEventSourceOptions, messages: Message[]): Pr
     outcome = err instanceof HandlerTimeoutError ? 'timeout' : 'error';
     failedIds = allIds;
   }
+  const handlerSettledAt = Date.now();
 
   const toDelete = event.Records.filter((r) => !failedIds.has(r.messageId));
   const { deleted, deleteErrors } =
@@ -395,6 +400,8 @@ async function invokeBatch(opts: SqsEventSourceOptions, messages: Message[]): Pr
     failed: event.Records.filter((r) => failedIds.has(r.messageId)).map((r) => r.messageId),
     deleteErrors,
     durationMs: Date.now() - started,
+    startedAt: started,
+    handlerSettledAt,
   };
   if (opts.onInvoke) {
     try {

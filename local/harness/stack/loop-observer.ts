@@ -1,7 +1,7 @@
 // Watches the closed loop from the outside, through what the Lambda sandboxes were handed: the anomalies and
 // execution results the planner received, the alerts the notifier received. Redeliveries are folded (ids are
 // deterministic), so each fact is recorded once, with the time it was first seen.
-import type { SQSEvent } from 'aws-lambda';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import {
   type Alert,
   Alert as AlertSchema,
@@ -18,12 +18,26 @@ export type LoopEvent =
   | { kind: 'result'; seenAt: number; result: ExecutionResult }
   | { kind: 'alert'; seenAt: number; alert: Alert };
 
+/**
+ * When an anomaly moved along the path to the planner, from the records the planner's trigger handed it (epoch ms):
+ * sent by the inference function (the moment it was detected, SQS's SentTimestamp), first received by the trigger's
+ * poller, the planner invoked (its batching window over), and that invocation finished (its plans sent).
+ */
+export interface AnomalyTiming {
+  sentAt: number;
+  firstReceivedAt: number;
+  invokedAt: number;
+  plannedAt: number;
+}
+
 export class LoopObserver {
   readonly anomalies: Anomaly[] = [];
   readonly results: ExecutionResult[] = [];
   readonly alerts: Alert[] = [];
   readonly events: LoopEvent[] = [];
   readonly invocations = new Map<string, { count: number; failedRecords: number }>();
+  /** By anomalyId, from its first delivery to the planner. */
+  readonly anomalyTimings = new Map<string, AnomalyTiming>();
   private readonly seen = new Set<string>();
 
   constructor(private readonly listener?: (event: LoopEvent) => void) {}
@@ -34,16 +48,22 @@ export class LoopObserver {
     tally.count += 1;
     tally.failedRecords += report.failed.length;
     this.invocations.set(functionKey, tally);
-    for (const body of bodiesOf(report.event)) this.record(functionKey, body);
+    for (const { record, body } of bodiesOf(report.event)) this.record(functionKey, body, record, report);
   };
 
-  private record(functionKey: string, body: unknown): void {
+  private record(functionKey: string, body: unknown, sqsRecord: SQSRecord, report: InvocationReport): void {
     const now = Date.now();
     if (functionKey === 'planner') {
       const anomaly = AnomalySchema.safeParse(body);
       if (anomaly.success) {
         if (this.firstTime(`a:${anomaly.data.anomalyId}`)) {
           this.anomalies.push(anomaly.data);
+          this.anomalyTimings.set(anomaly.data.anomalyId, {
+            sentAt: Number(sqsRecord.attributes.SentTimestamp),
+            firstReceivedAt: Number(sqsRecord.attributes.ApproximateFirstReceiveTimestamp),
+            invokedAt: report.startedAt,
+            plannedAt: report.handlerSettledAt,
+          });
           this.emit({ kind: 'anomaly', seenAt: now, anomaly: anomaly.data });
         }
         return;
@@ -74,10 +94,10 @@ export class LoopObserver {
   }
 }
 
-function* bodiesOf(event: SQSEvent): Generator<unknown> {
+function* bodiesOf(event: SQSEvent): Generator<{ record: SQSRecord; body: unknown }> {
   for (const record of event.Records) {
     try {
-      yield decodeMessageBody(record.body);
+      yield { record, body: decodeMessageBody(record.body) };
     } catch {
       // a malformed record: the function quarantines it; nothing to observe
     }

@@ -1,5 +1,7 @@
 // What happened to each injected fault, from what the loop observer saw: when it was detected and how long before
 // the failure, what was planned and applied, whether recovery was verified, or whether a human was called.
+
+import { incidentKeyOf } from '../../../functions/planner/core/correlate.js';
 import { describeAction } from '../../../functions/shared/actions/index.js';
 import type {
   Alert,
@@ -27,6 +29,25 @@ export interface FaultOutcome extends TimelineRow {
   detectToFixMs: number | null;
   /** Whether the loop reached the end it should: remediated and recovered, or escalated without an action. */
   done: boolean;
+  /** Where the time went for the first plan applied; null without one. */
+  stages: LatencyStages | null;
+}
+
+/**
+ * The first applied plan's path, epoch ms, from the incident's first detection: the sample it was scored on, the
+ * inference function sending the anomaly (SQS's SentTimestamp: detection), the planner's trigger receiving it,
+ * the planner invoked (its batching window over) and done (the plan sent), the executor starting the plan (the
+ * result's startedAt), the first change seen on the object (a watch), and the result's end if verified.
+ */
+export interface LatencyStages {
+  sampledAt: number;
+  detectedAt: number;
+  plannerReceivedAt: number;
+  plannerInvokedAt: number;
+  plannedAt: number;
+  executorStartedAt: number;
+  appliedAt: number | null;
+  verifiedAt: number | null;
 }
 
 const seconds = (iso: string | undefined | null) => (iso ? Date.parse(iso) / 1000 : null);
@@ -49,6 +70,8 @@ export function summariseFault(
   namespace: string,
   deployedAtMs: number,
   observer: LoopObserver,
+  /** planId → when its change was first seen on the object (remediation-watch.ts); stages need it. */
+  appliedAtByPlan?: ReadonlyMap<string, number>,
 ): FaultOutcome {
   const anomalies = observer.anomalies.filter(
     (a) => a.target.namespace === namespace && workloadOf(a) === scenario.workload,
@@ -112,6 +135,7 @@ export function summariseFault(
   const done = scenario.expect === 'remediated' ? recovered : escalated && plansApplied === 0;
 
   return {
+    stages: appliedAtByPlan ? stagesOf(applied[0], anomalies, verified, observer, appliedAtByPlan) : null,
     fault: scenario.title,
     target: `${scenario.workload}`,
     faultBeganAt,
@@ -137,5 +161,34 @@ export function summariseFault(
     detectToFixMs:
       detectedAt !== null && recoveryVerifiedAt !== null ? (recoveryVerifiedAt - detectedAt) * 1000 : null,
     done,
+  };
+}
+
+function stagesOf(
+  plan: ExecutionResult | undefined,
+  anomalies: Anomaly[],
+  verified: ExecutionResult | undefined,
+  observer: LoopObserver,
+  appliedAtByPlan: ReadonlyMap<string, number>,
+): LatencyStages | null {
+  if (!plan) return null;
+  const first = anomalies
+    // The plan names the planner's incident (a fingerprint of workload and problem), not the series' own.
+    .filter((a) => a.status === 'opened' && incidentKeyOf(a).fingerprint === plan.incidentId)
+    .flatMap((a) => {
+      const timing = observer.anomalyTimings.get(a.anomalyId);
+      return timing ? [{ a, timing }] : [];
+    })
+    .sort((x, y) => x.timing.sentAt - y.timing.sentAt)[0];
+  if (!first) return null;
+  return {
+    sampledAt: Date.parse(first.a.detectedAt),
+    detectedAt: first.timing.sentAt,
+    plannerReceivedAt: first.timing.firstReceivedAt,
+    plannerInvokedAt: first.timing.invokedAt,
+    plannedAt: first.timing.plannedAt,
+    executorStartedAt: Date.parse(plan.startedAt),
+    appliedAt: appliedAtByPlan.get(plan.planId) ?? null,
+    verifiedAt: verified?.planId === plan.planId ? Date.parse(verified.finishedAt) : null,
   };
 }

@@ -16,7 +16,16 @@ export interface StepContext {
   now: () => Date;
   /** Fresh read + new patch attempts when the object changes under us (HTTP 409). */
   conflictAttempts: number;
+  /**
+   * Waits between those attempts. A Deployment rolling out after a plan's first step has its status written
+   * several times a second; attempts back to back can all land in that stream. Default: no wait.
+   */
+  sleep?: (milliseconds: number) => Promise<void>;
 }
+
+/** The wait before conflict attempt `attempt + 1`: 100 ms doubling, with jitter so two writers part ways. */
+export const conflictBackoffMs = (attempt: number, random = Math.random) =>
+  Math.round(100 * 2 ** (attempt - 1) * (0.5 + random()));
 
 export interface Progress {
   /** The change is in effect and the target has settled (rollout complete, pods ready). */
@@ -141,6 +150,7 @@ async function conditionalWrite<A extends RemediationAction, T extends Kubernete
           cause: error,
         });
       }
+      await ctx.sleep?.(conflictBackoffMs(attempt));
     }
   }
 }
