@@ -5,8 +5,6 @@ import {
   type GuardState,
   HABIT_LONG_DWELL_SECONDS,
   inLimitRaiseGrace,
-  LEVELLING_WINDOW,
-  levellingOff,
   observeGuard,
   STEP_MEMORY_SECONDS,
 } from './limit-guard.js';
@@ -157,103 +155,5 @@ describe('limit guard', () => {
     assert.equal(lowered.limitRaisedAt, changed!.limitRaisedAt, 'a lowered limit is no raise');
     assert.ok(!inLimitRaiseGrace(state, end), 'no raise, no grace');
     assert.ok(JSON.stringify(state).length < 1024, `${JSON.stringify(state).length} bytes`);
-  });
-
-  describe('a first visit above the line that levels off waits for evidence', () => {
-    /** As `feed`, with the levelling test on the recent window, as the scoring path runs it. */
-    function feedLevelling(levels: readonly number[]): Array<GuardReason | null> {
-      let state: GuardState | null = null;
-      const reasons: Array<GuardReason | null> = [];
-      levels.forEach((level, i) => {
-        const recent = levels.slice(Math.max(0, i + 1 - LEVELLING_WINDOW), i + 1);
-        const observed = observeGuard(state, level, 1_800_000_000 + i * STEP, LIMIT, 1, false, () =>
-          levellingOff(recent, 1),
-        );
-        state = observed.state;
-        reasons.push(observed.reading.reason);
-      });
-      return reasons;
-    }
-    /** Deterministic noise of about `size` (AR-like: a sum of slow and fast sines). */
-    const noise = (i: number, size = 0.002) => size * (Math.sin(i * 1.7) + 0.5 * Math.sin(i * 0.31));
-    // A cache filling smoothly (1 - (1 - x)^2) from 0.3 to 0.92 over 3 hours, then at its size for a day.
-    const fill = (top: number) =>
-      Array.from({ length: hours(27) }, (_, i) => {
-        const x = Math.min(1, i / hours(3));
-        return 0.3 + (top - 0.3) * (1 - (1 - x) ** 2) + noise(i);
-      });
-
-    it('tells a fill levelling off and a quiet plateau from a leak, a sawtooth and too few samples', () => {
-      const cache = fill(0.92);
-      assert.ok(levellingOff(cache.slice(hours(2.5), hours(2.5) + 64), 1), 'the fill near its top');
-      assert.ok(
-        !levellingOff(cache.slice(hours(10), hours(10) + 64), 1),
-        'a flat window alone is no evidence (the wait is decided on the approach, then latched)',
-      );
-      const slowLeak = Array.from({ length: 64 }, (_, i) => 0.9 + 0.0001 * i + noise(i, 0.004));
-      assert.ok(!levellingOff(slowLeak, 1), 'a slow leak looks flat for half an hour, and does not wait');
-      const leak = Array.from({ length: 64 }, (_, i) => 0.85 + 0.002 * i + noise(i));
-      assert.ok(!levellingOff(leak, 1), 'a linear leak keeps its pace');
-      const power = Array.from({ length: 64 }, (_, i) => 0.85 + 0.1 * (i / 64) ** 2 + noise(i));
-      assert.ok(!levellingOff(power, 1), 'an accelerating leak');
-      const sawtooth = Array.from({ length: 64 }, (_, i) => 0.75 + 0.18 * ((i % 12) / 12));
-      assert.ok(!levellingOff(sawtooth, 1), 'a GC sawtooth is not quiet');
-      assert.ok(!levellingOff(cache.slice(hours(10), hours(10) + 10), 1), 'ten samples say nothing');
-    });
-
-    it('stays quiet on a cache that filled smoothly to 92 % and stays there, where the rule pages', () => {
-      const reasons = feedLevelling(fill(0.92));
-      assert.deepEqual(
-        reasons.filter((r) => r !== null),
-        [],
-      );
-      // Without the levelling test the same series pages (the rule as before): the test above can fail.
-      assert.ok(feed(fill(0.92)).reasons.includes('near-limit'));
-    });
-
-    it('pages as the rule does on a leak crossing the line, and when growth resumes or a step comes', () => {
-      const leak = Array.from({ length: 200 }, (_, i) => 0.6 + 0.002 * i + noise(i));
-      const crossing = leak.findIndex((v) => v >= 0.9);
-      const first = feedLevelling(leak).indexOf('near-limit');
-      assert.ok(first >= 0 && first <= crossing + 6, `fired at ${first}, crossed at ${crossing}`);
-
-      const settled = fill(0.92).slice(0, hours(6));
-      const resumed = [...settled, ...Array.from({ length: 60 }, (_, i) => 0.92 + 0.0012 * i + noise(i))];
-      const resumedAt = feedLevelling(resumed).indexOf('near-limit');
-      assert.ok(
-        resumedAt > settled.length && resumedAt < settled.length + 40,
-        `growth resumed: ${resumedAt}`,
-      );
-
-      const chunk = [...settled, ...Array.from({ length: 30 }, (_, i) => 0.97 + noise(i))];
-      const chunkAt = feedLevelling(chunk).indexOf('near-limit');
-      assert.ok(chunkAt >= settled.length && chunkAt <= settled.length + 8, `a chunk: ${chunkAt}`);
-    });
-
-    it('does not wait on a crest that is higher than the ones it came back down from (a leak under a daily load)', () => {
-      const day = hours(24);
-      // A daily cycle of amplitude 0.25 whose middle rises 0.05 a day: crests at 0.8, 0.85, 0.9, 0.95.
-      const series = Array.from({ length: day * 4 }, (_, i) => {
-        const phase = Math.sin((2 * Math.PI * i) / day - Math.PI / 2);
-        return 0.65 + (0.05 * i) / day + 0.15 * phase + noise(i);
-      });
-      const firstAbove = series.findIndex((v) => v >= 0.9);
-      const fired = feedLevelling(series).indexOf('near-limit');
-      assert.ok(
-        fired >= firstAbove && fired <= firstAbove + 8,
-        `fired at ${fired}, first above 0.9 at ${firstAbove}`,
-      );
-      // The same crest on a series' first climb there waits (a first daily peak): the test above can fail.
-      const firstCrest = series.slice(firstAbove - hours(6), firstAbove + hours(2)).map((v) => v);
-      const fresh = [...Array.from({ length: 40 }, (_, i) => firstCrest[0]! + noise(i)), ...firstCrest];
-      assert.ok(!feedLevelling(fresh).includes('near-limit'));
-    });
-
-    it('does not wait after a step: a cache that grew in chunks to 92 % pages', () => {
-      const chunks = [0.3, 0.45, 0.6, 0.76, 0.92].flatMap((level) =>
-        Array.from({ length: hours(1) }, (_, i) => level + noise(i)),
-      );
-      assert.ok(feedLevelling(chunks).includes('near-limit'));
-    });
   });
 });

@@ -1,5 +1,3 @@
-import { linearTrend } from './trend.js';
-
 /**
  * The limit guard: evidence about running out that needs no model, so no shape of growth is blind to it.
  *
@@ -84,72 +82,6 @@ export function inLimitRaiseGrace(state: GuardState | null, at: number): boolean
   return state?.limitRaisedAt !== undefined && at - state.limitRaisedAt < LIMIT_RAISE_GRACE_SECONDS;
 }
 
-/**
- * A first visit above the line that is levelling off, with no step behind it, waits for evidence (issue 15): a
- * cache that filled smoothly to its configured size at 92 %, a daily peak. The static rule pages on it, and so did
- * the guard, on every such pod. What it would lose: a pod that dies from such a level must still grow to the limit,
- * either by steps (the step history, and `near-limit` again from the first one) or by growth the window shows
- * (then the approach is no longer levelling, and `near-limit` speaks with the seconds the episode already summed).
- * "Levelling" is judged on the recent window, in shares of the limit:
- * - quiet: its mean absolute deviation about its own line at most `LEVELLING_MAX_SPREAD` (a GC sawtooth is not:
- *   its troughs hide the trend, and the guard is what sees its peaks);
- * - an approach: the window's earlier half rose by at least `LEVELLING_MIN_T` standard errors of its slope (a flat
- *   window is no evidence either way: a slow leak under a daily load looks flat for half an hour, and pages);
- * - decelerating so that it stops below the exhaustion level: the later half is slower than the earlier (a leak
- *   keeps or gains pace, a fill levels off), and if every half-window to come keeps that same share of the last
- *   one's pace, the rise still to come (a geometric series) ends short of the exhaustion level.
- * A plateau reached that way keeps waiting (observeGuard's latch) until a step or a rise above it. Only a first climb
- * waits (firstClimb): a series that came back down from these levels before is growing across its cycles.
- * At least `LEVELLING_MIN_SAMPLES` samples; fewer say nothing, and the rule pages as before.
- */
-export const LEVELLING_MIN_SAMPLES = 24;
-/** The recent window the test reads: the models' window, 32 minutes at 30 s. */
-export const LEVELLING_WINDOW = 64;
-export const LEVELLING_MAX_SPREAD = 0.01;
-export const LEVELLING_MIN_T = 4;
-/** A waiting episode whose peak rises this far above where it levelled has found a new level. */
-export const LEVELLING_RISE = MIN_BAND;
-
-export function levellingOff(recent: ArrayLike<number>, exhaustionLevel: number): boolean {
-  const n = recent.length;
-  if (n < LEVELLING_MIN_SAMPLES) return false;
-  const whole = fitOf(recent, 0, n);
-  if (whole.meanAbsoluteResidual > LEVELLING_MAX_SPREAD) return false;
-  const half = Math.floor(n / 2);
-  const earlier = fitOf(recent, 0, half);
-  const later = fitOf(recent, n - half, n);
-  // Evidence of an approach: the earlier half rose, beyond its noise. A flat window says nothing either way (a slow
-  // leak under a daily load looks flat for half an hour): it does not wait.
-  if (earlier.slope < LEVELLING_MIN_T * earlier.standardError || later.slope >= earlier.slope) return false;
-  // Decelerating: if each half-window to come keeps the same share of the last one's pace, the rise still to come
-  // is a geometric series. It levels off only if that rise stops short of the exhaustion level.
-  const keeps = Math.max(0, later.slope) / earlier.slope;
-  const stillToRise = (later.slope * half * keeps) / (1 - keeps);
-  return recent[n - 1]! + stillToRise < exhaustionLevel;
-}
-
-function fitOf(
-  values: ArrayLike<number>,
-  from: number,
-  to: number,
-): { slope: number; standardError: number; meanAbsoluteResidual: number } {
-  const part = Array.prototype.slice.call(values, from, to) as number[];
-  const m = part.length;
-  const { mean, slope } = linearTrend(part);
-  const meanIndex = (m - 1) / 2;
-  let absolute = 0;
-  let squares = 0;
-  let spreadOfIndex = 0;
-  for (let i = 0; i < m; i++) {
-    const residual = part[i]! - mean - slope * (i - meanIndex);
-    absolute += Math.abs(residual);
-    squares += residual ** 2;
-    spreadOfIndex += (i - meanIndex) ** 2;
-  }
-  const standardError = Math.sqrt(squares / Math.max(1, m - 2) / Math.max(spreadOfIndex, 1e-12));
-  return { slope, standardError, meanAbsoluteResidual: absolute / m };
-}
-
 export type GuardReason = 'near-limit' | 'step-growth';
 
 interface StepState {
@@ -184,12 +116,6 @@ export interface GuardState {
   nearLastAt: number;
   nearPeak: number;
   stepSince: number;
-  /**
-   * The near-limit episode's verdicts (absent: none yet): `near-limit` has spoken in it (it then holds for the
-   * episode), or the peak at which its approach levelled off (it then waits, see levellingOff).
-   */
-  nearSpoke?: boolean;
-  levelledPeak?: number;
   step: StepState;
   /** When the limit was last raised (absent: not while this state was kept), see LIMIT_RAISE_GRACE_SECONDS. */
   limitRaisedAt?: number;
@@ -262,7 +188,6 @@ export function observeGuard(
   denominator: number,
   exhaustionLevel: number,
   owned = false,
-  levelling: () => boolean = () => false,
 ): { state: GuardState; reading: GuardReading } {
   const killed =
     stored !== null &&
@@ -307,8 +232,6 @@ export function observeGuard(
   if (!alive) {
     state.nearSeconds = 0;
     state.nearPeak = 0;
-    delete state.nearSpoke;
-    delete state.levelledPeak;
   }
   if (level >= NEAR_LIMIT) {
     if (alive) state.nearSeconds += dt;
@@ -325,22 +248,12 @@ export function observeGuard(
     nextStepLevel !== null &&
     nextStepLevel >= exhaustionLevel - (state.stepSince > 0 ? STEP_RISK_DEADBAND : 0);
   state.stepSince = stepRisk ? state.stepSince || at : 0;
-  // A levelling approach with no step behind it waits for evidence (see levellingOff): once judged levelled, the
-  // episode waits until a step comes or its peak rises `LEVELLING_RISE` above where it was last judged levelling
-  // (a verdict per sample would flicker with the noise, and each flicker would be an incident). Once spoken, it
-  // holds for the episode.
-  let waiting = false;
-  if (near && !isHabituated && !state.nearSpoke && step.ups.length === 0) {
-    if (firstClimb(state) && levelling()) state.levelledPeak = state.nearPeak;
-    waiting = state.levelledPeak !== undefined && state.nearPeak < state.levelledPeak + LEVELLING_RISE;
-  }
-  const nearLimit = near && !isHabituated && !waiting && state.nearSeconds >= GUARD_FOR_SECONDS;
-  if (nearLimit) state.nearSpoke = true;
-  const reason: GuardReason | null = nearLimit
-    ? 'near-limit'
-    : stepRisk && at - state.stepSince >= GUARD_FOR_SECONDS
-      ? 'step-growth'
-      : null;
+  const reason: GuardReason | null =
+    near && !isHabituated && state.nearSeconds >= GUARD_FOR_SECONDS
+      ? 'near-limit'
+      : stepRisk && at - state.stepSince >= GUARD_FOR_SECONDS
+        ? 'step-growth'
+        : null;
 
   // Learn the sample: dwell at every bin at or below it, decayed by the time since the last sample.
   const decay = 2 ** (-dt / HABIT_HALF_LIFE_SECONDS);
@@ -363,18 +276,6 @@ export function observeGuard(
   state.lastAt = at;
   state.lastLevel = level;
   return { state, reading: { reason, habituated: isHabituated, nextStepLevel } };
-}
-
-/**
- * Whether the series has never come back down from any level between the habituation floor and its episode's peak:
- * its first climb there (a cache filling, a first daily peak). One that rose there and came back before and is now
- * higher is growing across its cycles (a leak under a daily load): its crest levels off as a fill does, and it
- * pages as the static rule does.
- */
-function firstClimb(state: GuardState): boolean {
-  const top = binOf(state.nearPeak);
-  for (let b = 0; b <= top; b++) if (state.visits[b]! > 0) return false;
-  return true;
 }
 
 /**

@@ -62,8 +62,6 @@ const GuardDocument = z
     nearLastAt: finite,
     nearPeak: finite,
     stepSince: finite,
-    nearSpoke: z.boolean().optional(),
-    levelledPeak: finite.optional(),
     step: z
       .object({
         level: finite,

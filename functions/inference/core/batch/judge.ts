@@ -1,12 +1,6 @@
 import type { Anomaly, PodInventory, SeriesPrediction } from '../../../shared/contracts/index.js';
 import { type IncidentPolicy, type IncidentTransition, observe } from '../hysteresis.js';
-import {
-  type GuardReason,
-  inLimitRaiseGrace,
-  LEVELLING_WINDOW,
-  levellingOff,
-  observeGuard,
-} from '../limit-guard.js';
+import { type GuardReason, inLimitRaiseGrace, observeGuard } from '../limit-guard.js';
 import { EXHAUSTION_LEVEL, secondsToLimit, secondsToLimitAtPeaks } from '../normalise.js';
 import type { WindowScores } from '../ports.js';
 import { incidentIdOf, type PodRef, podRefOf, unusualIncidentIdOf } from '../series-keys.js';
@@ -130,7 +124,6 @@ function judgeRow(judging: Judging, i: number): void {
       row.normalisation.denominator,
       EXHAUSTION_LEVEL[row.series.signal!],
       true,
-      () => levellingOff(recentLevels(row), EXHAUSTION_LEVEL[row.series.signal!]),
     );
     state.guard = observed.state;
     guard = observed.reading.reason;
@@ -356,12 +349,3 @@ function raiseUnusual(
 }
 
 const earliest = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.min(a, b));
-
-/** The row's recent values (up to a window, the row's last) as shares of its limit, for the guard's levelling test. */
-function recentLevels(row: ScoredRow): Float64Array {
-  const count = Math.min(LEVELLING_WINDOW, row.end + 1);
-  const levels = new Float64Array(count);
-  const denominator = row.normalisation.denominator;
-  for (let k = 0; k < count; k++) levels[k] = row.values[row.end - count + 1 + k]! / denominator;
-  return levels;
-}
