@@ -336,4 +336,7 @@ function writeOutputs(
     names.map((d) => [d, Object.fromEntries(series.map((s) => [s.id, alertTimes[d]!.get(s.id)!]))]),
   );
   writeFileSync(join(dir, 'alerts.json'), `${JSON.stringify(alertJson)}\n`);
+  // kubepulse's incident openings with their reasons (which rule opened each), per series.
+  const openingsJson = Object.fromEntries(series.map((s) => [s.id, kp.get(s.id)!.openings]));
+  writeFileSync(join(dir, 'openings.json'), `${JSON.stringify(openingsJson)}\n`);
 }
