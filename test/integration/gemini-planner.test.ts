@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { buildContext } from '../../functions/planner/core/context.js';
-import { incidentKeyOf } from '../../functions/planner/core/correlate.js';
 import {
   LlmBudgetExceededError,
   LlmCircuitOpenError,
@@ -21,33 +19,15 @@ import {
   type GuardedPlannerOptions,
 } from '../../functions/planner/llm/guarded-planner.js';
 import { createLlmMetrics } from '../../functions/planner/llm/metrics.js';
-import type { PlanRequest } from '../../functions/planner/llm/provider.js';
-import { createRedactor } from '../../functions/shared/redaction/redact.js';
 import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
 import { INJECTION_VARIANTS } from '../../local/standins/fake-gemini/replies.js';
 import { type FakeGemini, startFakeGemini } from '../../local/standins/fake-gemini/server.js';
-import { eventAnomaly, MIB, usageAnomaly } from '../support/planner-fixtures.js';
+import { leakPlanRequest, MIB } from '../support/planner-fixtures.js';
 
 const API_KEY = 'test-gemini-key';
-const SECRET = 'Sup3rS3cretPassw0rd';
 
-// The planner's own context builder makes the prompt, from a memory forecast and an OOM kill whose log tail
-// carries a secret.
-const anomalies = [
-  usageAnomaly(),
-  eventAnomaly('OOMKilled', { logTail: `DEBUG DATABASE_URL=postgres://checkout:${SECRET}@db:5432/orders` }),
-];
-const { prompt: context } = buildContext({ key: incidentKeyOf(anomalies[0]!), anomalies }, createRedactor());
-
-const requestFor = (incidentFingerprint: string): PlanRequest => ({
-  incidentFingerprint,
-  context,
-  allowedActions: [
-    { name: 'set-resources', description: 'Change a container’s requests or limits.' },
-    { name: 'rollout-restart', description: 'Restart a workload’s pods one by one.' },
-    { name: 'scale', description: 'Change a workload’s replica count.' },
-  ],
-});
+const requestFor = (incidentFingerprint: string) =>
+  leakPlanRequest(incidentFingerprint, ['set-resources', 'rollout-restart', 'scale']);
 
 describe('Gemini planner through the real client, a fake Gemini and a real Redis', () => {
   let redisServer: PrivateRedisServer;
@@ -142,7 +122,7 @@ describe('Gemini planner through the real client, a fake Gemini and a real Redis
     assert.equal(body.generationConfig.responseMimeType, 'application/json');
     assert.ok(body.generationConfig.responseSchema);
     assert.match(request!.promptText, /untrusted/);
-    assert.ok(request!.promptText.includes(context));
+    assert.ok(request!.promptText.includes(requestFor('incident-1').context));
     assert.equal(
       JSON.stringify(request!.body).includes(API_KEY),
       false,

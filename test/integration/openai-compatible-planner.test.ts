@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
-import { buildContext } from '../../functions/planner/core/context.js';
-import { incidentKeyOf } from '../../functions/planner/core/correlate.js';
 import {
   LlmCircuitOpenError,
   LlmInvalidAnswerError,
@@ -20,34 +18,19 @@ import {
 import { createLlmMetrics } from '../../functions/planner/llm/metrics.js';
 import { createOpenAiCompatiblePlanner } from '../../functions/planner/llm/openai-compatible.js';
 import { type PLAN_JSON_SCHEMA, unboundedFields } from '../../functions/planner/llm/openai-schema.js';
-import type { PlanRequest } from '../../functions/planner/llm/provider.js';
 import { ConfigError } from '../../functions/shared/errors.js';
-import { createRedactor } from '../../functions/shared/redaction/redact.js';
 import { PrivateRedisServer } from '../../local/harness/support/redis-server.js';
 import {
   FAKE_OPENAI_MODEL,
   type FakeOpenAi,
   startFakeOpenAi,
 } from '../../local/standins/fake-openai/server.js';
-import { eventAnomaly, MIB, usageAnomaly } from '../support/planner-fixtures.js';
+import { LOG_TAIL_SECRET, leakPlanRequest, MIB } from '../support/planner-fixtures.js';
 
 const API_KEY = 'test-openai-key';
-const SECRET = 'Sup3rS3cretPassw0rd';
+const SECRET = LOG_TAIL_SECRET;
 
-const anomalies = [
-  usageAnomaly(),
-  eventAnomaly('OOMKilled', { logTail: `DEBUG DATABASE_URL=postgres://checkout:${SECRET}@db:5432/orders` }),
-];
-const { prompt: context } = buildContext({ key: incidentKeyOf(anomalies[0]!), anomalies }, createRedactor());
-
-const requestFor = (incidentFingerprint: string): PlanRequest => ({
-  incidentFingerprint,
-  context,
-  allowedActions: [
-    { name: 'set-resources', description: 'Change a container’s requests or limits.' },
-    { name: 'rollout-restart', description: 'Restart a workload’s pods one by one.' },
-  ],
-});
+const requestFor = (incidentFingerprint: string) => leakPlanRequest(incidentFingerprint);
 
 describe('OpenAI-compatible planner through fetch, a fake server speaking the protocol, and a real Redis', () => {
   let redisServer: PrivateRedisServer;

@@ -1,10 +1,15 @@
+import { buildContext } from '../../functions/planner/core/context.js';
+import { incidentKeyOf } from '../../functions/planner/core/correlate.js';
+import type { PlanRequest } from '../../functions/planner/llm/provider.js';
 import type {
+  ActionName,
   EventAnomaly,
   FailureEvent,
   PodInventory,
   UsageAnomaly,
 } from '../../functions/shared/contracts/index.js';
 import { Anomaly } from '../../functions/shared/contracts/index.js';
+import { createRedactor } from '../../functions/shared/redaction/redact.js';
 
 /** Valid anomalies and inventory for the planner's tests, shaped like what the inference function sends. */
 export const MIB = 1024 ** 2;
@@ -115,4 +120,35 @@ export function eventAnomaly(
     },
     ...overrides,
   }) as EventAnomaly;
+}
+
+/** A password an OOM kill's log tail carries: the redactor must keep it out of every prompt. */
+export const LOG_TAIL_SECRET = 'Sup3rS3cretPassw0rd';
+
+const ACTION_DESCRIPTIONS: Partial<Record<ActionName, string>> = {
+  'set-resources': 'Change a container’s requests or limits.',
+  'rollout-restart': 'Restart a workload’s pods one by one.',
+  scale: 'Change a workload’s replica count.',
+};
+
+/**
+ * What the planner asks an LLM provider for one incident: the prompt its own context builder makes from a memory
+ * forecast and an OOM kill whose log tail carries LOG_TAIL_SECRET, with `actions` allowed.
+ */
+export function leakPlanRequest(
+  incidentFingerprint: string,
+  actions: readonly ActionName[] = ['set-resources', 'rollout-restart'],
+): PlanRequest {
+  const anomalies = [
+    usageAnomaly(),
+    eventAnomaly('OOMKilled', {
+      logTail: `DEBUG DATABASE_URL=postgres://checkout:${LOG_TAIL_SECRET}@db:5432/orders`,
+    }),
+  ];
+  const { prompt } = buildContext({ key: incidentKeyOf(anomalies[0]!), anomalies }, createRedactor());
+  return {
+    incidentFingerprint,
+    context: prompt,
+    allowedActions: actions.map((name) => ({ name, description: ACTION_DESCRIPTIONS[name] ?? name })),
+  };
 }
